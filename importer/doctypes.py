@@ -1,0 +1,377 @@
+"""Document types: a schema file and a template file, found by name.
+
+A type ``T`` is ``schemas/T.schema.json`` (JSON Schema 2020-12 for one input
+row, with ``x-`` keywords for what the engine needs to know) and
+``templates/T.json.j2`` (the request body). The same two files may also sit
+side by side in a folder (``T.schema.json`` next to ``T.json.j2``). Folders
+named with ``--types-dir`` or ``VNIMPORT_TYPES_PATH`` are searched before the
+built-in types, so a user can add a type or replace one without Python.
+
+Schema keywords vnimport reads:
+
+``x-dto``            the request DTO in the official spec, for the tests
+``x-endpoints``      ``{"create": "POST /v2/...", "update": "PUT /v1/.../{number}", ...}``
+``x-document-key``   fields that identify a document, in order of preference
+``x-lines``          the DTO's line array (``invoiceLines``, ``lines``); its fields
+                     are named ``<x-lines>.<field>``
+``x-aliases``        per field: the friendly headers that mean this field
+``x-column``         per pattern property: the column name, ``{n}`` for the number
+``x-message``        per (sub)schema: the message shown when it does not hold
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from importer.errors import DocTypeError
+from importer.render import compile_template, render_body
+
+ENV_PATH = "VNIMPORT_TYPES_PATH"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_SCALAR_TYPES = {"string", "number", "integer", "boolean"}
+
+
+def normalize_header(text: str) -> str:
+    """Header text compared ignoring case, spaces and punctuation."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One input column of a type: its canonical name and how to read it."""
+
+    name: str  # canonical: the DTO path, e.g. "invoiceLines.quantity"
+    kind: str  # string | number | integer | boolean | date
+    title: str
+    aliases: tuple[str, ...]
+    is_line: bool
+    required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PatternField:
+    """A family of columns such as ``invoiceLines.subaccount.{n}``."""
+
+    column: str  # "invoiceLines.subaccount.{n}"
+    kind: str
+    title: str
+    aliases: tuple[str, ...]
+    is_line: bool
+    matchers: tuple[re.Pattern[str], ...]
+
+    def match(self, normalized: str) -> str | None:
+        for rx in self.matchers:
+            m = rx.fullmatch(normalized)
+            if m:
+                return self.column.replace("{n}", str(int(m.group(1))))
+        return None
+
+
+@dataclass(slots=True)
+class DocType:
+    name: str
+    title: str
+    schema: dict[str, Any]
+    schema_path: Path
+    template_path: Path
+    template: Any
+    fields: dict[str, FieldSpec]
+    patterns: list[PatternField]
+    key_fields: list[str]
+    lines: str | None
+    endpoints: dict[str, str]
+    aliases: dict[str, str] = field(default_factory=dict)  # normalized header → canonical
+    _header_skeleton: dict[str, Any] = field(default_factory=dict)
+    _line_skeleton: dict[str, Any] = field(default_factory=dict)
+    _paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def required(self) -> list[str]:
+        return [f.name for f in self.fields.values() if f.required]
+
+    def resolve_header(self, header: str) -> str | None:
+        """The canonical field a header means, or ``None``."""
+        n = normalize_header(header)
+        if not n:
+            return None
+        hit = self.aliases.get(n)
+        if hit is not None:
+            return hit
+        for p in self.patterns:
+            name = p.match(n)
+            if name is not None:
+                return name
+        return None
+
+    def spec_for(self, canonical: str) -> FieldSpec | PatternField | None:
+        spec = self.fields.get(canonical)
+        if spec is not None:
+            return spec
+        n = normalize_header(canonical)
+        return next((p for p in self.patterns if p.match(n) is not None), None)
+
+    def is_line_field(self, canonical: str) -> bool:
+        return self.lines is not None and canonical.startswith(self.lines + ".")
+
+    def build_fields(
+        self, header: dict[str, Any], lines: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The document as the template sees it: nested like the DTO, every
+        field present (``None`` when empty), lines under ``x-lines``."""
+        doc = _fresh(self._header_skeleton)
+        for name, value in header.items():
+            _assign(doc, self._path(name, 0), value)
+        if self.lines is not None:
+            strip = len(self.lines) + 1
+            out = []
+            for values in lines:
+                line = _fresh(self._line_skeleton)
+                for name, value in values.items():
+                    _assign(line, self._path(name, strip), value)
+                out.append(line)
+            doc[self.lines] = out
+        return doc
+
+    def _path(self, name: str, strip: int) -> tuple[str, ...]:
+        path = self._paths.get(name)
+        if path is None:
+            path = self._paths[name] = tuple(name[strip:].split("."))
+        return path
+
+    def endpoint(self, action: str) -> tuple[str, str]:
+        method, _, path = self.endpoints[action].partition(" ")
+        return method, path
+
+
+# ---------------------------------------------------------------- search
+
+
+def builtin_dirs() -> list[Path]:
+    """Where the shipped types live: inside an installed wheel, or the checkout."""
+    bundled = _PACKAGE_DIR / "_types"
+    if (bundled / "schemas").is_dir():
+        return [bundled]
+    return [_PACKAGE_DIR.parent]
+
+
+def search_path(extra: Sequence[str | Path] = ()) -> list[Path]:
+    dirs = [Path(d) for d in extra]
+    env = os.environ.get(ENV_PATH, "")
+    dirs += [Path(d) for d in env.split(os.pathsep) if d]
+    return dirs + builtin_dirs()
+
+
+def _candidates(d: Path, name: str) -> tuple[Path, Path]:
+    nested = (d / "schemas" / f"{name}.schema.json", d / "templates" / f"{name}.json.j2")
+    if nested[0].exists():
+        return nested
+    return d / f"{name}.schema.json", d / f"{name}.json.j2"
+
+
+def type_names(extra: Sequence[str | Path] = ()) -> list[str]:
+    names: set[str] = set()
+    for d in search_path(extra):
+        for folder in (d / "schemas", d):
+            if folder.is_dir():
+                names.update(p.name[: -len(".schema.json")] for p in folder.glob("*.schema.json"))
+    return sorted(names)
+
+
+def samples_dir() -> Path:
+    return builtin_dirs()[0] / "samples"
+
+
+class Registry:
+    """Loads and caches document types from a search path."""
+
+    def __init__(self, extra_dirs: Sequence[str | Path] = ()) -> None:
+        self.dirs = search_path(extra_dirs)
+        self._cache: dict[str, DocType] = {}
+
+    def names(self) -> list[str]:
+        return type_names([d for d in self.dirs])
+
+    def get(self, name: str) -> DocType:
+        if name not in self._cache:
+            self._cache[name] = self._load(name)
+        return self._cache[name]
+
+    def _load(self, name: str) -> DocType:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            raise DocTypeError(f"{name!r} is not a document type name")
+        for d in self.dirs:
+            schema_path, template_path = _candidates(d, name)
+            if schema_path.exists():
+                if not template_path.exists():
+                    raise DocTypeError(f"{schema_path}: no template {template_path.name} beside it")
+                return load_doctype(name, schema_path, template_path)
+        known = ", ".join(self.names()) or "none"
+        raise DocTypeError(f"unknown document type {name!r}; the types are: {known}")
+
+
+def load_doctype(name: str, schema_path: Path, template_path: Path) -> DocType:
+    """Read, check and compile one type. Every problem is a :class:`DocTypeError`."""
+    schema = _read_schema(schema_path)
+    _check_meta(schema, schema_path)
+    lines = schema.get("x-lines")
+    fields: dict[str, FieldSpec] = {}
+    required = set(schema.get("required", []))
+    for fname, prop in schema.get("properties", {}).items():
+        fields[fname] = FieldSpec(
+            name=fname,
+            kind=_kind(prop, schema_path, fname),
+            title=str(prop.get("title", fname)),
+            aliases=tuple(prop.get("x-aliases", ())),
+            is_line=bool(lines) and fname.startswith(f"{lines}."),
+            required=fname in required,
+        )
+    patterns = []
+    for rx, prop in schema.get("patternProperties", {}).items():
+        column = prop.get("x-column")
+        if not column or "{n}" not in column:
+            raise DocTypeError(f"{schema_path}: pattern property {rx!r} needs an x-column with {{n}}")
+        names = [column, *prop.get("x-aliases", ())]
+        patterns.append(
+            PatternField(
+                column=column,
+                kind=_kind(prop, schema_path, rx),
+                title=str(prop.get("title", column)),
+                aliases=tuple(prop.get("x-aliases", ())),
+                is_line=bool(lines) and column.startswith(f"{lines}."),
+                matchers=tuple(_pattern_matcher(a) for a in names),
+            )
+        )
+    key_fields = list(schema.get("x-document-key", []))
+    for k in key_fields:
+        if k not in fields:
+            raise DocTypeError(f"{schema_path}: x-document-key names {k!r}, which is not a property")
+    endpoints = schema.get("x-endpoints", {})
+    if "create" not in endpoints:
+        raise DocTypeError(f"{schema_path}: x-endpoints needs a 'create' entry")
+    doctype = DocType(
+        name=name,
+        title=str(schema.get("title", name)),
+        schema=schema,
+        schema_path=schema_path,
+        template_path=template_path,
+        template=compile_template(template_path.read_text(encoding="utf-8"), str(template_path)),
+        fields=fields,
+        patterns=patterns,
+        key_fields=key_fields,
+        lines=lines,
+        endpoints=dict(endpoints),
+    )
+    doctype.aliases = _alias_index(doctype)
+    names = [*fields, *(p.column for p in patterns)]
+    prefix = f"{lines}." if lines else None
+    doctype._header_skeleton = _skeleton(
+        (n for n in names if not (prefix and n.startswith(prefix))), ""
+    )
+    if prefix:
+        doctype._line_skeleton = _skeleton((n for n in names if n.startswith(prefix)), prefix)
+    _check_template(doctype)
+    return doctype
+
+
+def _read_schema(path: Path) -> dict[str, Any]:
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DocTypeError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(schema, dict):
+        raise DocTypeError(f"{path}: a schema must be a JSON object")
+    return schema
+
+
+def _check_meta(schema: dict[str, Any], path: Path) -> None:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
+        raise DocTypeError(f"{path}: not a valid JSON Schema at {where}: {exc.message}") from None
+    if schema.get("type") != "object":
+        raise DocTypeError(f"{path}: a row schema must have \"type\": \"object\"")
+
+
+def _kind(prop: dict[str, Any], path: Path, name: str) -> str:
+    t = prop.get("type", "string")
+    if isinstance(t, list):
+        t = next((x for x in t if x != "null"), "string")
+    if t not in _SCALAR_TYPES:
+        raise DocTypeError(f"{path}: field {name!r} has type {t!r}; a column holds one value")
+    if t == "string" and prop.get("format") == "date":
+        return "date"
+    return str(t)
+
+
+def _pattern_matcher(alias: str) -> re.Pattern[str]:
+    head, _, tail = alias.partition("{n}")
+    return re.compile(re.escape(normalize_header(head)) + r"0*([0-9]{1,3})" +
+                      re.escape(normalize_header(tail)))
+
+
+def _alias_index(doctype: DocType) -> dict[str, str]:
+    index: dict[str, str] = {}
+    for spec in doctype.fields.values():
+        for text in (spec.name, *spec.aliases):
+            n = normalize_header(text)
+            other = index.setdefault(n, spec.name)
+            if other != spec.name:
+                raise DocTypeError(
+                    f"{doctype.schema_path}: the header {text!r} would mean both "
+                    f"{other!r} and {spec.name!r}"
+                )
+    return index
+
+
+def _sample_value(kind: str) -> Any:
+    return {"string": "x", "number": 1.5, "integer": 1, "boolean": True, "date": "2025-01-31"}[kind]
+
+
+def _check_template(doctype: DocType) -> None:
+    """Render once empty and once with every field filled, so a template
+    error stops the run at start-up, before any row."""
+    for filled in (False, True):
+        header: dict[str, Any] = {}
+        line: dict[str, Any] = {}
+        columns = [(f.name, f.kind) for f in doctype.fields.values()]
+        columns += [(p.column.replace("{n}", "1"), p.kind) for p in doctype.patterns]
+        for name, kind in columns:
+            target = line if doctype.is_line_field(name) else header
+            target[name] = _sample_value(kind) if filled else None
+        fields = doctype.build_fields(header, [line] if doctype.lines else [])
+        render_body(doctype.template, {"doc": fields}, name=str(doctype.template_path))
+
+
+def _skeleton(names: Iterable[str], strip: str) -> dict[str, Any]:
+    """Nested dict with a ``None`` leaf for every field, so that a template can
+    name any field of the type whether or not the file has its column."""
+    root: dict[str, Any] = {}
+    for name in names:
+        parts = name[len(strip):].split(".") if strip else name.split(".")
+        node = root
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        if parts[-1] != "{n}":
+            node.setdefault(parts[-1], None)
+    return root
+
+
+def _fresh(node: dict[str, Any]) -> dict[str, Any]:
+    return {k: (_fresh(v) if type(v) is dict else v) for k, v in node.items()}
+
+
+def _assign(root: dict[str, Any], parts: tuple[str, ...], value: Any) -> None:
+    node = root
+    for part in parts[:-1]:
+        node = node[part]
+    node[parts[-1]] = value

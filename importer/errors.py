@@ -1,0 +1,41 @@
+"""The exceptions vnimport raises.
+
+Row-level problems (an invalid cell, a conflicting header value) are not
+exceptions: they are :class:`importer.issues.RowIssue` values carried to the
+report. Exceptions are for what stops a whole run, and every one of them is
+fatal (exit code 2)::
+
+    VnimportError               anything vnimport raises on purpose
+    ├── FileError               the input cannot be read whole: missing, empty,
+    │                           corrupt, encrypted, not a spreadsheet
+    ├── ColumnError             the header row cannot be used: a required column
+    │                           is missing, two columns mean the same field
+    ├── DocTypeError            a document type is unknown, or its schema or
+    │                           template is broken
+    └── ConfigError             settings are missing or contradict each other
+
+Each carries a message written for the person who has to fix it; the CLI
+prints ``str(error)`` and never a traceback unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+
+class VnimportError(Exception):
+    """Base of every error vnimport raises on purpose."""
+
+
+class FileError(VnimportError):
+    """The input file cannot be read whole."""
+
+
+class ColumnError(VnimportError):
+    """The header row of the input cannot be used for this document type."""
+
+
+class DocTypeError(VnimportError):
+    """A document type is unknown, or its schema or template is broken."""
+
+
+class ConfigError(VnimportError):
+    """Settings are missing or contradict each other."""

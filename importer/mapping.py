@@ -1,0 +1,282 @@
+"""Map stage: headers become canonical fields, cell text becomes typed values.
+
+The column map is built once per file from its header row; unknown columns
+are warnings (never silently dropped), a missing required column or two
+columns meaning the same field stop the file. Each row then becomes a
+:class:`MappedRow`: ``values`` holds only the cells that are filled, typed as
+the schema asks, ready for JSON Schema validation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from importer.doctypes import DocType, normalize_header
+from importer.errors import ColumnError
+from importer.issues import RowIssue
+from importer.read import Cell, Row, Table
+
+
+class ConversionError(ValueError):
+    """A cell that cannot be read as its field's type; ``code`` goes to the report."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+Converter = Callable[[Cell], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    index: int
+    header: str  # as the user typed it
+    field: str  # canonical
+    convert: Converter
+
+
+@dataclass(slots=True)
+class ColumnMap:
+    columns: list[Column]
+    by_field: dict[str, Column]
+    warnings: list[RowIssue] = field(default_factory=list)
+
+    def header_for(self, canonical: str) -> str:
+        col = self.by_field.get(canonical)
+        return col.header if col else canonical
+
+
+@dataclass(slots=True)
+class MappedRow:
+    number: int
+    sheet: str
+    values: dict[str, Any]
+    issues: list[RowIssue]
+    cells: list[Cell]
+
+
+# ---------------------------------------------------------- column map
+
+
+def build_column_map(table: Table, doctype: DocType) -> ColumnMap:
+    columns: list[Column] = []
+    by_field: dict[str, Column] = {}
+    warnings: list[RowIssue] = []
+    seen_headers: dict[str, str] = {}
+    duplicates: list[str] = []
+    for index, header in enumerate(table.header):
+        letter = column_letter(index)
+        if not header:
+            warnings.append(_warn(table, "", "unnamed-column",
+                                  f"column {letter} has no header; its values are not imported"))
+            continue
+        n = normalize_header(header)
+        if n in seen_headers:
+            duplicates.append(f"{seen_headers[n]!r} and {header!r} (column {letter})")
+            continue
+        seen_headers[n] = header
+        canonical = doctype.resolve_header(header)
+        if canonical is None:
+            warnings.append(_warn(table, header, "unknown-column",
+                                  f"column {letter} {header!r} is not a field of "
+                                  f"{doctype.title}; its values are not imported"))
+            continue
+        if canonical in by_field:
+            first = by_field[canonical].header
+            duplicates.append(f"{first!r} and {header!r} (both mean {canonical})")
+            continue
+        spec = doctype.spec_for(canonical)
+        assert spec is not None
+        col = Column(index, header, canonical, CONVERTERS[spec.kind])
+        columns.append(col)
+        by_field[canonical] = col
+    if duplicates:
+        raise ColumnError(f"{_where(table)}: the same column appears twice: {'; '.join(duplicates)}")
+    missing = [f for f in doctype.required if f not in by_field]
+    if missing:
+        names = ", ".join(_describe(doctype, f) for f in missing)
+        raise ColumnError(f"{_where(table)}: required column missing: {names}")
+    return ColumnMap(columns, by_field, warnings)
+
+
+def _describe(doctype: DocType, canonical: str) -> str:
+    spec = doctype.fields[canonical]
+    return f"{spec.title!r} ({canonical})" if spec.title != canonical else repr(canonical)
+
+
+def _where(table: Table) -> str:
+    return f"{table.path}" + (f", sheet {table.sheet!r}" if table.sheet else "")
+
+
+def _warn(table: Table, header: str, code: str, message: str) -> RowIssue:
+    return RowIssue(table.header_row, header, code, message, "warning", table.sheet)
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+# ------------------------------------------------------------- mapping
+
+
+def map_rows(rows: Iterable[Row], colmap: ColumnMap) -> Iterator[MappedRow]:
+    columns = colmap.columns
+    for row in rows:
+        cells = row.cells
+        values: dict[str, Any] = {}
+        issues: list[RowIssue] = []
+        for col in columns:
+            cell = cells[col.index]
+            if cell is None:
+                continue
+            try:
+                value = col.convert(cell)
+            except ConversionError as exc:
+                issues.append(RowIssue(row.number, col.header, exc.code, exc.message,
+                                       sheet=row.sheet, field=col.field))
+                continue
+            if value is not None:
+                values[col.field] = value
+        yield MappedRow(row.number, row.sheet, values, issues, cells)
+
+
+# ---------------------------------------------------------- converters
+
+
+def to_string(cell: Cell) -> str | None:
+    if isinstance(cell, str):
+        s = cell.strip()
+        return s or None
+    if isinstance(cell, bool):
+        return "true" if cell else "false"
+    if isinstance(cell, float):
+        if cell.is_integer():
+            return str(int(cell))
+        return repr(cell)
+    if isinstance(cell, dt.datetime):
+        return cell.date().isoformat() if cell.time() == dt.time() else cell.isoformat()
+    if isinstance(cell, dt.date):
+        return cell.isoformat()
+    return str(cell)
+
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_COMMA_DECIMAL = re.compile(r"[+-]?\d+,\d+")
+
+
+def to_number(cell: Cell) -> int | float | None:
+    if isinstance(cell, bool):
+        raise ConversionError("type", f"expected a number, got {cell}")
+    if isinstance(cell, int):
+        return cell
+    if isinstance(cell, float):
+        return _tidy(cell)
+    if isinstance(cell, str):
+        s = cell.strip().replace("\u00a0", "").replace(" ", "")
+        if not s:
+            return None
+        if _NUMBER.fullmatch(s):
+            return _tidy(float(s))
+        if _COMMA_DECIMAL.fullmatch(s):
+            if len(s.split(",")[1]) == 3:
+                raise ConversionError(
+                    "ambiguous-number",
+                    f"{cell.strip()!r} could be a decimal comma or a thousands separator; "
+                    "write it with a decimal point",
+                )
+            return _tidy(float(s.replace(",", ".")))
+        raise ConversionError("type", f"expected a number, got {cell.strip()!r}")
+    raise ConversionError("type", f"expected a number, got a {_cell_kind(cell)}")
+
+
+def _tidy(x: float) -> int | float:
+    if math.isnan(x) or math.isinf(x):
+        raise ConversionError("type", "expected a number")
+    return int(x) if x.is_integer() and abs(x) < 2**53 else x
+
+
+def to_integer(cell: Cell) -> int | None:
+    n = to_number(cell)
+    if n is None:
+        return None
+    if isinstance(n, float):
+        raise ConversionError("type", f"expected a whole number, got {n}")
+    return n
+
+
+_TRUE = {"true", "yes", "y", "1", "x", "ja", "j", "sann", "sant"}
+_FALSE = {"false", "no", "n", "0", "nei", "nej", "usann", "falskt", "falsk"}
+
+
+def to_boolean(cell: Cell) -> bool | None:
+    if isinstance(cell, bool):
+        return cell
+    if isinstance(cell, (int, float)) and cell in (0, 1):
+        return bool(cell)
+    if isinstance(cell, str):
+        s = cell.strip().casefold()
+        if not s:
+            return None
+        if s in _TRUE:
+            return True
+        if s in _FALSE:
+            return False
+        raise ConversionError("type", f"expected yes or no (true/false), got {cell.strip()!r}")
+    raise ConversionError("type", f"expected yes or no, got a {_cell_kind(cell)}")
+
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?")
+_DOT_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+
+
+def to_date(cell: Cell) -> str | None:
+    if isinstance(cell, dt.datetime):
+        return cell.date().isoformat()
+    if isinstance(cell, dt.date):
+        return cell.isoformat()
+    if isinstance(cell, str):
+        s = cell.strip()
+        if not s:
+            return None
+        m = _ISO_DATE.fullmatch(s)
+        if m:
+            y, mo, d = (int(g) for g in m.groups())
+        else:
+            m = _DOT_DATE.fullmatch(s)
+            if not m:
+                raise ConversionError(
+                    "invalid-date", f"{s!r} is not a date; write it as 2025-01-31 or 31.01.2025"
+                )
+            d, mo, y = (int(g) for g in m.groups())
+        try:
+            return dt.date(y, mo, d).isoformat()
+        except ValueError:
+            raise ConversionError("invalid-date", f"{s!r} is not a real date") from None
+    raise ConversionError("invalid-date", f"expected a date, got a {_cell_kind(cell)}")
+
+
+def _cell_kind(cell: Cell) -> str:
+    if isinstance(cell, (int, float)):
+        return f"number ({cell})"
+    return type(cell).__name__
+
+
+CONVERTERS: dict[str, Converter] = {
+    "string": to_string,
+    "number": to_number,
+    "integer": to_integer,
+    "boolean": to_boolean,
+    "date": to_date,
+}

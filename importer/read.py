@@ -1,0 +1,246 @@
+"""Read stage: rows as they are in the file.
+
+A :class:`Table` is the header row plus a generator of :class:`Row`. Cell
+values are what the file holds: text stays text (``0101`` stays ``0101``),
+numeric cells are ``int``/``float``, Excel date cells ``date``/``datetime``.
+Row numbers are the ones the user sees in Excel: the header is row 1.
+Blank rows are skipped but never renumber the rows after them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from importer.errors import FileError
+
+Cell = str | int | float | bool | dt.date | dt.datetime | dt.time | dt.timedelta | None
+
+XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+_ZIP_MAGIC = b"PK\x03\x04"
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2: encrypted xlsx or legacy .xls
+_CSV_DELIMITERS = (",", ";", "\t")
+
+
+@dataclass(slots=True)
+class Row:
+    """One data row: its Excel row number, its sheet and its cells."""
+
+    number: int
+    sheet: str
+    cells: list[Cell]
+
+
+@dataclass(slots=True)
+class Table:
+    """A header row and the data rows below it."""
+
+    path: Path
+    sheet: str
+    header: list[str]
+    rows: Iterator[Row]
+    header_row: int = 1
+    notes: list[str] = field(default_factory=list)
+
+
+def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
+    """Open ``path`` (xlsx or csv) and return its table.
+
+    Raises :class:`FileError` with a message for the user when the file
+    cannot be read whole: missing, empty, corrupt, encrypted or not a
+    spreadsheet.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FileError(f"{p}: no such file")
+    if p.is_dir():
+        raise FileError(f"{p}: is a folder, not a spreadsheet")
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise FileError(f"{p}: cannot be opened ({exc.strerror})") from None
+    if not head:
+        raise FileError(f"{p}: the file is empty")
+    if head.startswith(_CFB_MAGIC):
+        if _is_encrypted_ooxml(p):
+            raise FileError(
+                f"{p}: the workbook is password-protected; remove the password in Excel "
+                "(File > Info > Protect Workbook) and save it again"
+            )
+        raise FileError(f"{p}: this is an old Excel 97-2003 .xls file; save it as .xlsx in Excel")
+    if head.startswith(_ZIP_MAGIC):
+        return _read_xlsx(p, sheet)
+    suffix = p.suffix.lower()
+    if suffix in XLSX_SUFFIXES:
+        raise FileError(f"{p}: not a valid .xlsx workbook (the file is damaged or not Excel)")
+    if suffix in CSV_SUFFIXES or suffix == "":
+        if sheet is not None:
+            raise FileError(f"{p}: --sheet applies to workbooks, and this is a csv file")
+        return _read_csv(p)
+    raise FileError(f"{p}: unsupported file type {suffix!r}; use .xlsx or .csv")
+
+
+def _is_encrypted_ooxml(p: Path) -> bool:
+    # Encrypted OOXML is an OLE2 container with an "EncryptionInfo" stream; its
+    # directory entry names are UTF-16LE.
+    with p.open("rb") as fh:
+        blob = fh.read(1 << 20)
+    return "EncryptionInfo".encode("utf-16-le") in blob
+
+
+# ---------------------------------------------------------------- xlsx
+
+
+def _read_xlsx(p: Path, sheet: str | None) -> Table:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(p))
+    except Exception as exc:  # calamine raises its own zoo of errors
+        raise FileError(f"{p}: not a readable .xlsx workbook ({_short(exc)})") from None
+    names = list(wb.sheet_names)
+    if not names:
+        raise FileError(f"{p}: the workbook has no sheets")
+    if sheet is None:
+        name = names[0]
+    elif sheet in names:
+        name = sheet
+    else:
+        raise FileError(f"{p}: no sheet named {sheet!r}; the sheets are {', '.join(names)}")
+    try:
+        ws = wb.get_sheet_by_name(name)
+        # skip_empty_area=False keeps Excel's own row numbering.
+        data: list[list[Any]] = ws.to_python(skip_empty_area=False)
+    except Exception as exc:
+        raise FileError(f"{p}: sheet {name!r} cannot be read ({_short(exc)})") from None
+    return _table_from_grid(p, name, data)
+
+
+def _table_from_grid(p: Path, sheet: str, data: list[list[Any]]) -> Table:
+    header_index = next((i for i, r in enumerate(data) if any(_filled(c) for c in r)), None)
+    if header_index is None:
+        raise FileError(f"{p}: sheet {sheet!r} is empty")
+    header = [_header_text(c) for c in data[header_index]]
+    while header and not header[-1]:
+        header.pop()
+    width = len(header)
+
+    def rows() -> Iterator[Row]:
+        for i in range(header_index + 1, len(data)):
+            cells = data[i]
+            if len(cells) > width:
+                cells = cells[:width]
+            values: list[Cell] = [None if c == "" else c for c in cells]
+            if any(v is not None for v in values):
+                if len(values) < width:
+                    values.extend([None] * (width - len(values)))
+                yield Row(i + 1, sheet, values)
+
+    return Table(p, sheet, header, rows(), header_row=header_index + 1)
+
+
+def _filled(c: Any) -> bool:
+    return c is not None and c != ""
+
+
+def _header_text(c: Any) -> str:
+    if c is None:
+        return ""
+    if isinstance(c, float) and c.is_integer():
+        c = int(c)
+    return str(c).strip()
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+# ----------------------------------------------------------------- csv
+
+
+def _read_csv(p: Path) -> Table:
+    raw = p.read_bytes()
+    text = _decode(p, raw)
+    if not text.strip():
+        raise FileError(f"{p}: the file is empty")
+    delimiter = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header_cells = next(reader)
+    except csv.Error as exc:
+        raise FileError(f"{p}: not a readable csv file ({exc})") from None
+    number = 1
+    while not any(c.strip() for c in header_cells):
+        number += 1
+        header_cells = next(reader, None) or []
+        if number > 1000:
+            raise FileError(f"{p}: no header row found")
+    header = [c.strip() for c in header_cells]
+    while header and not header[-1]:
+        header.pop()
+    width = len(header)
+    header_row = number
+
+    def rows() -> Iterator[Row]:
+        n = header_row
+        try:
+            for record in reader:
+                n += 1
+                if len(record) > width:
+                    record = record[:width]
+                values: list[Cell] = [c if c.strip() else None for c in record]
+                if any(v is not None for v in values):
+                    if len(values) < width:
+                        values.extend([None] * (width - len(values)))
+                    yield Row(n, "", values)
+        except csv.Error as exc:
+            raise FileError(f"{p}: row {n + 1} cannot be read ({exc})") from None
+
+    return Table(p, "", header, rows(), header_row=header_row)
+
+
+def _decode(p: Path, raw: bytes) -> str:
+    if b"\x00" in raw[:4096] and not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise FileError(f"{p}: this is not a text (csv) file; it contains binary data")
+    for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                     (codecs.BOM_UTF16_BE, "utf-16")):
+        if raw.startswith(bom):
+            try:
+                return raw.decode(enc)
+            except UnicodeDecodeError as exc:
+                raise FileError(f"{p}: not valid {enc} text ({exc.reason})") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise FileError(
+            f"{p}: line {line} is not UTF-8 text; save the file as 'CSV UTF-8' in Excel"
+        ) from None
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter among ``, ; tab`` that splits the first lines most consistently."""
+    sample = text[:65536]
+    lines = sample.splitlines()[:50]
+    best, best_score = ",", (-1, 0)
+    for d in _CSV_DELIMITERS:
+        try:
+            widths = [len(r) for r in csv.reader(io.StringIO("\n".join(lines)), delimiter=d) if r]
+        except csv.Error:
+            continue
+        if not widths or widths[0] < 2:
+            continue
+        consistent = sum(1 for w in widths if w == widths[0])
+        score = (consistent, widths[0])
+        if score > best_score:
+            best, best_score = d, score
+    return best

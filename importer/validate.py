@@ -1,0 +1,120 @@
+"""Validate stage: every error of a row against the type's JSON Schema.
+
+jsonschema-rs does the checking (draft 2020-12, formats on). A valid row
+costs one ``is_valid`` call; only invalid rows are walked for their errors,
+each turned into a :class:`RowIssue` on the column the user typed, with a
+message in the words of the spreadsheet rather than of JSON Schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema_rs
+
+from importer.doctypes import DocType
+from importer.issues import RowIssue
+from importer.mapping import ColumnMap, MappedRow
+
+
+class RowValidator:
+    def __init__(self, doctype: DocType, colmap: ColumnMap) -> None:
+        self.doctype = doctype
+        self.colmap = colmap
+        # Unknown columns never reach the instance, so additionalProperties in
+        # the schema concerns only the file's own mapped fields.
+        self._validator = jsonschema_rs.Draft202012Validator(doctype.schema, validate_formats=True)
+
+    def validate(self, row: MappedRow) -> None:
+        """Append the row's schema errors to ``row.issues``."""
+        if self._validator.is_valid(row.values):
+            return
+        already = {i.field for i in row.issues}
+        found: list[RowIssue] = []
+        for err in self._validator.iter_errors(row.values):
+            issue = self._issue(row, err)
+            if issue.field and issue.field in already:
+                continue  # the cell could not be read at all; that is said once
+            found.append(issue)
+        found.sort(key=lambda i: (self._column_order(i.field), i.code))
+        row.issues.extend(found)
+
+    def _column_order(self, canonical: str) -> int:
+        col = self.colmap.by_field.get(canonical)
+        return col.index if col else -1
+
+    def _issue(self, row: MappedRow, err: Any) -> RowIssue:
+        path = list(err.instance_path)
+        schema_path = list(err.schema_path)
+        kind = type(err.kind).__name__
+        canonical = str(path[0]) if path else ""
+        custom = self._custom_message(schema_path)
+        code, message = _describe(kind, err, row.values.get(canonical))
+        if kind == "Required":
+            canonical = str(getattr(err.kind, "property", "")) or canonical
+            spec = self.doctype.fields.get(canonical)
+            title = spec.title if spec else canonical
+            message = f"{title} is empty; a value is required"
+        if custom:
+            message = custom
+        if not canonical and kind in ("AnyOf", "OneOfNotValid"):
+            canonical = self._first_named(schema_path)
+        column = self.colmap.header_for(canonical) if canonical else ""
+        return RowIssue(row.number, column, code, message, sheet=row.sheet, field=canonical)
+
+    def _subschema(self, schema_path: list[Any]) -> Any:
+        node: Any = self.doctype.schema
+        for part in schema_path:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return node
+
+    def _custom_message(self, schema_path: list[Any]) -> str | None:
+        # The keyword that failed sits in a subschema; its x-message, or its
+        # parent's, says in words what the rule wants.
+        for cut in (len(schema_path) - 1, len(schema_path)):
+            node = self._subschema(schema_path[:cut])
+            if isinstance(node, dict) and "x-message" in node:
+                return str(node["x-message"])
+        return None
+
+    def _first_named(self, schema_path: list[Any]) -> str:
+        node = self._subschema(schema_path)
+        if isinstance(node, list):
+            for alt in node:
+                for name in alt.get("required", []) if isinstance(alt, dict) else []:
+                    if name in self.colmap.by_field:
+                        return str(name)
+        return ""
+
+
+def _describe(kind: str, err: Any, value: Any) -> tuple[str, str]:
+    k = err.kind
+    if kind == "Required":
+        return "required", "a value is required"
+    if kind == "Type":
+        types = getattr(k, "types", None) or []
+        want = " or ".join(str(t) for t in types) or "another type"
+        return "type", f"expected {want}, got {value!r}"
+    if kind == "Enum":
+        options = getattr(k, "options", None)
+        allowed = ", ".join(str(o) for o in options) if isinstance(options, list) else ""
+        return "enum", f"{value!r} is not allowed" + (f"; use one of: {allowed}" if allowed else "")
+    if kind == "Format":
+        fmt = getattr(k, "format", "")
+        return "format", f"{value!r} is not a valid {fmt}"
+    if kind == "Pattern":
+        return "pattern", f"{value!r} does not have the expected form"
+    if kind == "MaxLength":
+        return "too-long", f"is longer than {getattr(k, 'limit', '?')} characters"
+    if kind == "MinLength":
+        return "too-short", f"is shorter than {getattr(k, 'limit', '?')} characters"
+    if kind in ("Minimum", "ExclusiveMinimum"):
+        return "too-small", f"{value!r} is below the minimum {getattr(k, 'limit', '')}".rstrip()
+    if kind in ("Maximum", "ExclusiveMaximum"):
+        return "too-large", f"{value!r} is above the maximum {getattr(k, 'limit', '')}".rstrip()
+    if kind in ("AnyOf", "OneOfNotValid"):
+        return "incomplete", "the row is missing one of the fields it needs"
+    return kind.lower() or "invalid", str(err.message)
