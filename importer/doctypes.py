@@ -119,9 +119,7 @@ class DocType:
     def is_line_field(self, canonical: str) -> bool:
         return self.lines is not None and canonical.startswith(self.lines + ".")
 
-    def build_fields(
-        self, header: dict[str, Any], lines: list[dict[str, Any]]
-    ) -> dict[str, Any]:
+    def build_fields(self, header: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
         """The document as the template sees it: nested like the DTO, every
         field present (``None`` when empty), lines under ``x-lines``."""
         doc = _fresh(self._header_skeleton)
@@ -235,7 +233,9 @@ def load_doctype(name: str, schema_path: Path, template_path: Path) -> DocType:
     for rx, prop in schema.get("patternProperties", {}).items():
         column = prop.get("x-column")
         if not column or "{n}" not in column:
-            raise DocTypeError(f"{schema_path}: pattern property {rx!r} needs an x-column with {{n}}")
+            raise DocTypeError(
+                f"{schema_path}: pattern property {rx!r} needs an x-column with {{n}}"
+            )
         names = [column, *prop.get("x-aliases", ())]
         patterns.append(
             PatternField(
@@ -250,7 +250,9 @@ def load_doctype(name: str, schema_path: Path, template_path: Path) -> DocType:
     key_fields = list(schema.get("x-document-key", []))
     for k in key_fields:
         if k not in fields:
-            raise DocTypeError(f"{schema_path}: x-document-key names {k!r}, which is not a property")
+            raise DocTypeError(
+                f"{schema_path}: x-document-key names {k!r}, which is not a property"
+            )
     endpoints = schema.get("x-endpoints", {})
     if "create" not in endpoints:
         raise DocTypeError(f"{schema_path}: x-endpoints needs a 'create' entry")
@@ -299,7 +301,7 @@ def _check_meta(schema: dict[str, Any], path: Path) -> None:
         where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
         raise DocTypeError(f"{path}: not a valid JSON Schema at {where}: {exc.message}") from None
     if schema.get("type") != "object":
-        raise DocTypeError(f"{path}: a row schema must have \"type\": \"object\"")
+        raise DocTypeError(f'{path}: a row schema must have "type": "object"')
 
 
 def _kind(prop: dict[str, Any], path: Path, name: str) -> str:
@@ -315,8 +317,9 @@ def _kind(prop: dict[str, Any], path: Path, name: str) -> str:
 
 def _pattern_matcher(alias: str) -> re.Pattern[str]:
     head, _, tail = alias.partition("{n}")
-    return re.compile(re.escape(normalize_header(head)) + r"0*([0-9]{1,3})" +
-                      re.escape(normalize_header(tail)))
+    return re.compile(
+        re.escape(normalize_header(head)) + r"0*([0-9]{1,3})" + re.escape(normalize_header(tail))
+    )
 
 
 def _alias_index(doctype: DocType) -> dict[str, str]:
@@ -357,7 +360,7 @@ def _skeleton(names: Iterable[str], strip: str) -> dict[str, Any]:
     name any field of the type whether or not the file has its column."""
     root: dict[str, Any] = {}
     for name in names:
-        parts = name[len(strip):].split(".") if strip else name.split(".")
+        parts = name[len(strip) :].split(".") if strip else name.split(".")
         node = root
         for part in parts[:-1]:
             node = node.setdefault(part, {})

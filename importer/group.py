@@ -86,11 +86,17 @@ def group_rows(doctype: DocType, colmap: ColumnMap, rows: list[MappedRow]) -> Gr
             doc = documents[key] = Document(key, key_field, [row], header)
         elif doctype.lines is None:
             first = doc.rows[0].number
-            row.issues.append(RowIssue(
-                row.number, colmap.header_for(key_field), "duplicate-key",
-                f"{key_field and doctype.fields[key_field].title} {key!r} is already on row "
-                f"{first}; each {doctype.title.lower()} must appear once",
-                sheet=row.sheet, field=key_field))
+            row.issues.append(
+                RowIssue(
+                    row.number,
+                    colmap.header_for(key_field),
+                    "duplicate-key",
+                    f"{key_field and doctype.fields[key_field].title} {key!r} is already on row "
+                    f"{first}; each {doctype.title.lower()} must appear once",
+                    sheet=row.sheet,
+                    field=key_field,
+                )
+            )
             ungrouped.append(row)
             continue
         else:
@@ -106,14 +112,21 @@ def group_rows(doctype: DocType, colmap: ColumnMap, rows: list[MappedRow]) -> Gr
 
 def _missing_key(doctype: DocType, colmap: ColumnMap, row: MappedRow, key_field: str) -> None:
     title = doctype.fields[key_field].title
-    row.issues.append(RowIssue(
-        row.number, colmap.header_for(key_field), "missing-key",
-        f"{title} is empty; it says which document this row belongs to",
-        sheet=row.sheet, field=key_field))
+    row.issues.append(
+        RowIssue(
+            row.number,
+            colmap.header_for(key_field),
+            "missing-key",
+            f"{title} is empty; it says which document this row belongs to",
+            sheet=row.sheet,
+            field=key_field,
+        )
+    )
 
 
-def _merge_header(doctype: DocType, colmap: ColumnMap, doc: Document, row: MappedRow,
-                  header: dict[str, Any]) -> None:
+def _merge_header(
+    doctype: DocType, colmap: ColumnMap, doc: Document, row: MappedRow, header: dict[str, Any]
+) -> None:
     first = doc.rows[0]
     for name, value in header.items():
         known = doc.header.get(name)
@@ -121,11 +134,17 @@ def _merge_header(doctype: DocType, colmap: ColumnMap, doc: Document, row: Mappe
             doc.header[name] = value
         elif known != value:
             title = doctype.fields[name].title if name in doctype.fields else name
-            row.issues.append(RowIssue(
-                row.number, colmap.header_for(name), "conflicting-header",
-                f"{title} is {value!r} here but {known!r} on row {first.number} "
-                f"of the same document {doc.key!r}",
-                sheet=row.sheet, field=name))
+            row.issues.append(
+                RowIssue(
+                    row.number,
+                    colmap.header_for(name),
+                    "conflicting-header",
+                    f"{title} is {value!r} here but {known!r} on row {first.number} "
+                    f"of the same document {doc.key!r}",
+                    sheet=row.sheet,
+                    field=name,
+                )
+            )
 
 
 def _hold_back(doctype: DocType, doc: Document) -> None:
@@ -136,10 +155,15 @@ def _hold_back(doctype: DocType, doc: Document) -> None:
     listed += " ..." if len(bad) > 10 else ""
     for row in doc.rows:
         if not _has_error(row):
-            row.issues.append(RowIssue(
-                row.number, "", "document-invalid",
-                f"not imported: {listed} of the same document {doc.key!r} has errors",
-                sheet=row.sheet))
+            row.issues.append(
+                RowIssue(
+                    row.number,
+                    "",
+                    "document-invalid",
+                    f"not imported: {listed} of the same document {doc.key!r} has errors",
+                    sheet=row.sheet,
+                )
+            )
 
 
 def all_rows(grouping: Grouping) -> Iterable[MappedRow]:

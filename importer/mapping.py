@@ -47,6 +47,8 @@ class ColumnMap:
     columns: list[Column]
     by_field: dict[str, Column]
     warnings: list[RowIssue] = field(default_factory=list)
+    width: int = 0  # named columns end here; values right of them are reported
+    unnamed: list[int] = field(default_factory=list)
 
     def header_for(self, canonical: str) -> str:
         col = self.by_field.get(canonical)
@@ -70,12 +72,12 @@ def build_column_map(table: Table, doctype: DocType) -> ColumnMap:
     by_field: dict[str, Column] = {}
     warnings: list[RowIssue] = []
     seen_headers: dict[str, str] = {}
+    unnamed: list[int] = []
     duplicates: list[str] = []
     for index, header in enumerate(table.header):
         letter = column_letter(index)
         if not header:
-            warnings.append(_warn(table, "", "unnamed-column",
-                                  f"column {letter} has no header; its values are not imported"))
+            unnamed.append(index)
             continue
         n = normalize_header(header)
         if n in seen_headers:
@@ -84,9 +86,15 @@ def build_column_map(table: Table, doctype: DocType) -> ColumnMap:
         seen_headers[n] = header
         canonical = doctype.resolve_header(header)
         if canonical is None:
-            warnings.append(_warn(table, header, "unknown-column",
-                                  f"column {letter} {header!r} is not a field of "
-                                  f"{doctype.title}; its values are not imported"))
+            warnings.append(
+                _warn(
+                    table,
+                    header,
+                    "unknown-column",
+                    f"column {letter} {header!r} is not a field of "
+                    f"{doctype.title}; its values are not imported",
+                )
+            )
             continue
         if canonical in by_field:
             first = by_field[canonical].header
@@ -98,12 +106,14 @@ def build_column_map(table: Table, doctype: DocType) -> ColumnMap:
         columns.append(col)
         by_field[canonical] = col
     if duplicates:
-        raise ColumnError(f"{_where(table)}: the same column appears twice: {'; '.join(duplicates)}")
+        raise ColumnError(
+            f"{_where(table)}: the same column appears twice: {'; '.join(duplicates)}"
+        )
     missing = [f for f in doctype.required if f not in by_field]
     if missing:
         names = ", ".join(_describe(doctype, f) for f in missing)
         raise ColumnError(f"{_where(table)}: required column missing: {names}")
-    return ColumnMap(columns, by_field, warnings)
+    return ColumnMap(columns, by_field, warnings, len(table.header), unnamed)
 
 
 def _describe(doctype: DocType, canonical: str) -> str:
@@ -133,8 +143,13 @@ def column_letter(index: int) -> str:
 
 def map_rows(rows: Iterable[Row], colmap: ColumnMap) -> Iterator[MappedRow]:
     columns = colmap.columns
+    width = colmap.width
+    unnamed = set(colmap.unnamed)
+    reported: set[int] = set()
     for row in rows:
         cells = row.cells
+        if len(cells) > width or unnamed:
+            _report_unnamed(colmap, row, unnamed, reported)
         values: dict[str, Any] = {}
         issues: list[RowIssue] = []
         for col in columns:
@@ -144,12 +159,39 @@ def map_rows(rows: Iterable[Row], colmap: ColumnMap) -> Iterator[MappedRow]:
             try:
                 value = col.convert(cell)
             except ConversionError as exc:
-                issues.append(RowIssue(row.number, col.header, exc.code, exc.message,
-                                       sheet=row.sheet, field=col.field))
+                issues.append(
+                    RowIssue(
+                        row.number,
+                        col.header,
+                        exc.code,
+                        exc.message,
+                        sheet=row.sheet,
+                        field=col.field,
+                    )
+                )
                 continue
             if value is not None:
                 values[col.field] = value
         yield MappedRow(row.number, row.sheet, values, issues, cells)
+
+
+def _report_unnamed(colmap: ColumnMap, row: Row, unnamed: set[int], reported: set[int]) -> None:
+    """Values under no header are not imported, and the user is told once per column."""
+    for index, cell in enumerate(row.cells):
+        if cell is None or index in reported or (index < colmap.width and index not in unnamed):
+            continue
+        reported.add(index)
+        colmap.warnings.append(
+            RowIssue(
+                row.number,
+                "",
+                "unnamed-column",
+                f"column {column_letter(index)} has values (first on row {row.number}) but no "
+                "header; its values are not imported",
+                "warning",
+                row.sheet,
+            )
+        )
 
 
 # ---------------------------------------------------------- converters

@@ -105,7 +105,10 @@ def _read_xlsx(p: Path, sheet: str | None) -> Table:
     try:
         wb = CalamineWorkbook.from_path(str(p))
     except Exception as exc:  # calamine raises its own zoo of errors
-        raise FileError(f"{p}: not a readable .xlsx workbook ({_short(exc)})") from None
+        raise FileError(
+            f"{p}: the workbook is damaged or incomplete and cannot be opened; "
+            f"save it again from Excel (detail: {_short(exc)})"
+        ) from None
     names = list(wb.sheet_names)
     if not names:
         raise FileError(f"{p}: the workbook has no sheets")
@@ -135,10 +138,7 @@ def _table_from_grid(p: Path, sheet: str, data: list[list[Any]]) -> Table:
 
     def rows() -> Iterator[Row]:
         for i in range(header_index + 1, len(data)):
-            cells = data[i]
-            if len(cells) > width:
-                cells = cells[:width]
-            values: list[Cell] = [None if c == "" else c for c in cells]
+            values: list[Cell] = [None if c == "" else c for c in data[i]]
             if any(v is not None for v in values):
                 if len(values) < width:
                     values.extend([None] * (width - len(values)))
@@ -174,16 +174,16 @@ def _read_csv(p: Path) -> Table:
         raise FileError(f"{p}: the file is empty")
     delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header_cells: list[str] = []
+    number = 0
     try:
-        header_cells = next(reader)
+        for number, header_cells in enumerate(reader, start=1):  # noqa: B007 - used below
+            if any(c.strip() for c in header_cells):
+                break
     except csv.Error as exc:
         raise FileError(f"{p}: not a readable csv file ({exc})") from None
-    number = 1
-    while not any(c.strip() for c in header_cells):
-        number += 1
-        header_cells = next(reader, None) or []
-        if number > 1000:
-            raise FileError(f"{p}: no header row found")
+    if not any(c.strip() for c in header_cells):
+        raise FileError(f"{p}: the file has no header row, only empty lines")
     header = [c.strip() for c in header_cells]
     while header and not header[-1]:
         header.pop()
@@ -195,8 +195,6 @@ def _read_csv(p: Path) -> Table:
         try:
             for record in reader:
                 n += 1
-                if len(record) > width:
-                    record = record[:width]
                 values: list[Cell] = [c if c.strip() else None for c in record]
                 if any(v is not None for v in values):
                     if len(values) < width:
@@ -211,8 +209,11 @@ def _read_csv(p: Path) -> Table:
 def _decode(p: Path, raw: bytes) -> str:
     if b"\x00" in raw[:4096] and not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise FileError(f"{p}: this is not a text (csv) file; it contains binary data")
-    for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                     (codecs.BOM_UTF16_BE, "utf-16")):
+    for bom, enc in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
         if raw.startswith(bom):
             try:
                 return raw.decode(enc)

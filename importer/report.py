@@ -94,8 +94,13 @@ class BatchReport:
 
 
 def _issue_dict(i: RowIssue) -> dict[str, Any]:
-    return {"column": i.column, "field": i.field, "code": i.code, "message": i.message,
-            "severity": i.severity}
+    return {
+        "column": i.column,
+        "field": i.field,
+        "code": i.code,
+        "message": i.message,
+        "severity": i.severity,
+    }
 
 
 def safe_cell(value: Any) -> Any:
@@ -171,5 +176,6 @@ def write_xlsx(report: BatchReport, path: Path) -> None:
 
 
 def write_json(report: BatchReport, path: Path) -> None:
-    path.write_text(json.dumps(report.summary(), ensure_ascii=False, indent=2) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(report.summary(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )

@@ -91,8 +91,15 @@ def validation_report(prepared: Prepared) -> BatchReport:
     results = []
     for row in all_rows(prepared.grouping):
         bad = any(i.severity == "error" for i in row.issues)
-        results.append(RowResult(row.number, row.sheet, key_of.get(id(row), ""),
-                                 "invalid" if bad else "valid", list(row.issues)))
+        results.append(
+            RowResult(
+                row.number,
+                row.sheet,
+                key_of.get(id(row), ""),
+                "invalid" if bad else "valid",
+                list(row.issues),
+            )
+        )
     results.sort(key=lambda r: (r.sheet, r.row))
     return BatchReport(
         source=str(prepared.table.path),

@@ -36,8 +36,8 @@ class RowValidator:
             if issue.field and issue.field in already:
                 continue  # the cell could not be read at all; that is said once
             found.append(issue)
-        found.sort(key=lambda i: (self._column_order(i.field), i.code))
         row.issues.extend(found)
+        row.issues.sort(key=lambda i: (self._column_order(i.field), i.code))
 
     def _column_order(self, canonical: str) -> int:
         col = self.colmap.by_field.get(canonical)

@@ -30,3 +30,38 @@ def registry() -> Registry:
 @pytest.fixture(scope="session")
 def samples_dir() -> Path:
     return ROOT / "samples"
+
+
+def write_xlsx(path: Path, rows: list[list[object]], *, sheet: str = "Sheet1") -> Path:
+    """A real workbook as Excel would save it: str cells are text cells
+    (never formulas), numbers are numbers, dates are date cells."""
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet
+    for r, values in enumerate(rows, start=1):
+        for c, value in enumerate(values, start=1):
+            if value is None:
+                continue
+            cell = ws.cell(r, c, value)
+            if isinstance(value, str):
+                cell.data_type = "s"
+            elif isinstance(value, dt.date):
+                cell.number_format = "yyyy-mm-dd"
+    wb.save(path)
+    return path
+
+
+def write_csv(
+    path: Path, rows: list[list[object]], *, delimiter: str = ";", encoding: str = "utf-8"
+) -> Path:
+    import csv
+
+    with path.open("w", encoding=encoding, newline="") as fh:
+        csv.writer(fh, delimiter=delimiter).writerows(
+            [["" if v is None else v for v in row] for row in rows]
+        )
+    return path

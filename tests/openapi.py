@@ -17,13 +17,14 @@ from typing import Any
 
 from jsonschema import Draft7Validator, FormatChecker
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "reference" / (
-    "visma-net-erp-openapi-v1-2025.json"
+SPEC_PATH = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "reference"
+    / ("visma-net-erp-openapi-v1-2025.json")
 )
 
-_DATE_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?"
-)
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?")
 
 
 @functools.cache
@@ -79,7 +80,8 @@ def operation(method: str, path: str) -> dict[str, Any] | None:
     for p, ops in spec()["paths"].items():
         parts = p.strip("/").lower().split("/")
         if len(parts) == len(want) and all(
-            a == b or (a.startswith("{") and a.endswith("}")) for a, b in zip(parts, want)
+            a == b or (a.startswith("{") and a.endswith("}"))
+            for a, b in zip(parts, want, strict=True)
         ):
             op = ops.get(method.lower())
             if op is not None:

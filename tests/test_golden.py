@@ -34,7 +34,11 @@ def same(expected: Any, actual: Any, path: str = "") -> list[str]:
     if isinstance(expected, list):
         if not isinstance(actual, list) or len(actual) != len(expected):
             return [f"{path}: expected {len(expected)} items, got {actual!r}"]
-        return [d for i, (e, a) in enumerate(zip(expected, actual)) for d in same(e, a, f"{path}/{i}")]
+        return [
+            d
+            for i, (e, a) in enumerate(zip(expected, actual, strict=True))
+            for d in same(e, a, f"{path}/{i}")
+        ]
     if isinstance(expected, str) and _DATE.match(expected) and isinstance(actual, str):
         return [] if actual[:10] == expected[:10] else [f"{path}: {actual!r} != {expected!r}"]
     if isinstance(actual, (int, float)) and not isinstance(actual, bool):

@@ -1,0 +1,232 @@
+"""The ``vnimport`` command: a thin shell over the library.
+
+``main(argv)`` parses, calls one library function, prints, and returns the
+exit code: 0 every row fine, 1 some rows invalid or failed, 2 fatal (bad
+file, bad configuration, broken document type). Nothing below this module
+prints or exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from importer import __version__
+from importer.doctypes import DocType, Registry
+from importer.errors import VnimportError
+from importer.report import BatchReport, write_report
+from importer.runner import prepare, preview_records, validation_report
+
+EXIT_OK, EXIT_ROWS, EXIT_FATAL = 0, 1, 2
+MAX_LISTED = 50
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--types-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="extra folder of document types (schemas/ and templates/), "
+        "searched before the built-in ones; repeatable",
+    )
+    common.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    parser = argparse.ArgumentParser(
+        prog="vnimport",
+        parents=[common],
+        description="Import spreadsheet batches into Visma.net Financials.",
+    )
+    parser.add_argument("--version", action="version", version=f"vnimport {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("types", parents=[common], help="list the document types and their columns")
+    p.add_argument("name", nargs="?", help="show the columns of this type")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    def file_command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help_text)
+        p.add_argument("file", type=Path, help="the .xlsx or .csv file")
+        p.add_argument("--type", "-t", required=True, dest="doctype", help="document type")
+        p.add_argument("--sheet", help="the sheet to read (default: the first)")
+        p.add_argument(
+            "--report",
+            type=Path,
+            metavar="PATH",
+            help="write the per-row report: PATH.xlsx, PATH.csv and PATH.json",
+        )
+        return p
+
+    file_command("validate", "check a file and report every problem, row by row")
+    p = file_command("preview", "show the requests a file would send, as JSON lines")
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="F.jsonl",
+        help="write the requests here (default: standard output)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        registry = Registry(args.types_dir)
+        handler = {"types": cmd_types, "validate": cmd_validate, "preview": cmd_preview}
+        return handler[args.command](args, registry)
+    except VnimportError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"vnimport: error: {exc}", file=sys.stderr)
+        return EXIT_FATAL
+    except BrokenPipeError:  # `vnimport preview ... | head`: the reader has had enough
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("vnimport: interrupted", file=sys.stderr)
+        return EXIT_FATAL
+    except Exception as exc:  # a bug: say so plainly, keep the traceback for --debug
+        if args.debug:
+            traceback.print_exc()
+        print(
+            f"vnimport: internal error: {type(exc).__name__}: {exc} "
+            "(run again with --debug for details)",
+            file=sys.stderr,
+        )
+        return EXIT_FATAL
+
+
+def main_entry() -> None:
+    sys.exit(main())
+
+
+# ------------------------------------------------------------ commands
+
+
+def cmd_types(args: argparse.Namespace, registry: Registry) -> int:
+    names = [args.name] if args.name else registry.names()
+    types = [registry.get(n) for n in names]
+    if args.json:
+        print(json.dumps([_type_info(t) for t in types], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not args.name:
+        width = max(len(t.name) for t in types)
+        for t in types:
+            method, path = t.endpoint("create")
+            print(
+                f"{t.name:<{width}}  {t.title:<24} {len(t.fields) + len(t.patterns):>3} columns  "
+                f"{method} {path}"
+            )
+        print("\nvnimport types NAME shows the columns of one type.")
+        return EXIT_OK
+    t = types[0]
+    print(f"{t.name}: {t.title}")
+    print(f"  key: {' or '.join(t.key_fields) or 'one row per document'}")
+    if t.lines:
+        print(f"  one row per line of {t.lines}")
+    for info in _type_info(t)["columns"]:
+        flag = "required" if info["required"] else ""
+        print(f"  {info['column']:<40} {info['kind']:<8} {flag:<8} {', '.join(info['aliases'])}")
+    return EXIT_OK
+
+
+def _type_info(t: DocType) -> dict[str, Any]:
+    columns = [
+        {
+            "column": f.name,
+            "title": f.title,
+            "kind": f.kind,
+            "required": f.required,
+            "line": f.is_line,
+            "aliases": list(f.aliases),
+        }
+        for f in t.fields.values()
+    ] + [
+        {
+            "column": p.column,
+            "title": p.title,
+            "kind": p.kind,
+            "required": False,
+            "line": p.is_line,
+            "aliases": list(p.aliases),
+        }
+        for p in t.patterns
+    ]
+    return {
+        "name": t.name,
+        "title": t.title,
+        "dto": t.schema.get("x-dto"),
+        "endpoints": t.endpoints,
+        "key": t.key_fields,
+        "lines": t.lines,
+        "columns": columns,
+    }
+
+
+def cmd_validate(args: argparse.Namespace, registry: Registry) -> int:
+    doctype = registry.get(args.doctype)
+    prepared = prepare(args.file, doctype, sheet=args.sheet)
+    report = validation_report(prepared)
+    _finish(args, report)
+    return EXIT_OK if report.ok else EXIT_ROWS
+
+
+def cmd_preview(args: argparse.Namespace, registry: Registry) -> int:
+    doctype = registry.get(args.doctype)
+    prepared = prepare(args.file, doctype, sheet=args.sheet)
+    out: IO[str]
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        out = args.out.open("w", encoding="utf-8")
+    else:
+        out = sys.stdout
+    written = 0
+    try:
+        for record in preview_records(prepared):
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            written += 1
+    finally:
+        if args.out:
+            out.close()
+    report = validation_report(prepared)
+    _finish(args, report)
+    where = f" to {args.out}" if args.out else ""
+    print(f"{written} request(s) written{where}", file=sys.stderr)
+    return EXIT_OK if report.ok else EXIT_ROWS
+
+
+def _finish(args: argparse.Namespace, report: BatchReport) -> None:
+    print_summary(report, sys.stderr)
+    if args.report:
+        paths = write_report(report, args.report)
+        print("report: " + ", ".join(str(p) for p in paths.values()), file=sys.stderr)
+
+
+def print_summary(report: BatchReport, out: IO[str]) -> None:
+    counts = ", ".join(f"{n} {s}" for s, n in report.counts().items())
+    print(
+        f"{report.source}: {len(report.results)} rows, {report.documents} documents: {counts}",
+        file=out,
+    )
+    for w in report.file_issues:
+        print(f"  warning: {w.message}", file=out)
+    listed = 0
+    for r in report.results:
+        for i in r.errors:
+            if i.code == "document-invalid":
+                continue
+            if listed == MAX_LISTED:
+                print("  ... more in the report (--report PATH)", file=out)
+                return
+            sheet = f" ({r.sheet})" if r.sheet else ""
+            column = f", {i.column}" if i.column else ""
+            print(f"  row {r.row}{sheet}{column}: {i.message} [{i.code}]", file=out)
+            listed += 1
