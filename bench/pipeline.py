@@ -30,13 +30,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 HEADER = [
-    "External reference", "Customer number", "Invoice date", "Due date", "Currency",
-    "Customer reference", "Invoice text", "Item number", "Line description", "Quantity",
-    "Unit", "Unit price", "Discount %", "Account", "Subaccount 1", "VAT code",
+    "External reference",
+    "Customer number",
+    "Invoice date",
+    "Due date",
+    "Currency",
+    "Customer reference",
+    "Invoice text",
+    "Item number",
+    "Line description",
+    "Quantity",
+    "Unit",
+    "Unit price",
+    "Discount %",
+    "Account",
+    "Subaccount 1",
+    "VAT code",
 ]
-ITEMS = [("000123", "Kaffe, hele bønner 1 kg", 189.5), ("000245", "Filterpapir nr. 4", 24.9),
-         ("000871", "Pakning og ventil", 389.0), ("000990", "Kaffekvern, industri", 12400.0),
-         ("000555", "Kopper, 12 stk", 299.0)]
+ITEMS = [
+    ("000123", "Kaffe, hele bønner 1 kg", 189.5),
+    ("000245", "Filterpapir nr. 4", 24.9),
+    ("000871", "Pakning og ventil", 389.0),
+    ("000990", "Kaffekvern, industri", 12400.0),
+    ("000555", "Kopper, 12 stk", 299.0),
+]
 
 
 def generate(rows: int) -> tuple[Path, Path]:
@@ -58,9 +75,26 @@ def generate(rows: int) -> tuple[Path, Path]:
         day = dt.date(2025, 1, 1) + dt.timedelta(days=rnd.randrange(300))
         for _ in range(rnd.randint(2, 6)):
             item, text, price = rnd.choice(ITEMS)
-            data.append([f"ORD-{doc:07d}", customer, day, day + dt.timedelta(days=14), "NOK",
-                         "Kari Nordmann", f"Ordre {doc}", item, text, rnd.randint(1, 40), "STK",
-                         price, rnd.choice([None, 5, 10]), "3000", "00", "3"])
+            data.append(
+                [
+                    f"ORD-{doc:07d}",
+                    customer,
+                    day,
+                    day + dt.timedelta(days=14),
+                    "NOK",
+                    "Kari Nordmann",
+                    f"Ordre {doc}",
+                    item,
+                    text,
+                    rnd.randint(1, 40),
+                    "STK",
+                    price,
+                    rnd.choice([None, 5, 10]),
+                    "3000",
+                    "00",
+                    "3",
+                ]
+            )
     data = data[:rows]
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Fakturaer")
@@ -78,8 +112,12 @@ def generate(rows: int) -> tuple[Path, Path]:
         w = csv.writer(fh, delimiter=";")
         w.writerow(HEADER)
         for values in data:
-            w.writerow(["" if v is None else (v.isoformat() if isinstance(v, dt.date) else v)
-                        for v in values])
+            w.writerow(
+                [
+                    "" if v is None else (v.isoformat() if isinstance(v, dt.date) else v)
+                    for v in values
+                ]
+            )
     return xlsx, csv_path
 
 
@@ -99,16 +137,14 @@ def raw_csv(path: Path) -> int:
 
 
 def pipeline(path: Path) -> int:
+    """What `vnimport preview FILE --type customer_invoice --out F` does."""
     from importer.doctypes import Registry
-    from importer.runner import prepare, preview_records
+    from importer.runner import preview_file
 
-    prepared = prepare(path, Registry().get("customer_invoice"))
     with (OUT / "preview.jsonl").open("w", encoding="utf-8") as out:
-        for record in preview_records(prepared):
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    bad = sum(1 for r in prepared.rows if r.issues)
-    assert bad == 0, f"{bad} rows have issues"
-    return len(prepared.rows)
+        report, _ = preview_file(path, lambda: Registry().get("customer_invoice"), out)
+    assert report.ok and not report.file_issues, report.summary()["issues"][:3]
+    return len(report.results)
 
 
 NAIVE_TEMPLATE = """{
@@ -126,7 +162,9 @@ NAIVE_TEMPLATE = """{
      "quantity": {"value": {{ l['Quantity'] }}},
      "uom": {"value": "{{ l['Unit'] }}"},
      "unitPriceInCurrency": {"value": {{ l['Unit price'] }}},
-     {% if l['Discount %'] == l['Discount %'] %}"discountPercent": {"value": {{ l['Discount %'] }}},{% endif %}
+     {% if l['Discount %'] == l['Discount %'] %}
+     "discountPercent": {"value": {{ l['Discount %'] }}},
+     {% endif %}
      "accountNumber": {"value": "{{ l['Account'] }}"},
      "subaccount": [{"segmentId": 1, "segmentValue": "{{ l['Subaccount 1'] }}"}],
      "vatCodeId": {"value": "{{ l['VAT code'] }}"}}{% if not loop.last %},{% endif %}{% endfor %}
@@ -148,8 +186,11 @@ def naive(path: Path) -> int:
     docs: dict[str, list[dict[str, object]]] = {}
     for rec in df.to_dict(orient="records"):
         canonical = {doctype.resolve_header(k): v for k, v in rec.items() if v == v}
-        canonical = {k: (str(v) if doctype.fields[k].kind in ("string", "date") else v)
-                     for k, v in canonical.items() if k}
+        canonical = {
+            k: (str(v) if doctype.spec_for(k).kind in ("string", "date") else v)
+            for k, v in canonical.items()
+            if k
+        }
         list(validator.iter_errors(canonical))
         docs.setdefault(str(rec["External reference"]), []).append(rec)
     with (OUT / "naive.jsonl").open("w", encoding="utf-8") as out:
@@ -159,9 +200,13 @@ def naive(path: Path) -> int:
     return len(df)
 
 
-MEASURES = {"raw-xlsx": (raw_xlsx, "xlsx"), "raw-csv": (raw_csv, "csv"),
-            "pipeline-xlsx": (pipeline, "xlsx"), "pipeline-csv": (pipeline, "csv"),
-            "naive-xlsx": (naive, "xlsx")}
+MEASURES = {
+    "raw-xlsx": (raw_xlsx, "xlsx"),
+    "raw-csv": (raw_csv, "csv"),
+    "pipeline-xlsx": (pipeline, "xlsx"),
+    "pipeline-csv": (pipeline, "csv"),
+    "naive-xlsx": (naive, "xlsx"),
+}
 
 
 def measure(name: str, rows: int) -> None:
@@ -170,13 +215,18 @@ def measure(name: str, rows: int) -> None:
     t0 = time.perf_counter()
     n = fn(path)
     seconds = time.perf_counter() - t0
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    rss_mb = usage.ru_maxrss / 1024
     print(json.dumps({"name": name, "rows": n, "seconds": seconds, "max_rss_mb": rss_mb}))
 
 
 def run(name: str, rows: int) -> dict[str, float]:
-    proc = subprocess.run([sys.executable, __file__, "--rows", str(rows), "--measure", name],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--rows", str(rows), "--measure", name],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode:
         sys.exit(f"{name} failed:\n{proc.stderr}")
     return json.loads(proc.stdout.splitlines()[-1])  # type: ignore[no-any-return]
@@ -203,8 +253,10 @@ def main() -> None:
     print(f"{'measure':<15}{'rows':>9}{'seconds':>9}{'rows/s':>10}{'max RSS MB':>12}")
     for name in names:
         r = best[name]
-        print(f"{name:<15}{int(r['rows']):>9}{r['seconds']:>9.2f}"
-              f"{r['rows'] / r['seconds']:>10.0f}{r['max_rss_mb']:>12.0f}")
+        print(
+            f"{name:<15}{int(r['rows']):>9}{r['seconds']:>9.2f}"
+            f"{r['rows'] / r['seconds']:>10.0f}{r['max_rss_mb']:>12.0f}"
+        )
     for kind in ("xlsx", "csv"):
         share = best[f"raw-{kind}"]["seconds"] / best[f"pipeline-{kind}"]["seconds"]
         print(f"pipeline-{kind} rate / raw-{kind} rate: {share:.0%}")

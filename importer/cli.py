@@ -21,7 +21,7 @@ from importer import __version__
 from importer.doctypes import DocType, Registry
 from importer.errors import VnimportError
 from importer.report import BatchReport, write_report
-from importer.runner import prepare, preview_records, validation_report
+from importer.runner import prepare, preview_file, validation_report
 
 EXIT_OK, EXIT_ROWS, EXIT_FATAL = 0, 1, 2
 MAX_LISTED = 50
@@ -172,31 +172,30 @@ def _type_info(t: DocType) -> dict[str, Any]:
 
 
 def cmd_validate(args: argparse.Namespace, registry: Registry) -> int:
-    doctype = registry.get(args.doctype)
-    prepared = prepare(args.file, doctype, sheet=args.sheet)
+    prepared = prepare(args.file, lambda: registry.get(args.doctype), sheet=args.sheet)
     report = validation_report(prepared)
     _finish(args, report)
     return EXIT_OK if report.ok else EXIT_ROWS
 
 
 def cmd_preview(args: argparse.Namespace, registry: Registry) -> int:
-    doctype = registry.get(args.doctype)
-    prepared = prepare(args.file, doctype, sheet=args.sheet)
-    out: IO[str]
+    def doctype() -> DocType:
+        return registry.get(args.doctype)
+
     if args.out:
+        # Written beside the target and renamed into place: a run that fails
+        # leaves an earlier preview file as it was.
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        out = args.out.open("w", encoding="utf-8")
+        partial = args.out.with_name(args.out.name + ".partial")
+        try:
+            with partial.open("w", encoding="utf-8") as out:
+                report, written = preview_file(args.file, doctype, out, sheet=args.sheet)
+            partial.replace(args.out)
+        finally:
+            partial.unlink(missing_ok=True)
     else:
-        out = sys.stdout
-    written = 0
-    try:
-        for record in preview_records(prepared):
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            written += 1
-    finally:
-        if args.out:
-            out.close()
-    report = validation_report(prepared)
+        report, written = preview_file(args.file, doctype, sys.stdout, sheet=args.sheet)
+        sys.stdout.flush()
     _finish(args, report)
     where = f" to {args.out}" if args.out else ""
     print(f"{written} request(s) written{where}", file=sys.stderr)

@@ -24,13 +24,16 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from importer.compile import Unsupported, compile_renderer
 from importer.errors import DocTypeError
-from importer.render import compile_template, render_body
+from importer.render import TypeTemplate, View, finish, parse_body
+
+Renderer = Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]]], str]
 
 ENV_PATH = "VNIMPORT_TYPES_PATH"
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -80,16 +83,18 @@ class DocType:
     schema: dict[str, Any]
     schema_path: Path
     template_path: Path
-    template: Any
+    template: TypeTemplate
     fields: dict[str, FieldSpec]
     patterns: list[PatternField]
     key_fields: list[str]
     lines: str | None
     endpoints: dict[str, str]
     aliases: dict[str, str] = field(default_factory=dict)  # normalized header → canonical
-    _header_skeleton: dict[str, Any] = field(default_factory=dict)
-    _line_skeleton: dict[str, Any] = field(default_factory=dict)
-    _paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _skeleton_cache: dict[frozenset[str], tuple[dict[str, Any], dict[str, Any]]] = field(
+        default_factory=dict
+    )
+    _renderers: dict[frozenset[str], Renderer] = field(default_factory=dict)
+    compiled: bool = True  # the template runs as compiled Python (importer.compile)
 
     @property
     def required(self) -> list[str]:
@@ -119,28 +124,70 @@ class DocType:
     def is_line_field(self, canonical: str) -> bool:
         return self.lines is not None and canonical.startswith(self.lines + ".")
 
-    def build_fields(self, header: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
-        """The document as the template sees it: nested like the DTO, every
-        field present (``None`` when empty), lines under ``x-lines``."""
-        doc = _fresh(self._header_skeleton)
-        for name, value in header.items():
-            _assign(doc, self._path(name, 0), value)
+    def view(
+        self,
+        header: Mapping[str, Any],
+        lines: Sequence[Mapping[str, Any]],
+        columns: Iterable[str] = (),
+    ) -> View:
+        """The document as its template sees it, read in place from the rows'
+        flat values: ``doc.customerNumber``, ``doc.billingAddress.city``,
+        ``doc.invoiceLines`` (one view per line row). ``columns`` are the
+        file's own, which name the members of pattern families (segments)."""
+        head, line = self.skeletons(frozenset(columns))
+        extra = None
         if self.lines is not None:
-            strip = len(self.lines) + 1
-            out = []
-            for values in lines:
-                line = _fresh(self._line_skeleton)
-                for name, value in values.items():
-                    _assign(line, self._path(name, strip), value)
-                out.append(line)
-            doc[self.lines] = out
-        return doc
+            prefix = self.lines + "."
+            extra = {self.lines: [View(v, prefix, line) for v in lines]}
+        return View(header, "", head, extra)
 
-    def _path(self, name: str, strip: int) -> tuple[str, ...]:
-        path = self._paths.get(name)
-        if path is None:
-            path = self._paths[name] = tuple(name[strip:].split("."))
-        return path
+    def renderer(self, columns: frozenset[str]) -> Renderer:
+        """``render(header values, line values) -> body text`` for files with
+        these columns: the compiled template when it has the common shape
+        (and agreed with the sandbox at start-up), else the sandbox."""
+        render = self._renderers.get(columns)
+        if render is None:
+            render = self._renderers[columns] = self._make_renderer(columns)
+        return render
+
+    def _make_renderer(self, columns: frozenset[str]) -> Renderer:
+        template, name = self.template, str(self.template_path)
+        if self.compiled:
+            head, line = self.skeletons(columns)
+            try:
+                fast = compile_renderer(template.parse(columns), self.lines, head, line)
+            except Unsupported:
+                fast = None
+            if fast is not None:
+                compiled = fast
+
+                def render_compiled(
+                    header: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]
+                ) -> str:
+                    return finish("".join(compiled(header, lines)), name)
+
+                render_compiled.engine = "compiled"  # type: ignore[attr-defined]
+                return render_compiled
+        jinja = template.for_columns(columns)
+
+        def render_sandboxed(header: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> str:
+            return template.render_text(jinja, self.view(header, lines, columns))
+
+        render_sandboxed.engine = "sandbox"  # type: ignore[attr-defined]
+        return render_sandboxed
+
+    def skeletons(self, columns: frozenset[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The declared fields, with a file's pattern columns (``subaccount.1``)
+        added as fields of their own."""
+        cached = self._skeleton_cache.get(columns)
+        if cached is None:
+            names = [*self.fields, *(p.column for p in self.patterns)]
+            names += [c for c in columns if c not in self.fields]
+            prefix = f"{self.lines}." if self.lines else None
+            head = _skeleton((n for n in names if not (prefix and n.startswith(prefix))), "")
+            line = _skeleton((n for n in names if prefix and n.startswith(prefix)), prefix or "")
+            cached = self._skeleton_cache[columns] = (head, line)
+        return cached
 
     def endpoint(self, action: str) -> tuple[str, str]:
         method, _, path = self.endpoints[action].partition(" ")
@@ -262,7 +309,7 @@ def load_doctype(name: str, schema_path: Path, template_path: Path) -> DocType:
         schema=schema,
         schema_path=schema_path,
         template_path=template_path,
-        template=compile_template(template_path.read_text(encoding="utf-8"), str(template_path)),
+        template=TypeTemplate(template_path.read_text(encoding="utf-8"), str(template_path)),
         fields=fields,
         patterns=patterns,
         key_fields=key_fields,
@@ -270,13 +317,6 @@ def load_doctype(name: str, schema_path: Path, template_path: Path) -> DocType:
         endpoints=dict(endpoints),
     )
     doctype.aliases = _alias_index(doctype)
-    names = [*fields, *(p.column for p in patterns)]
-    prefix = f"{lines}." if lines else None
-    doctype._header_skeleton = _skeleton(
-        (n for n in names if not (prefix and n.startswith(prefix))), ""
-    )
-    if prefix:
-        doctype._line_skeleton = _skeleton((n for n in names if n.startswith(prefix)), prefix)
     _check_template(doctype)
     return doctype
 
@@ -341,18 +381,27 @@ def _sample_value(kind: str) -> Any:
 
 
 def _check_template(doctype: DocType) -> None:
-    """Render once empty and once with every field filled, so a template
-    error stops the run at start-up, before any row."""
+    """Render once empty and once with every field filled (two lines), so a
+    template error stops the run at start-up, before any row; and use the
+    compiled template only if it gives the sandbox's output exactly."""
+    columns = [(f.name, f.kind) for f in doctype.fields.values()]
+    columns += [(p.column.replace("{n}", "1"), p.kind) for p in doctype.patterns]
+    every = frozenset(name for name, _ in columns)
     for filled in (False, True):
         header: dict[str, Any] = {}
         line: dict[str, Any] = {}
-        columns = [(f.name, f.kind) for f in doctype.fields.values()]
-        columns += [(p.column.replace("{n}", "1"), p.kind) for p in doctype.patterns]
         for name, kind in columns:
-            target = line if doctype.is_line_field(name) else header
-            target[name] = _sample_value(kind) if filled else None
-        fields = doctype.build_fields(header, [line] if doctype.lines else [])
-        render_body(doctype.template, {"doc": fields}, name=str(doctype.template_path))
+            if filled:
+                target = line if doctype.is_line_field(name) else header
+                target[name] = _sample_value(kind)
+        lines = [line, line] if doctype.lines else []
+        view = doctype.view(header, lines, every)
+        text = doctype.template.render_text(doctype.template.full, view)
+        parse_body(text, str(doctype.template_path))
+        render = doctype.renderer(every)
+        if getattr(render, "engine", "") == "compiled" and render(header, lines) != text:
+            doctype.compiled = False  # a compiler bug must not change a body: use the sandbox
+            doctype._renderers.clear()
 
 
 def _skeleton(names: Iterable[str], strip: str) -> dict[str, Any]:
@@ -367,14 +416,3 @@ def _skeleton(names: Iterable[str], strip: str) -> dict[str, Any]:
         if parts[-1] != "{n}":
             node.setdefault(parts[-1], None)
     return root
-
-
-def _fresh(node: dict[str, Any]) -> dict[str, Any]:
-    return {k: (_fresh(v) if type(v) is dict else v) for k, v in node.items()}
-
-
-def _assign(root: dict[str, Any], parts: tuple[str, ...], value: Any) -> None:
-    node = root
-    for part in parts[:-1]:
-        node = node[part]
-    node[parts[-1]] = value

@@ -1,18 +1,22 @@
 """Group stage: rows become documents.
 
 Rows are grouped by the document key the type declares (``x-document-key``,
-in order of preference; the first key column that the file has and fills is
-used for the whole file). Header fields must agree on every row of a
-document: two different values are a ``conflicting-header`` issue on the row
-that disagrees; an optional header cell left blank on an extra row is taken
-as "same as above". A document with any invalid row is not rendered, and
-each of its other rows says which row holds it back.
+in order of preference). For a whole file one key column is used: the first
+that is filled on every row, else the first filled on any row. Types without
+lines (customers, suppliers) are one row per document; a row without a key
+there is a document Visma numbers itself.
+
+Header fields must agree on every row of a document. A header cell left
+blank on an extra row means "same as above" and is filled in before the
+rows are validated; two different values are a ``conflicting-header`` issue
+on the row that disagrees. After validation, a document with any invalid row
+is held back whole, and each of its other rows says which row holds it back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from importer.doctypes import DocType
@@ -20,20 +24,29 @@ from importer.errors import ColumnError
 from importer.issues import RowIssue
 from importer.mapping import ColumnMap, MappedRow
 
+_MISSING: Any = object()
+
 
 @dataclass(slots=True)
 class Document:
-    """One document to send: its key, its rows (in file order), its fields."""
+    """One document to send: its key and its rows, in file order. The first
+    row's values hold the document's header fields."""
 
     key: str
     key_field: str
     rows: list[MappedRow]
-    header: dict[str, Any] = field(default_factory=dict)
-    lines: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def row_numbers(self) -> list[int]:
         return [r.number for r in self.rows]
+
+    @property
+    def header(self) -> dict[str, Any]:
+        return self.rows[0].values
+
+    @property
+    def lines(self) -> list[dict[str, Any]]:
+        return [r.values for r in self.rows]
 
     @property
     def valid(self) -> bool:
@@ -43,127 +56,141 @@ class Document:
 @dataclass(slots=True)
 class Grouping:
     documents: list[Document]
-    ungrouped: list[MappedRow]  # rows without a key: invalid on their own
+    ungrouped: list[MappedRow]  # rows that belong to no document: invalid on their own
     key_field: str
 
 
 def _has_error(row: MappedRow) -> bool:
-    return any(i.severity == "error" for i in row.issues)
+    return bool(row.issues) and any(i.severity == "error" for i in row.issues)
 
 
-def choose_key_field(doctype: DocType, colmap: ColumnMap, rows: list[MappedRow]) -> str:
-    """The first declared key column that is present and filled somewhere."""
-    for name in doctype.key_fields:
-        if name in colmap.by_field and any(name in r.values for r in rows):
+def pick_key_field(
+    doctype: DocType, colmap: ColumnMap, filled: Callable[[str], Sequence[bool]]
+) -> str:
+    """The first key column filled on every row, else the first filled on
+    any; ``filled(name)`` tells, row by row, whether the column has a value."""
+    present = [k for k in doctype.key_fields if k in colmap.by_field]
+    seen = {name: filled(name) for name in present}
+    for name in present:
+        if all(seen[name]):
+            return name
+    for name in present:
+        if any(seen[name]):
             return name
     return ""
 
 
-def group_rows(doctype: DocType, colmap: ColumnMap, rows: list[MappedRow]) -> Grouping:
-    key_field = choose_key_field(doctype, colmap, rows)
-    if not key_field and doctype.lines is not None:
+def group_rows(
+    doctype: DocType, colmap: ColumnMap, rows: list[MappedRow], key_field: str | None = None
+) -> Grouping:
+    """Group ``rows``; ``key_field`` is chosen from them unless given (it is
+    when a file is processed in parts, so that every part agrees)."""
+    if key_field is None:
+        key_field = pick_key_field(doctype, colmap, lambda name: [name in r.values for r in rows])
+    has_lines = doctype.lines is not None
+    if not key_field and has_lines:
         names = ", ".join(repr(doctype.fields[k].title) for k in doctype.key_fields)
         raise ColumnError(
             f"no column says which {doctype.title.lower()} each row belongs to; "
             f"add one of {names} and fill it on every row"
         )
+    header_fields = [f for f in colmap.by_field if not doctype.is_line_field(f)]
     documents: dict[str, Document] = {}
     ungrouped: list[MappedRow] = []
-    line_fields = doctype.is_line_field
     for row in rows:
-        if key_field:
-            key_value = row.values.get(key_field)
-            if key_value is None:
+        key_value = row.values.get(key_field) if key_field else None
+        if key_value is None:
+            if has_lines:
                 _missing_key(doctype, colmap, row, key_field)
                 ungrouped.append(row)
                 continue
-            key = str(key_value)
+            key = f"row {row.number}"  # Visma numbers it
         else:
-            key = f"row {row.number}"  # one row, one document, numbered by Visma
-        header = {k: v for k, v in row.values.items() if not line_fields(k)}
+            key = str(key_value)
         doc = documents.get(key)
         if doc is None:
-            doc = documents[key] = Document(key, key_field, [row], header)
-        elif doctype.lines is None:
-            first = doc.rows[0].number
-            row.issues.append(
-                RowIssue(
-                    row.number,
-                    colmap.header_for(key_field),
-                    "duplicate-key",
-                    f"{key_field and doctype.fields[key_field].title} {key!r} is already on row "
-                    f"{first}; each {doctype.title.lower()} must appear once",
-                    sheet=row.sheet,
-                    field=key_field,
-                )
+            documents[key] = Document(key, key_field, [row])
+        elif not has_lines:
+            _flag(
+                row,
+                colmap,
+                key_field,
+                "duplicate-key",
+                f"{doctype.fields[key_field].title} {key!r} is already on row "
+                f"{doc.rows[0].number}; each {doctype.title.lower()} must appear once",
             )
             ungrouped.append(row)
-            continue
         else:
-            _merge_header(doctype, colmap, doc, row, header)
+            _merge_header(doctype, colmap, doc, row, header_fields)
             doc.rows.append(row)
-        if doctype.lines is not None:
-            doc.lines.append({k: v for k, v in row.values.items() if line_fields(k)})
-    docs = list(documents.values())
-    for doc in docs:
-        _hold_back(doctype, doc)
-    return Grouping(docs, ungrouped, key_field)
+    return Grouping(list(documents.values()), ungrouped, key_field)
 
 
 def _missing_key(doctype: DocType, colmap: ColumnMap, row: MappedRow, key_field: str) -> None:
     title = doctype.fields[key_field].title
+    _flag(
+        row,
+        colmap,
+        key_field,
+        "missing-key",
+        f"{title} is empty; it says which document this row belongs to",
+    )
+
+
+def _flag(row: MappedRow, colmap: ColumnMap, name: str, code: str, message: str) -> None:
+    """An error on the cell of field ``name`` in ``row``."""
     row.issues.append(
-        RowIssue(
-            row.number,
-            colmap.header_for(key_field),
-            "missing-key",
-            f"{title} is empty; it says which document this row belongs to",
-            sheet=row.sheet,
-            field=key_field,
-        )
+        RowIssue(row.number, colmap.header_for(name), code, message, sheet=row.sheet, field=name)
     )
 
 
 def _merge_header(
-    doctype: DocType, colmap: ColumnMap, doc: Document, row: MappedRow, header: dict[str, Any]
+    doctype: DocType, colmap: ColumnMap, doc: Document, row: MappedRow, header_fields: list[str]
 ) -> None:
-    first = doc.rows[0]
-    for name, value in header.items():
-        known = doc.header.get(name)
-        if known is None:
-            doc.header[name] = value
-        elif known != value:
-            title = doctype.fields[name].title if name in doctype.fields else name
-            row.issues.append(
-                RowIssue(
-                    row.number,
-                    colmap.header_for(name),
-                    "conflicting-header",
-                    f"{title} is {value!r} here but {known!r} on row {first.number} "
-                    f"of the same document {doc.key!r}",
-                    sheet=row.sheet,
-                    field=name,
-                )
+    first = doc.rows[0].values
+    values = row.values
+    for name in header_fields:
+        known = first.get(name, _MISSING)
+        value = values.get(name, _MISSING)
+        if known is value or known == value:
+            continue
+        if value is _MISSING:
+            values[name] = known  # blank here: same as above
+        elif known is _MISSING:
+            for earlier in doc.rows:  # first given here: it holds for the rows above too
+                earlier.values[name] = value
+        else:
+            title = doctype.fields[name].title
+            _flag(
+                row,
+                colmap,
+                name,
+                "conflicting-header",
+                f"{title} is {value!r} here but {known!r} on row {doc.rows[0].number} "
+                f"of the same document {doc.key!r}",
             )
+            values[name] = known  # validate the row as the document will be sent
 
 
-def _hold_back(doctype: DocType, doc: Document) -> None:
-    bad = [r.number for r in doc.rows if _has_error(r)]
-    if not bad:
-        return
-    listed = ("row " if len(bad) == 1 else "rows ") + ", ".join(str(n) for n in bad[:10])
-    listed += " ..." if len(bad) > 10 else ""
-    for row in doc.rows:
-        if not _has_error(row):
-            row.issues.append(
-                RowIssue(
-                    row.number,
-                    "",
-                    "document-invalid",
-                    f"not imported: {listed} of the same document {doc.key!r} has errors",
-                    sheet=row.sheet,
+def hold_back(grouping: Grouping) -> None:
+    """After validation: a document with an invalid row is not sent at all."""
+    for doc in grouping.documents:
+        bad = [r.number for r in doc.rows if _has_error(r)]
+        if not bad:
+            continue
+        listed = ("row " if len(bad) == 1 else "rows ") + ", ".join(str(n) for n in bad[:10])
+        listed += " ..." if len(bad) > 10 else ""
+        for row in doc.rows:
+            if not _has_error(row):
+                row.issues.append(
+                    RowIssue(
+                        row.number,
+                        "",
+                        "document-invalid",
+                        f"not imported: {listed} of the same document {doc.key!r} has errors",
+                        sheet=row.sheet,
+                    )
                 )
-            )
 
 
 def all_rows(grouping: Grouping) -> Iterable[MappedRow]:

@@ -50,6 +50,10 @@ class ColumnMap:
     width: int = 0  # named columns end here; values right of them are reported
     unnamed: list[int] = field(default_factory=list)
 
+    @property
+    def columns_set(self) -> frozenset[str]:
+        return frozenset(self.by_field)
+
     def header_for(self, canonical: str) -> str:
         col = self.by_field.get(canonical)
         return col.header if col else canonical
@@ -142,7 +146,10 @@ def column_letter(index: int) -> str:
 
 
 def map_rows(rows: Iterable[Row], colmap: ColumnMap) -> Iterator[MappedRow]:
-    columns = colmap.columns
+    # The innermost loop of the pipeline: plain tuples, and the cell type a
+    # column mostly holds (text in text columns, floats in number columns,
+    # dates in date columns) converted inline rather than through a call.
+    spec = [(c.index, c.field, c.convert, _FAST.get(c.convert)) for c in colmap.columns]
     width = colmap.width
     unnamed = set(colmap.unnamed)
     reported: set[int] = set()
@@ -152,44 +159,52 @@ def map_rows(rows: Iterable[Row], colmap: ColumnMap) -> Iterator[MappedRow]:
             _report_unnamed(colmap, row, unnamed, reported)
         values: dict[str, Any] = {}
         issues: list[RowIssue] = []
-        for col in columns:
-            cell = cells[col.index]
-            if cell is None:
+        for index, name, convert, fast in spec:
+            cell = cells[index]
+            if cell == "" or cell is None:
                 continue
-            try:
-                value = col.convert(cell)
-            except ConversionError as exc:
-                issues.append(
-                    RowIssue(
-                        row.number,
-                        col.header,
-                        exc.code,
-                        exc.message,
-                        sheet=row.sheet,
-                        field=col.field,
+            value: Any
+            if fast == _INLINE_TEXT and type(cell) is str:
+                value = cell.strip() or None
+            elif fast == _INLINE_FLOAT and type(cell) is float and -_EXACT < cell < _EXACT:
+                value = int(cell) if cell.is_integer() else cell  # NaN, inf fail the range
+            elif fast == _INLINE_DATE and type(cell) is dt.date:
+                value = cell.isoformat()
+            else:
+                try:
+                    value = convert(cell)
+                except ConversionError as exc:
+                    header = colmap.by_field[name].header
+                    issues.append(
+                        RowIssue(
+                            row.number, header, exc.code, exc.message, sheet=row.sheet, field=name
+                        )
                     )
-                )
-                continue
+                    continue
             if value is not None:
-                values[col.field] = value
+                values[name] = value
         yield MappedRow(row.number, row.sheet, values, issues, cells)
 
 
 def _report_unnamed(colmap: ColumnMap, row: Row, unnamed: set[int], reported: set[int]) -> None:
     """Values under no header are not imported, and the user is told once per column."""
     for index, cell in enumerate(row.cells):
-        if cell is None or index in reported or (index < colmap.width and index not in unnamed):
+        if cell == "" or cell is None or index in reported:
+            continue
+        if index < colmap.width and index not in unnamed:
             continue
         reported.add(index)
+        letter = column_letter(index)
         colmap.warnings.append(
             RowIssue(
                 row.number,
                 "",
                 "unnamed-column",
-                f"column {column_letter(index)} has values (first on row {row.number}) but no "
+                f"column {letter} has values (first on row {row.number}) but no "
                 "header; its values are not imported",
                 "warning",
                 row.sheet,
+                field=letter,
             )
         )
 
@@ -246,7 +261,7 @@ def to_number(cell: Cell) -> int | float | None:
 def _tidy(x: float) -> int | float:
     if math.isnan(x) or math.isinf(x):
         raise ConversionError("type", "expected a number")
-    return int(x) if x.is_integer() and abs(x) < 2**53 else x
+    return int(x) if x.is_integer() and abs(x) < _EXACT else x
 
 
 def to_integer(cell: Cell) -> int | None:
@@ -315,10 +330,22 @@ def _cell_kind(cell: Cell) -> str:
     return type(cell).__name__
 
 
+_EXACT = 2.0**53  # beyond this a float no longer holds every whole number
+
 CONVERTERS: dict[str, Converter] = {
     "string": to_string,
     "number": to_number,
     "integer": to_integer,
     "boolean": to_boolean,
     "date": to_date,
+}
+
+# The cell type each converter mostly meets, handled inline by map_rows: text
+# in text columns, floats in number columns (NaN and infinity fail the range
+# test and take the checked path), date cells (not datetimes) in date columns.
+_INLINE_TEXT, _INLINE_FLOAT, _INLINE_DATE = 1, 2, 3
+_FAST: dict[Converter, int] = {
+    to_string: _INLINE_TEXT,
+    to_number: _INLINE_FLOAT,
+    to_date: _INLINE_DATE,
 }

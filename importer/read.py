@@ -2,7 +2,8 @@
 
 A :class:`Table` is the header row plus a generator of :class:`Row`. Cell
 values are what the file holds: text stays text (``0101`` stays ``0101``),
-numeric cells are ``int``/``float``, Excel date cells ``date``/``datetime``.
+numeric cells are ``int``/``float``, Excel date cells ``date``/``datetime``,
+and an empty cell is ``""``. Every row is at least as wide as the header.
 Row numbers are the ones the user sees in Excel: the header is row 1.
 Blank rows are skipped but never renumber the rows after them.
 """
@@ -138,11 +139,12 @@ def _table_from_grid(p: Path, sheet: str, data: list[list[Any]]) -> Table:
 
     def rows() -> Iterator[Row]:
         for i in range(header_index + 1, len(data)):
-            values: list[Cell] = [None if c == "" else c for c in data[i]]
-            if any(v is not None for v in values):
-                if len(values) < width:
-                    values.extend([None] * (width - len(values)))
-                yield Row(i + 1, sheet, values)
+            cells = data[i]
+            if cells.count("") == len(cells):
+                continue  # a blank row: skipped, and the next keeps its number
+            if len(cells) < width:
+                cells = cells + [""] * (width - len(cells))
+            yield Row(i + 1, sheet, cells)
 
     return Table(p, sheet, header, rows(), header_row=header_index + 1)
 
@@ -195,11 +197,12 @@ def _read_csv(p: Path) -> Table:
         try:
             for record in reader:
                 n += 1
-                values: list[Cell] = [c if c.strip() else None for c in record]
-                if any(v is not None for v in values):
-                    if len(values) < width:
-                        values.extend([None] * (width - len(values)))
-                    yield Row(n, "", values)
+                if not "".join(record).strip():
+                    continue  # a blank line: skipped, and the next keeps its number
+                cells: list[Cell] = record  # type: ignore[assignment]
+                if len(cells) < width:
+                    cells = cells + [""] * (width - len(cells))
+                yield Row(n, "", cells)
         except csv.Error as exc:
             raise FileError(f"{p}: row {n + 1} cannot be read ({exc})") from None
 
