@@ -142,7 +142,7 @@ def pipeline(path: Path) -> int:
     from importer.runner import preview_file
 
     with (OUT / "preview.jsonl").open("w", encoding="utf-8") as out:
-        report, _ = preview_file(path, lambda: Registry().get("customer_invoice"), out)
+        report, _ = preview_file(path, Registry().get("customer_invoice"), out)
     assert report.ok and not report.file_issues, report.summary()["issues"][:3]
     return len(report.results)
 
@@ -200,6 +200,55 @@ def naive(path: Path) -> int:
     return len(df)
 
 
+def stages(path: Path) -> None:
+    """Where the pipeline's time goes, stage by stage, in this process."""
+    import gc
+
+    from importer.doctypes import Registry
+    from importer.group import group_rows, hold_back
+    from importer.mapping import build_column_map, map_rows
+    from importer.read import read_table
+    from importer.runner import Prepared, preview_lines, validation_report
+    from importer.validate import RowValidator
+
+    doctype = Registry().get("customer_invoice")
+    gc.disable()  # as the pipeline runs (importer.runner.gc_paused)
+    times: list[tuple[str, float]] = []
+    t = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        times.append((name, now - t))
+        t = now
+
+    table = read_table(path)
+    raw = list(table.rows)
+    lap("read (calamine + rows)")
+    colmap = build_column_map(table, doctype)
+    rows = list(map_rows(raw, colmap))
+    lap("map")
+    grouping = group_rows(doctype, colmap, rows)
+    lap("group")
+    validator = RowValidator(doctype, colmap)
+    for row in rows:
+        validator.validate(row)
+    hold_back(grouping)
+    lap("validate")
+    prepared = Prepared(doctype, table, colmap, rows, grouping, 0.0)
+    with (OUT / "preview.jsonl").open("w", encoding="utf-8") as out:
+        for line in preview_lines(prepared):
+            out.write(line + "\n")
+    lap("render + write")
+    validation_report(prepared)
+    lap("report")
+    del prepared, rows, raw, grouping, table
+    lap("free the batch")
+    for name, seconds in times:
+        print(f"{name:<24}{seconds:6.2f} s")
+    print(f"{'total':<24}{sum(s for _, s in times):6.2f} s")
+
+
 MEASURES = {
     "raw-xlsx": (raw_xlsx, "xlsx"),
     "raw-csv": (raw_csv, "csv"),
@@ -238,11 +287,15 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="best of N runs per measure")
     ap.add_argument("--measure", choices=MEASURES, help=argparse.SUPPRESS)
     ap.add_argument("--skip-naive", action="store_true")
+    ap.add_argument("--stages", action="store_true", help="time each stage of the xlsx pipeline")
     args = ap.parse_args()
     if args.measure:
         measure(args.measure, args.rows)
         return
     generate(args.rows)
+    if args.stages:
+        stages(OUT / f"invoices-{args.rows}.xlsx")
+        return
     names = [n for n in MEASURES if not (args.skip_naive and n.startswith("naive"))]
     best: dict[str, dict[str, float]] = {}
     for _ in range(args.repeat):

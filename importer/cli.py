@@ -172,16 +172,14 @@ def _type_info(t: DocType) -> dict[str, Any]:
 
 
 def cmd_validate(args: argparse.Namespace, registry: Registry) -> int:
-    prepared = prepare(args.file, lambda: registry.get(args.doctype), sheet=args.sheet)
+    prepared = prepare(args.file, registry.get(args.doctype), sheet=args.sheet)
     report = validation_report(prepared)
     _finish(args, report)
     return EXIT_OK if report.ok else EXIT_ROWS
 
 
 def cmd_preview(args: argparse.Namespace, registry: Registry) -> int:
-    def doctype() -> DocType:
-        return registry.get(args.doctype)
-
+    doctype = registry.get(args.doctype)
     if args.out:
         # Written beside the target and renamed into place: a run that fails
         # leaves an earlier preview file as it was.

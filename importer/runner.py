@@ -10,9 +10,7 @@ from __future__ import annotations
 import gc
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import wait as futures_wait
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from json.encoder import encode_basestring
@@ -67,40 +65,13 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-TypeSource = DocType | Callable[[], DocType]
-
-
-def prepare(path: str | Path, doctype: TypeSource, *, sheet: str | None = None) -> Prepared:
-    """Read, map, validate and group a file. Raises only :class:`VnimportError`.
-
-    ``doctype`` may be a function that loads the type: it then runs while the
-    file is parsed (see :func:`read_with_type`)."""
+def prepare(path: str | Path, doctype: DocType, *, sheet: str | None = None) -> Prepared:
+    """Read, map, validate and group a file. Raises only :class:`VnimportError`."""
     started = time.perf_counter()
     with gc_paused():
-        table, doctype = read_with_type(path, doctype, sheet=sheet)
+        table = read_table(path, sheet=sheet)
         colmap = build_column_map(table, doctype)
         return prepare_rows(doctype, table, colmap, table.rows, started=started)
-
-
-def read_with_type(
-    path: str | Path, doctype: TypeSource, *, sheet: str | None = None
-) -> tuple[Table, DocType]:
-    """Read the file and load the document type at the same time.
-
-    The xlsx parser releases the GIL while it parses, so the type's start-up
-    checks (schema against the meta-schema, template compiled and rendered on
-    trial) cost no time of their own. A broken type is reported before a
-    broken file, as it would be if loaded first."""
-    if isinstance(doctype, DocType):
-        return read_table(path, sheet=sheet), doctype
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        reading = pool.submit(read_table, path, sheet=sheet)
-        try:
-            loaded = doctype()
-        except BaseException:
-            futures_wait([reading])
-            raise
-        return reading.result(), loaded
 
 
 def prepare_rows(
@@ -189,7 +160,7 @@ def _status(row: MappedRow) -> str:
 
 
 def preview_file(
-    path: str | Path, doctype: TypeSource, out: IO[str], *, sheet: str | None = None
+    path: str | Path, doctype: DocType, out: IO[str], *, sheet: str | None = None
 ) -> tuple[BatchReport, int]:
     """``vnimport preview``: write one request per valid document to ``out``;
     return the row report and the number of requests written."""

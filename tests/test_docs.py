@@ -1,0 +1,59 @@
+"""The README tells the truth: its commands run as written."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _blocks() -> list[str]:
+    return re.findall(r"```sh\n(.*?)```", README, flags=re.S)
+
+
+def test_the_first_two_commands_install_and_run_the_main_job_then_the_tests() -> None:
+    first, second = (b.strip() for b in _blocks()[:2])
+    assert "pip install ." in first and "vnimport preview samples/" in first
+    assert 'pip install -e ".[test]"' in second and "pytest" in second
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert second in ci  # CI runs exactly the README's test command
+
+
+def test_the_main_job_of_the_readme_runs() -> None:
+    first = _blocks()[0].strip()
+    argv = shlex.split(first.split("&&")[-1])  # .venv/bin/vnimport preview ...
+    assert argv[0].endswith("vnimport")
+    proc = subprocess.run(
+        [sys.executable, "-m", "importer", *argv[1:]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert records and all(r["method"] == "POST" for r in records)
+
+
+def test_the_usage_examples_name_real_commands_and_options() -> None:
+    usage = _blocks()[2]
+    for line in usage.splitlines():
+        argv = shlex.split(line.split("#")[0])
+        if not argv:
+            continue
+        proc = subprocess.run(
+            [sys.executable, "-m", "importer", argv[1], "--help"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 0, line
+        for option in (a for a in argv if a.startswith("--")):
+            assert option in proc.stdout, (line, option)
