@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from importer import __version__
 from importer.doctypes import DocType, Registry
-from importer.errors import VnimportError
+from importer.errors import ConfigError, VnimportError
 from importer.report import BatchReport, write_report
 from importer.runner import prepare, preview_file, validation_report
 
@@ -64,6 +64,40 @@ def build_parser() -> argparse.ArgumentParser:
         )
         return p
 
+    p = sub.add_parser(
+        "sandbox", parents=[common], help="run a Visma.net-compatible API server on loopback"
+    )
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: loopback only)"
+    )
+    p.add_argument("--port", type=int, default=8750)
+    p.add_argument("--db", metavar="PATH", help="keep the state in this SQLite file")
+    p.add_argument(
+        "--rate-limit", type=int, metavar="N", help="calls per window per client and tenant"
+    )
+    p.add_argument("--rate-window", type=float, metavar="SECONDS")
+    p.add_argument("--token-lifetime", type=float, metavar="SECONDS")
+    p.add_argument("--latency-ms", type=float, default=0.0, help="added to every answer")
+    p.add_argument("--fail-500", type=float, default=0.0, metavar="SHARE")
+    p.add_argument("--fail-503", type=float, default=0.0, metavar="SHARE")
+    p.add_argument("--throttle-429", type=float, default=0.0, metavar="SHARE")
+    p.add_argument(
+        "--drop-after-commit",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="creates stored, then the connection dropped unanswered",
+    )
+    p.add_argument(
+        "--slow",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="answers held back for --slow-seconds",
+    )
+    p.add_argument("--slow-seconds", type=float, default=5.0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the injected faults")
+
     file_command("validate", "check a file and report every problem, row by row")
     p = file_command("preview", "show the requests a file would send, as JSON lines")
     p.add_argument(
@@ -80,7 +114,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         registry = Registry(args.types_dir)
-        handler = {"types": cmd_types, "validate": cmd_validate, "preview": cmd_preview}
+        handler = {
+            "types": cmd_types,
+            "validate": cmd_validate,
+            "preview": cmd_preview,
+            "sandbox": cmd_sandbox,
+        }
         return handler[args.command](args, registry)
     except VnimportError as exc:
         if args.debug:
@@ -198,6 +237,48 @@ def cmd_preview(args: argparse.Namespace, registry: Registry) -> int:
     where = f" to {args.out}" if args.out else ""
     print(f"{written} request(s) written{where}", file=sys.stderr)
     return EXIT_OK if report.ok else EXIT_ROWS
+
+
+def cmd_sandbox(args: argparse.Namespace, registry: Registry) -> int:
+    from importer.sandbox import DEMO_CLIENT, DEMO_SECRET, DEMO_TENANT, Faults, SandboxConfig
+    from importer.sandbox import serve as serve_sandbox
+
+    defaults = SandboxConfig()
+    config = SandboxConfig(
+        db=args.db or ":memory:",
+        rate_limit=args.rate_limit or defaults.rate_limit,
+        rate_window=args.rate_window or defaults.rate_window,
+        token_lifetime=args.token_lifetime or defaults.token_lifetime,
+        faults=Faults(
+            latency_ms=args.latency_ms,
+            error_500=args.fail_500,
+            error_503=args.fail_503,
+            throttle_429=args.throttle_429,
+            drop_after_commit=args.drop_after_commit,
+            slow=args.slow,
+            slow_seconds=args.slow_seconds,
+            seed=args.seed,
+        ),
+    )
+
+    def ready(url: str) -> None:
+        print(
+            f"Visma.net sandbox on {url}  (API {url}/v1/..., token {url}/connect/token)",
+            file=sys.stderr,
+        )
+        print(
+            f"demo client: {DEMO_CLIENT} / {DEMO_SECRET}, tenant {DEMO_TENANT}; "
+            f"state: {args.db or 'in memory'}; Ctrl-C stops it",
+            file=sys.stderr,
+        )
+
+    try:
+        serve_sandbox(config, host=args.host, port=args.port, ready=ready)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    except KeyboardInterrupt:
+        print("sandbox stopped", file=sys.stderr)
+    return EXIT_OK
 
 
 def _finish(args: argparse.Namespace, report: BatchReport) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
 
 from importer.doctypes import Registry  # noqa: E402
+from importer.sandbox import Sandbox  # noqa: E402
 
 TYPES = [
     "customer",
@@ -65,3 +67,30 @@ def write_csv(
             [["" if v is None else v for v in row] for row in rows]
         )
     return path
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """A fresh sandbox on a free loopback port, with the default config."""
+    with Sandbox() as sb:
+        yield sb
+
+
+def token_for(
+    sb: Sandbox, client: str = "demo", secret: str = "demo-secret", tenant: str = "demo-company"
+) -> str:
+    import requests
+
+    reply = requests.post(
+        sb.token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client,
+            "client_secret": secret,
+            "tenant_id": tenant,
+            "scope": "vismanet_erp_service_api:create",
+        },
+        timeout=10,
+    )
+    reply.raise_for_status()
+    return str(reply.json()["access_token"])

@@ -1,0 +1,26 @@
+"""A Visma.net-compatible API server on loopback: the sandbox.
+
+It keeps the contract of api.finance.visma.net (``reference/visma-api-notes.md``):
+OAuth2 client credentials with a tenant, the seven document types on the
+spec's paths, request bodies checked against the request DTOs, flat read DTOs,
+paging, rate limits, the background API, actions, attachments and ETags, with
+state in SQLite and seeded fault injection. The demo, the tests and the
+benchmarks post to it.
+
+    with Sandbox() as sb:          # in-process, on a free port
+        sb.url                     # http://127.0.0.1:<port>
+        sb.token_url               # http://127.0.0.1:<port>/connect/token
+"""
+
+from importer.sandbox.config import DEMO_CLIENT, DEMO_SECRET, DEMO_TENANT, Faults, SandboxConfig
+from importer.sandbox.server import Sandbox, serve
+
+__all__ = [
+    "DEMO_CLIENT",
+    "DEMO_SECRET",
+    "DEMO_TENANT",
+    "Faults",
+    "Sandbox",
+    "SandboxConfig",
+    "serve",
+]

@@ -1,0 +1,710 @@
+"""The sandbox's HTTP server: the contract of api.finance.visma.net on loopback.
+
+Threaded, HTTP/1.1 with keep-alive. Every API call goes: authenticate (the
+bearer token of ``/connect/token``) → rate limit (a fixed window per client
+and tenant, ``X-RateLimit-*`` on every answer) → injected faults → the route.
+The documents themselves are :mod:`importer.sandbox.documents`; request
+bodies are checked by :mod:`importer.sandbox.dtos`; state is
+:mod:`importer.sandbox.store`.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hmac
+import json
+import math
+import random
+import secrets
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.parser import BytesParser
+from email.policy import HTTP
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from importer.sandbox import documents
+from importer.sandbox.config import DEMO_TENANT, Client, SandboxConfig, TenantKind
+from importer.sandbox.dtos import check_body
+from importer.sandbox.store import Store
+
+# The request DTO of each kind (POST and PUT), from the spec's paths.
+REQUEST_DTO = {
+    "customer": "CustomerUpdateDto",
+    "supplier": "SupplierUpdateDto",
+    "customer_invoice": "CustomerInvoiceUpdateDto",
+    "customer_credit_note": "CustomerCreditNoteUpdateDto",
+    "customer_debit_note": "CustomerDebitNoteUpdateDto",
+    "supplier_invoice": "SupplierInvoiceUpdateDto",
+    "purchase_order": "PurchaseOrderUpdateDto",
+}
+# Where each number series starts (Visma: per company, set up in the ERP).
+SERIES_START = {
+    "customer": 10001,
+    "supplier": 50001,
+    "customer_invoice": 100001,
+    "customer_credit_note": 200001,
+    "customer_debit_note": 300001,
+    "supplier_invoice": 400001,
+    "purchase_order": 500001,
+}
+V2_CREATE = {"customer_invoice", "customer_credit_note", "customer_debit_note"}
+RELEASABLE = {"customer_invoice", "customer_credit_note", "customer_debit_note", "supplier_invoice"}
+ATTACHABLE = RELEASABLE
+BACKGROUND_HEADER = "erp-api-background"
+BACKGROUND_TTL = 24 * 3600.0
+DATETIME_CONDITIONS = {">", ">=", "<", "<="}
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any = None  # JSON-able, or bytes, or None for no body
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def payload(self) -> bytes:
+        if self.body is None:
+            return b""
+        if isinstance(self.body, bytes):
+            return self.body
+        return json.dumps(self.body, ensure_ascii=False).encode("utf-8")
+
+
+class Refusal(Exception):
+    """An error answer, raised from anywhere in a route."""
+
+    def __init__(
+        self, status: int, message: str, headers: dict[str, str] | None = None, body: Any = None
+    ) -> None:
+        super().__init__(message)
+        self.reply = Reply(
+            status, body if body is not None else {"message": message}, headers or {}
+        )
+
+
+def visma_error(status: int, text: str) -> Refusal:
+    """Visma's ERP error body: ``{"message": "VismaId: <uuid>. <text>"}``."""
+    return Refusal(status, f"VismaId: {uuid.uuid4()}. {text}")
+
+
+@dataclass(frozen=True)
+class Caller:
+    client: str
+    tenant: str
+    tenant_kind: TenantKind
+
+
+class SandboxServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(
+        self, address: tuple[str, int], config: SandboxConfig, verbose: bool = False
+    ) -> None:
+        self.config = config
+        self.verbose = verbose
+        self.store = Store(config.db)
+        self._tokens: dict[str, tuple[Caller, float]] = {}
+        self._windows: dict[tuple[str, str], tuple[float, int]] = {}
+        self._lock = threading.Lock()
+        self._rng = random.Random(config.faults.seed)
+        super().__init__(address, _Handler)
+
+    # ------------------------------------------------------------ tokens
+
+    def issue_token(self, client: Client, tenant: str) -> tuple[str, float]:
+        token = secrets.token_urlsafe(32)
+        expires = time.time() + self.config.token_lifetime
+        with self._lock:
+            self._tokens[token] = (
+                Caller(client.client_id, tenant, client.tenants[tenant]),
+                expires,
+            )
+        return token, expires
+
+    def caller_for(self, token: str) -> Caller | None:
+        with self._lock:
+            entry = self._tokens.get(token)
+            if entry is None:
+                return None
+            caller, expiry = entry
+            if expiry <= time.time():
+                del self._tokens[token]
+                return None
+            return caller
+
+    # -------------------------------------------------------- rate limit
+
+    def count_call(self, caller: Caller) -> tuple[bool, dict[str, str]]:
+        """Count one call in the caller's fixed window: (allowed, headers)."""
+        window = self.config.rate_window
+        limit = self.config.rate_limit
+        now = time.time()
+        start = math.floor(now / window) * window
+        key = (caller.client, caller.tenant)
+        with self._lock:
+            seen_start, used = self._windows.get(key, (start, 0))
+            if seen_start != start:
+                used = 0
+            allowed = used < limit
+            if allowed:
+                used += 1
+            self._windows[key] = (start, used)
+        reset = max(1, math.ceil(start + window - now))
+        headers = {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(max(0, limit - used)),
+            "X-RateLimit-Reset": str(reset),
+            "X-RateLimit-Policy": "4-fixed-window",
+        }
+        if not allowed:
+            headers["Retry-After"] = str(reset)
+        return allowed, headers
+
+    # ------------------------------------------------------------ faults
+
+    def draw(self) -> float:
+        with self._lock:
+            return self._rng.random()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: SandboxServer
+    server_version = "vnimport-sandbox"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    # ---------------------------------------------------------- dispatch
+
+    def _dispatch(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        url = urlsplit(self.path)
+        parts = [unquote(p) for p in url.path.strip("/").split("/") if p]
+        query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        if [p.lower() for p in parts] == ["connect", "token"]:
+            self._send(self._guard(lambda: self._token(method, raw)))
+            return
+        limits: dict[str, str] = {}
+        try:
+            caller = self._authenticate()
+            allowed, limits = self.server.count_call(caller)
+            if not allowed:
+                raise Refusal(429, "Rate limit is exceeded. Try again later.")
+            faults = self.server.config.faults
+            if faults.any:
+                self._faults_before()
+            if BACKGROUND_HEADER in {h.lower() for h in self.headers}:
+                reply = self._background(caller, method, parts, query, raw)
+            else:
+                reply = self._route(caller, method, parts, query, raw)
+                if faults.any and self._faults_after(method, parts, reply):
+                    return
+        except Refusal as refusal:
+            reply = refusal.reply
+        except Exception as exc:  # a bug in the sandbox: say so, as a 500
+            reply = Reply(500, {"message": f"VismaId: {uuid.uuid4()}. Internal error: {exc!r}"})
+        reply.headers.update(limits)
+        self._send(reply)
+
+    def _guard(self, work: Callable[[], Reply]) -> Reply:
+        try:
+            return work()
+        except Refusal as refusal:
+            return refusal.reply
+
+    def _send(self, reply: Reply) -> None:
+        payload = reply.payload()
+        self.send_response(reply.status)
+        if reply.body is not None and not isinstance(reply.body, bytes):
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if payload:
+            self.wfile.write(payload)
+
+    # -------------------------------------------------------------- auth
+
+    def _token(self, method: str, raw: bytes) -> Reply:
+        if method != "POST":
+            raise Refusal(405, "use POST")
+        form = {k: v[-1] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
+        if form.get("grant_type") != "client_credentials":
+            raise Refusal(
+                400,
+                "unsupported_grant_type",
+                body={
+                    "error": "unsupported_grant_type",
+                    "error_description": "only client_credentials is supported",
+                },
+            )
+        client = self.server.config.client(form.get("client_id", ""))
+        if client is None or not hmac.compare_digest(
+            client.secret.encode(), form.get("client_secret", "").encode()
+        ):
+            raise Refusal(401, "invalid_client", body={"error": "invalid_client"})
+        tenant = form.get("tenant_id", "")
+        if tenant not in client.tenants:
+            raise Refusal(
+                400,
+                "invalid_grant",
+                body={
+                    "error": "invalid_grant",
+                    "error_description": f"the client has no access to tenant '{tenant}'",
+                },
+            )
+        token, _ = self.server.issue_token(client, tenant)
+        return Reply(
+            200,
+            {
+                "access_token": token,
+                "token_type": "Bearer",
+                "expires_in": int(self.server.config.token_lifetime),
+                "scope": form.get("scope", ""),
+            },
+        )
+
+    def _authenticate(self) -> Caller:
+        header = self.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        caller = self.server.caller_for(token.strip()) if scheme.lower() == "bearer" else None
+        challenge = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        if caller is None:
+            raise Refusal(
+                401, "Unauthorized. Access token is missing, invalid or expired.", challenge
+            )
+        if caller.tenant_kind != "company":
+            raise Refusal(401, "Unauthorized. The token's tenant is not an ERP company.", challenge)
+        return caller
+
+    # ------------------------------------------------------------ faults
+
+    def _faults_before(self) -> None:
+        faults = self.server.config.faults
+        if faults.latency_ms:
+            time.sleep(faults.latency_ms / 1000)
+        draw = self.server.draw()
+        if draw < faults.throttle_429:
+            raise Refusal(429, "Rate limit is exceeded. Try again later.", {"Retry-After": "1"})
+        draw -= faults.throttle_429
+        if draw < faults.error_500:
+            raise visma_error(500, "An unexpected error occurred.")
+        draw -= faults.error_500
+        if draw < faults.error_503:
+            raise Refusal(503, "Service Unavailable")
+
+    def _faults_after(self, method: str, parts: list[str], reply: Reply) -> bool:
+        """After the work is done: drop the connection of a create, or answer
+        late. Returns True when no answer is to be sent."""
+        faults = self.server.config.faults
+        draw = self.server.draw()
+        if (
+            method == "POST"
+            and reply.status == 201
+            and len(parts) == 2
+            and draw < faults.drop_after_commit
+        ):
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return True
+        if self.server.draw() < faults.slow:
+            time.sleep(faults.slow_seconds)
+        return False
+
+    # ------------------------------------------------------- background
+
+    def _background(
+        self, caller: Caller, method: str, parts: list[str], query: dict[str, str], raw: bytes
+    ) -> Reply:
+        received = _now_iso()
+        try:
+            reply = self._route(caller, method, parts, query, raw)
+        except Refusal as refusal:
+            reply = refusal.reply
+        bg_id = str(uuid.uuid4())
+        payload = reply.payload()
+        state = {
+            "id": bg_id,
+            "status": "Finished" if reply.status < 400 else "Failed",
+            "statusCode": reply.status,
+            "receivedUtc": received,
+            "startedUtc": received,
+            "finishedUtc": _now_iso(),
+            "webhookAddress": None,
+            "errorMessage": reply.body.get("message")
+            if reply.status >= 400 and isinstance(reply.body, dict)
+            else None,
+            "reference": self.headers.get(BACKGROUND_HEADER),
+            "originalUri": self.path,
+            "hasResponseContent": bool(payload),
+            "hasRequestContent": bool(raw),
+            "contentLocation": f"/v1/background/{bg_id}/content" if payload else None,
+            "responseHeaders": reply.headers,
+            "_content": base64.b64encode(payload).decode(),
+        }
+        self.server.store.save_background(bg_id, caller.tenant, caller.client, state)
+        return Reply(202, {"id": bg_id, "stateLocation": f"/v1/background/{bg_id}"})
+
+    def _background_state(self, caller: Caller, bg_id: str, content: bool) -> Reply:
+        found = self.server.store.background(bg_id)
+        if found is None:
+            raise visma_error(404, f"Background request '{bg_id}' not found.")
+        tenant, client, state, received = found
+        if (tenant, client) != (caller.tenant, caller.client):
+            raise visma_error(403, "The background request belongs to another company or user.")
+        if time.time() - received > BACKGROUND_TTL:
+            raise visma_error(410, "The background request has expired.")
+        if content:
+            return Reply(
+                200,
+                base64.b64decode(state["_content"]),
+                {"Content-Type": "application/json; charset=utf-8"},
+            )
+        return Reply(200, {k: v for k, v in state.items() if not k.startswith("_")})
+
+    # ------------------------------------------------------------ routes
+
+    def _route(
+        self, caller: Caller, method: str, parts: list[str], query: dict[str, str], raw: bytes
+    ) -> Reply:
+        low = [p.lower() for p in parts]
+        if len(low) < 2 or low[0] not in ("v1", "v2"):
+            raise Refusal(404, "Not found")
+        if low[1] == "background" and len(low) in (3, 4) and method == "GET":
+            return self._background_state(caller, parts[2], len(low) == 4 and low[3] == "content")
+        try:
+            kind = documents.kind_for_collection(low[1])
+        except KeyError:
+            raise Refusal(404, f"No resource at /{'/'.join(parts)}") from None
+        if low[0] == "v2" and not (kind.name in V2_CREATE and len(low) == 2 and method == "POST"):
+            raise Refusal(404, f"No resource at /{'/'.join(parts)}")
+        if len(low) == 2:
+            if method == "POST":
+                return self._create(caller, kind, raw)
+            if method == "GET":
+                return self._list(caller, kind, query)
+        elif len(low) == 3:
+            number = parts[2]
+            if method == "GET":
+                return self._get(caller, kind, number)
+            if method == "PUT":
+                return self._update(caller, kind, number, raw)
+        elif len(low) == 5 and low[3] == "action" and method == "POST":
+            return self._action(caller, kind, parts[2], low[4], raw)
+        elif len(low) == 4 and low[3] == "attachment" and method == "POST":
+            return self._attach(caller, kind, parts[2], raw)
+        raise Refusal(405, f"{method} is not supported on /{'/'.join(parts)}")
+
+    def _json_body(self, kind: documents.Kind, raw: bytes) -> dict[str, Any]:
+        body = _json_object(raw)
+        problems = check_body(REQUEST_DTO[kind.name], body)
+        if problems:
+            raise visma_error(400, "The request is invalid: " + "; ".join(problems[:10]))
+        return body
+
+    def _lookup(self, tenant: str) -> Callable[[str, str], dict[str, Any] | None]:
+        def lookup(kind_name: str, number: str) -> dict[str, Any] | None:
+            return self.server.store.get(tenant, kind_name, number)
+
+        return lookup
+
+    def _location(self, kind: documents.Kind, number: str) -> str:
+        return f"{_base_url(self.server)}/v1/{kind.collection}/{quote(number, safe='')}"
+
+    def _create(self, caller: Caller, kind: documents.Kind, raw: bytes) -> Reply:
+        body = self._json_body(kind, raw)
+        store = self.server.store
+        given = _unwrap(body.get(kind.number_field))
+        with store.transaction() as db:
+            if given not in (None, ""):
+                number = str(given)
+                if store.exists(db, caller.tenant, kind.name, number):
+                    raise visma_error(
+                        400,
+                        f"Error creating document. Error: {kind.title} '{number}' already exists.",
+                    )
+            else:
+                while True:
+                    number = str(
+                        store.next_number(db, caller.tenant, kind.name, SERIES_START[kind.name])
+                    )
+                    if not store.exists(db, caller.tenant, kind.name, number):
+                        break
+            try:
+                doc = documents.create(
+                    kind, body, number=number, now=_now(), lookup=self._lookup(caller.tenant)
+                )
+            except documents.BusinessError as exc:
+                raise visma_error(400, str(exc)) from None
+            store.put(db, caller.tenant, kind.name, number, doc)
+        headers = {"Location": self._location(kind, number)}
+        if kind.etag:
+            headers["ETag"] = _etag(doc)
+        return Reply(201, None, headers)
+
+    def _stored(self, caller: Caller, kind: documents.Kind, number: str) -> dict[str, Any]:
+        doc = self.server.store.get(caller.tenant, kind.name, number)
+        if doc is None:
+            raise visma_error(404, f"{kind.title} '{number}' not found.")
+        return doc
+
+    def _get(self, caller: Caller, kind: documents.Kind, number: str) -> Reply:
+        doc = self._stored(caller, kind, number)
+        return Reply(200, doc, {"ETag": _etag(doc)} if kind.etag else {})
+
+    def _update(self, caller: Caller, kind: documents.Kind, number: str, raw: bytes) -> Reply:
+        store = self.server.store
+        with store.transaction() as db:
+            doc = self._stored(caller, kind, number)
+            if_match = self.headers.get("If-Match")
+            if kind.etag and if_match is not None and if_match.strip() not in ("*", _etag(doc)):
+                raise Refusal(
+                    412,
+                    "Precondition Failed: the document has changed since it "
+                    "was read (ETag does not match If-Match).",
+                )
+            body = self._json_body(kind, raw)
+            try:
+                doc = documents.update(
+                    kind, doc, body, now=_now(), lookup=self._lookup(caller.tenant)
+                )
+            except documents.BusinessError as exc:
+                raise visma_error(400, str(exc)) from None
+            store.put(db, caller.tenant, kind.name, number, doc)
+        return Reply(204, None, {"ETag": _etag(doc)} if kind.etag else {})
+
+    def _list(self, caller: Caller, kind: documents.Kind, query: dict[str, str]) -> Reply:
+        lq = {k.lower(): v for k, v in query.items()}
+        if ("lastmodifieddatetime" in lq) != ("lastmodifieddatetimecondition" in lq):
+            raise visma_error(
+                400,
+                "lastModifiedDateTime and lastModifiedDateTimeCondition must be given together.",
+            )
+        condition = lq.get("lastmodifieddatetimecondition")
+        if condition is not None and condition not in DATETIME_CONDITIONS:
+            raise visma_error(
+                400, f"lastModifiedDateTimeCondition '{condition}' is not one of > >= < <=."
+            )
+        try:
+            docs = [
+                d
+                for d in self.server.store.all(caller.tenant, kind.name)
+                if documents.matches(kind, d, query)
+            ]
+        except documents.BusinessError as exc:
+            raise visma_error(400, str(exc)) from None
+        max_size = self.server.config.max_page_size
+        page_number = _positive(lq.get("pagenumber", "1"), "pageNumber")
+        page_size = min(_positive(lq.get("pagesize", str(max_size)), "pageSize"), max_size)
+        total = len(docs)
+        page = docs[(page_number - 1) * page_size : page_number * page_size]
+        meta = {"totalCount": total, "maxPageSize": max_size}
+        return Reply(200, [{**d, "metadata": meta} for d in page])
+
+    def _action(
+        self, caller: Caller, kind: documents.Kind, number: str, action: str, raw: bytes
+    ) -> Reply:
+        if action == "release" and kind.name in RELEASABLE:
+            store = self.server.store
+            with store.transaction() as db:
+                doc = self._stored(caller, kind, number)
+                try:
+                    doc = documents.release(kind, doc, now=_now())
+                except documents.BusinessError as exc:
+                    raise visma_error(400, str(exc)) from None
+                store.put(db, caller.tenant, kind.name, number, doc)
+            return Reply(
+                200, {"actionId": str(uuid.uuid4()), "actionResult": "Done", "errorInfo": None}
+            )
+        if action == "createdunningletter" and kind.name == "customer":
+            self._stored(caller, kind, number)
+            _json_object(raw or b"{}")
+            return Reply(200, {"actionId": str(uuid.uuid4()), "actionResult": "Done"})
+        raise Refusal(404, f"No action '{action}' on {kind.collection}")
+
+    def _attach(self, caller: Caller, kind: documents.Kind, number: str, raw: bytes) -> Reply:
+        if kind.name not in ATTACHABLE:
+            raise Refusal(404, f"{kind.collection} has no attachments")
+        content_type = self.headers.get("Content-Type", "")
+        if not content_type.lower().startswith("multipart/form-data"):
+            raise visma_error(400, "Send the file as multipart/form-data.")
+        message = BytesParser(policy=HTTP).parsebytes(
+            b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw
+        )
+        files = [p for p in message.iter_parts() if p.get_filename()]
+        if not files:
+            raise visma_error(400, "The request has no file.")
+        store = self.server.store
+        with store.transaction() as db:
+            doc = self._stored(caller, kind, number)
+            attachments = list(doc.get("attachments") or [])
+            for part in files:
+                name = str(part.get_filename())
+                revision = 1 + max(
+                    (a["revision"] for a in attachments if a["name"] == name), default=0
+                )
+                attachments.append({"name": name, "id": str(uuid.uuid4()), "revision": revision})
+            doc = {**doc, "attachments": attachments}
+            store.put(db, caller.tenant, kind.name, number, doc)
+        return Reply(201, None)
+
+
+# --------------------------------------------------------------- helpers
+
+
+def _base_url(server: ThreadingHTTPServer) -> str:
+    host, port = server.server_address[:2]
+    return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw or b"null")
+    except ValueError:
+        raise visma_error(400, "The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise visma_error(400, "The request body must be a JSON object.")
+    return body
+
+
+def _unwrap(value: Any) -> Any:
+    return value.get("value") if isinstance(value, dict) else value
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _etag(doc: dict[str, Any]) -> str:
+    return f'"{doc.get("timeStamp", "")}"'
+
+
+def _positive(text: str, name: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise visma_error(400, f"{name} must be a whole number.") from None
+    if value < 1:
+        raise visma_error(400, f"{name} must be 1 or more.")
+    return value
+
+
+# ------------------------------------------------------------- lifecycle
+
+
+class Sandbox:
+    """A sandbox in this process, on a free loopback port (tests, demo, benchmarks)."""
+
+    def __init__(
+        self,
+        config: SandboxConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        verbose: bool = False,
+    ) -> None:
+        self.config = config or SandboxConfig()
+        self._address = (host, port)
+        self._verbose = verbose
+        self.server: SandboxServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None, "the sandbox is not running"
+        return _base_url(self.server)
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.url}/connect/token"
+
+    def count(self, kind: str, tenant: str = DEMO_TENANT) -> int:
+        assert self.server is not None
+        return self.server.store.count(tenant, kind)
+
+    def documents(self, kind: str, tenant: str = DEMO_TENANT) -> list[dict[str, Any]]:
+        assert self.server is not None
+        return self.server.store.all(tenant, kind)
+
+    def start(self) -> Sandbox:
+        self.server = SandboxServer(self._address, self.config, self._verbose)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="vnimport-sandbox",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server.store.close()
+            self.server = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def serve(
+    config: SandboxConfig,
+    host: str = "127.0.0.1",
+    port: int = 8750,
+    verbose: bool = True,
+    ready: Callable[[str], None] | None = None,
+) -> None:
+    """Run a sandbox in the foreground until interrupted (``vnimport sandbox``)."""
+    server = SandboxServer((host, port), config, verbose)
+    try:
+        if ready is not None:
+            ready(_base_url(server))
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+        server.store.close()
+
+
+__all__ = ["HTTPStatus", "Reply", "Sandbox", "SandboxServer", "serve"]
