@@ -97,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--slow-seconds", type=float, default=5.0)
     p.add_argument("--seed", type=int, default=0, help="seed of the injected faults")
+    p.add_argument("--log", action="store_true", help="print a line per request on stderr")
 
     file_command("validate", "check a file and report every problem, row by row")
     p = file_command("preview", "show the requests a file would send, as JSON lines")
@@ -273,7 +274,7 @@ def cmd_sandbox(args: argparse.Namespace, registry: Registry) -> int:
         )
 
     try:
-        serve_sandbox(config, host=args.host, port=args.port, ready=ready)
+        serve_sandbox(config, host=args.host, port=args.port, verbose=args.log, ready=ready)
     except OSError as exc:
         raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
     except KeyboardInterrupt:

@@ -645,3 +645,17 @@ def test_vnimport_sandbox_runs_in_the_foreground(tmp_path: Path) -> None:
         proc.wait(timeout=10)
         if proc.stderr is not None:
             proc.stderr.close()
+
+
+def test_the_walkthrough_in_the_docs_runs_against_a_sandbox(sandbox: Sandbox) -> None:
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, "examples/sandbox_walkthrough.py", sandbox.url],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "update a line: 204" in proc.stdout
+    assert "a Visma error: 400 VismaId: " in proc.stdout
