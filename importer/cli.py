@@ -64,6 +64,33 @@ def build_parser() -> argparse.ArgumentParser:
         )
         return p
 
+    p = file_command("run", "send a file's documents to Visma.net, each exactly once")
+    p.add_argument(
+        "--mode",
+        choices=("create", "update", "upsert"),
+        default="create",
+        help="create new documents (default), update existing ones, or both",
+    )
+    p.add_argument(
+        "--workers", type=int, default=4, metavar="N", help="requests in parallel (default 4)"
+    )
+    p.add_argument("--release", action="store_true", help="release each created document")
+    p.add_argument(
+        "--target",
+        choices=("sandbox",),
+        help="post to an embedded sandbox instead of the configured Visma.net",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="check and render everything, send nothing"
+    )
+    p.add_argument(
+        "--journal",
+        type=Path,
+        metavar="PATH",
+        help="what was sent where (default: vnimport-journal.sqlite here; "
+        "in memory for --target sandbox)",
+    )
+
     p = sub.add_parser(
         "sandbox", parents=[common], help="run a Visma.net-compatible API server on loopback"
     )
@@ -120,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "validate": cmd_validate,
             "preview": cmd_preview,
             "sandbox": cmd_sandbox,
+            "run": cmd_run,
         }
         return handler[args.command](args, registry)
     except VnimportError as exc:
@@ -238,6 +266,96 @@ def cmd_preview(args: argparse.Namespace, registry: Registry) -> int:
     where = f" to {args.out}" if args.out else ""
     print(f"{written} request(s) written{where}", file=sys.stderr)
     return EXIT_OK if report.ok else EXIT_ROWS
+
+
+def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
+    from contextlib import ExitStack
+
+    from importer.journal import Journal
+    from importer.post import VismaClient
+    from importer.runner import RunAborted, run_batch
+    from importer.settings import Connection, how_to_configure, load_connection
+
+    doctype = registry.get(args.doctype)
+    with ExitStack() as stack:
+        if args.target == "sandbox":
+            from importer.sandbox import DEMO_CLIENT, DEMO_SECRET, DEMO_TENANT, Sandbox
+
+            sb = stack.enter_context(Sandbox())
+            connection = Connection(sb.url, sb.token_url, DEMO_CLIENT, DEMO_SECRET, DEMO_TENANT)
+        else:
+            found = load_connection()
+            if found is None and not args.dry_run:
+                raise ConfigError(how_to_configure())
+            connection = found or Connection("", "", "", "", "")
+        prepared = prepare(args.file, doctype, sheet=args.sheet)
+        if args.dry_run:
+            report = validation_report(prepared)
+            _finish(args, report)
+            print("dry run: nothing was sent", file=sys.stderr)
+            return EXIT_OK if report.ok else EXIT_ROWS
+        default = ":memory:" if args.target == "sandbox" else "vnimport-journal.sqlite"
+        journal = Journal(args.journal or default)
+        stack.callback(journal.close)
+        client = VismaClient(connection, workers=args.workers)
+        progress = Progress(sys.stderr)
+        try:
+            report = run_batch(
+                prepared,
+                client,
+                journal,
+                mode=args.mode,
+                workers=args.workers,
+                release=args.release,
+                progress=progress.update,
+            )
+        except RunAborted as aborted:
+            progress.close()
+            _finish(args, aborted.report)
+            raise
+        progress.close()
+        _finish(args, report)
+        calls = report.extra.get("calls", 0)
+        print(f"{calls} call(s) to {connection.base_url}", file=sys.stderr)
+    return EXIT_OK if report.ok else EXIT_ROWS
+
+
+class Progress:
+    """Documents done, per second and time left: a bar on a terminal, a plain
+    line every few seconds otherwise (a log file, a nightly job)."""
+
+    def __init__(self, out: IO[str], every: float = 5.0) -> None:
+        import time
+
+        self.out = out
+        self.tty = out.isatty()
+        self.every = every
+        self._clock = time.monotonic
+        self.started = self._clock()
+        self.last = 0.0
+        self.drawn = False
+
+    def update(self, done: int, total: int) -> None:
+        now = self._clock()
+        if done < total and now - self.last < (0.2 if self.tty else self.every):
+            return
+        self.last = now
+        elapsed = max(now - self.started, 1e-6)
+        rate = done / elapsed
+        left = (total - done) / rate if rate else 0.0
+        text = f"{done}/{total} documents, {rate:.1f}/s, {left:.0f} s left"
+        if self.tty:
+            filled = int(30 * done / total) if total else 30
+            self.out.write(f"\r[{'#' * filled}{' ' * (30 - filled)}] {text}")
+            self.drawn = True
+        else:
+            self.out.write(text + "\n")
+        self.out.flush()
+
+    def close(self) -> None:
+        if self.drawn:
+            self.out.write("\n")
+            self.drawn = False
 
 
 def cmd_sandbox(args: argparse.Namespace, registry: Registry) -> int:

@@ -17,6 +17,10 @@ Schema keywords vnimport reads:
 ``x-aliases``        per field: the friendly headers that mean this field
 ``x-column``         per pattern property: the column name, ``{n}`` for the number
 ``x-message``        per (sub)schema: the message shown when it does not hold
+``x-number``         the field that holds Visma's document number (create, GET, PUT)
+``x-read-number``    the same number's name in the read DTO (``orderNbr`` for POs)
+``x-find``           per key field: how to find a document again by it, as
+                     ``{"query": {list filter: row field}, "match": read field}``
 """
 
 from __future__ import annotations

@@ -12,7 +12,9 @@ fatal (exit code 2)::
     │                           is missing, two columns mean the same field
     ├── DocTypeError            a document type is unknown, or its schema or
     │                           template is broken
-    └── ConfigError             settings are missing or contradict each other
+    ├── ConfigError             settings are missing or contradict each other
+    └── AuthError               Visma.net refuses the credentials, the tenant or
+                                the client's rights (a 401/403 that persists)
 
 Each carries a message written for the person who has to fix it; the CLI
 prints ``str(error)`` and never a traceback unless ``--debug`` is given.
@@ -39,3 +41,7 @@ class DocTypeError(VnimportError):
 
 class ConfigError(VnimportError):
     """Settings are missing or contradict each other."""
+
+
+class AuthError(VnimportError):
+    """Visma.net refuses the credentials, the tenant, or the client's rights."""

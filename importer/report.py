@@ -72,7 +72,8 @@ class BatchReport:
 
     @property
     def ok(self) -> bool:
-        return all(r.status not in ("invalid", "failed") for r in self.results)
+        """Every row is as the user wanted it: valid, or in Visma."""
+        return all(r.status in ("valid", "created", "updated", "unchanged") for r in self.results)
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,303 @@
+"""Post stage: talking to Visma.net, each document exactly once.
+
+:class:`VismaClient` is one authenticated HTTP session shared by the
+workers: the token is cached and renewed before it expires (and once on a
+401); a rate limiter spreads calls over what ``X-RateLimit-*`` says is left,
+so that 429s are rare; a 429 waits ``Retry-After``; 5xx answers and timeouts
+of safe calls are retried with exponential backoff and jitter, a bounded
+number of times.
+
+A create is not safe to repeat: Visma has no idempotency key. When a POST
+gets no answer (timeout, dropped connection, 5xx after sending), the client
+does not send it again blindly: :meth:`VismaClient.create` asks the caller's
+``find`` function whether the document is in Visma and re-sends only when it
+is absent.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from importer.errors import AuthError
+from importer.settings import Connection
+
+RETRIABLE = {500, 502, 503, 504}
+RENEW_BEFORE = 60.0  # seconds before expiry that a token is renewed
+
+
+class OutcomeUnknown(Exception):
+    """A request was sent and no usable answer came back."""
+
+
+@dataclass
+class Outcome:
+    """What happened to one document."""
+
+    status: str  # created, updated, unchanged, failed, skipped
+    number: str = ""
+    http_status: int | None = None
+    message: str = ""
+
+
+def visma_message(reply: requests.Response) -> str:
+    """Visma's own words from an error answer (JSON ``message`` or
+    ``ExceptionMessage``, or the plain text), verbatim."""
+    try:
+        body = reply.json()
+    except ValueError:
+        return reply.text.strip()[:2000] or reply.reason
+    if isinstance(body, dict):
+        for key in ("message", "Message", "ExceptionMessage", "error_description", "error"):
+            if body.get(key):
+                return str(body[key])
+    return reply.text.strip()[:2000]
+
+
+class RateLimiter:
+    """Paces calls so the window's remaining quota lasts until it resets."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._remaining: int | None = None
+        self._reset_at = 0.0
+        self._next_slot = 0.0
+        self._paused_until = 0.0
+
+    def wait(self) -> float:
+        """Seconds to wait before the next call (the slot is taken)."""
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._paused_until)
+            if self._remaining is not None and now < self._reset_at:
+                if self._remaining <= 0:
+                    start = max(start, self._reset_at)
+                else:
+                    spacing = (self._reset_at - now) / self._remaining
+                    start = max(start, self._next_slot)
+                    self._next_slot = start + spacing
+                    self._remaining -= 1
+            return start - now
+
+    def observe(self, headers: Any) -> None:
+        remaining = headers.get("X-RateLimit-Remaining")
+        reset = headers.get("X-RateLimit-Reset")
+        if remaining is None or reset is None:
+            return
+        try:
+            left, seconds = int(remaining), float(reset)
+        except ValueError:
+            return
+        with self._lock:
+            self._remaining = left
+            self._reset_at = self._clock() + seconds
+
+    def pause(self, seconds: float) -> None:
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+
+class VismaClient:
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        workers: int = 4,
+        timeout: float = 30.0,
+        retries: int = 5,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.connection = connection
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self._sleep = sleep
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(workers, 1))
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.limiter = RateLimiter()
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self._token_lock = threading.Lock()
+        self._count_lock = threading.Lock()
+        self.calls = 0
+
+    # -------------------------------------------------------------- token
+
+    def token(self, *, renew: bool = False) -> str:
+        with self._token_lock:
+            if renew or self._token is None or time.monotonic() > self._token_expires:
+                self._token, lifetime = self._fetch_token()
+                self._token_expires = time.monotonic() + max(lifetime - RENEW_BEFORE, lifetime / 2)
+            return self._token
+
+    def _fetch_token(self) -> tuple[str, float]:
+        c = self.connection
+        try:
+            reply = self.session.post(
+                c.token_url,
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": c.client_id,
+                    "client_secret": c.client_secret,
+                    "tenant_id": c.tenant_id,
+                    "scope": c.scope,
+                },
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:
+            raise AuthError(f"cannot reach the token endpoint {c.token_url}: {exc}") from None
+        if reply.status_code != 200:
+            raise AuthError(
+                f"the token endpoint refused client {c.client_id!r} for tenant "
+                f"{c.tenant_id!r}: {reply.status_code} {visma_message(reply)}; check the "
+                "client id and secret, and that the tenant id is the company's"
+            )
+        body = reply.json()
+        return str(body["access_token"]), float(body.get("expires_in", 3600))
+
+    # --------------------------------------------------------------- calls
+
+    def url(self, path: str) -> str:
+        return self.connection.base_url.rstrip("/") + path
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        safe: bool | None = None,
+    ) -> requests.Response:
+        """One logical call. A 429 waits and is sent again (Visma did nothing);
+        so is a 401 once, with a new token. 5xx and network failures are sent
+        again only when ``safe`` (GET by default); otherwise they raise
+        :class:`OutcomeUnknown`. A 401/403 that persists is :class:`AuthError`."""
+        safe = method == "GET" if safe is None else safe
+        renewed = False
+        failures = 0
+        while True:
+            self._sleep(self.limiter.wait())
+            send_headers = {"Authorization": f"Bearer {self.token()}", **(headers or {})}
+            with self._count_lock:
+                self.calls += 1
+            try:
+                reply = self.session.request(
+                    method,
+                    self.url(path),
+                    json=json,
+                    params=params,
+                    headers=send_headers,
+                    timeout=self.timeout,
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if not safe:
+                    raise OutcomeUnknown(f"no answer from Visma: {type(exc).__name__}") from None
+                failures += 1
+                if failures > self.retries:
+                    raise OutcomeUnknown(f"no answer from Visma after {failures} tries") from None
+                self._sleep(self._backoff(failures))
+                continue
+            self.limiter.observe(reply.headers)
+            if reply.status_code == 429:
+                self.limiter.pause(_retry_after(reply))
+                continue
+            if reply.status_code in (401, 403):
+                if not renewed:
+                    renewed = True
+                    self.token(renew=True)
+                    continue
+                raise AuthError(_auth_advice(self.connection, reply))
+            if reply.status_code in RETRIABLE:
+                if not safe:
+                    raise OutcomeUnknown(
+                        f"Visma answered {reply.status_code}: {visma_message(reply)}"
+                    )
+                failures += 1
+                if failures > self.retries:
+                    return reply
+                self._sleep(self._backoff(failures))
+                continue
+            return reply
+
+    def _backoff(self, failures: int) -> float:
+        base: float = self.backoff * 2 ** (failures - 1)
+        return min(base, 30.0) * random.uniform(0.5, 1.5)
+
+    # ------------------------------------------------------------- create
+
+    def create(self, path: str, body: Any, find: Callable[[], str | None] | None) -> Outcome:
+        """POST a new document, exactly once: an unanswered POST is followed
+        by ``find()`` (the number if the document is in Visma, else ``None``),
+        and re-sent only when the document is absent."""
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                reply = self.call("POST", path, json=body, safe=False)
+            except OutcomeUnknown as unknown:
+                if find is None:
+                    return Outcome(
+                        "failed",
+                        message=f"{unknown}; the document has no reference "
+                        "to look it up by, so it is not sent again: check in Visma "
+                        "before importing it again",
+                    )
+                number = self._find_after_unknown(find)
+                if number is not None:
+                    return Outcome(
+                        "created", number, 201, f"created (confirmed by a lookup after: {unknown})"
+                    )
+                if attempts > self.retries:
+                    return Outcome(
+                        "failed", message=f"{unknown}; not in Visma after {attempts} tries"
+                    )
+                self._sleep(self._backoff(attempts))
+                continue
+            if reply.status_code == 201:
+                return Outcome(
+                    "created", number_from_location(reply.headers.get("Location", "")), 201
+                )
+            return Outcome("failed", http_status=reply.status_code, message=visma_message(reply))
+
+    def _find_after_unknown(self, find: Callable[[], str | None]) -> str | None:
+        # A request that timed out may still be in progress: look twice, apart.
+        number = find()
+        if number is None:
+            self._sleep(self.backoff)
+            number = find()
+        return number
+
+
+def number_from_location(location: str) -> str:
+    """The new document's number: the last path segment of ``Location``."""
+    return unquote(urlsplit(location).path.rstrip("/").rsplit("/", 1)[-1])
+
+
+def _retry_after(reply: requests.Response) -> float:
+    try:
+        return max(0.0, float(reply.headers.get("Retry-After", "1")))
+    except ValueError:
+        return 1.0
+
+
+def _auth_advice(connection: Connection, reply: requests.Response) -> str:
+    return (
+        f"Visma.net refused the call ({reply.status_code}): {visma_message(reply)}. "
+        f"The token for tenant {connection.tenant_id!r} is not accepted: check that the "
+        "tenant id is the company's tenant (Visma Admin > Company > Configuration), not "
+        "the customer's, and that the client has the ERP API roles for this company"
+    )
