@@ -1,0 +1,401 @@
+"""The batch runner against the sandbox, over real sockets: exactly once."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from conftest import write_csv
+
+from importer.doctypes import Registry
+from importer.journal import Journal
+from importer.post import VismaClient
+from importer.runner import RunAborted, prepare, run_batch
+from importer.sandbox import DEMO_CLIENT, DEMO_SECRET, DEMO_TENANT, Faults, Sandbox, SandboxConfig
+from importer.sandbox.config import DEMO_CUSTOMER_TENANT
+from importer.settings import Connection
+
+HEADER = [
+    "External reference",
+    "Customer number",
+    "Invoice date",
+    "Invoice text",
+    "Item number",
+    "Quantity",
+    "Unit price",
+]
+
+
+def connection(sb: Sandbox, **overrides: str) -> Connection:
+    values = {
+        "base_url": sb.url,
+        "token_url": sb.token_url,
+        "client_id": DEMO_CLIENT,
+        "client_secret": DEMO_SECRET,
+        "tenant_id": DEMO_TENANT,
+        **overrides,
+    }
+    return Connection(**values)
+
+
+def customer(sb: Sandbox, number: str = "10000") -> None:
+    token = requests.post(
+        sb.token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": DEMO_CLIENT,
+            "client_secret": DEMO_SECRET,
+            "tenant_id": DEMO_TENANT,
+        },
+        timeout=10,
+    ).json()
+    for _ in range(50):  # the sandbox may be injecting faults
+        reply = requests.post(
+            f"{sb.url}/v1/customer",
+            json={"number": {"value": number}, "name": {"value": "Kunde AS"}},
+            headers={"Authorization": f"Bearer {token['access_token']}"},
+            timeout=10,
+        )
+        if reply.status_code in (201, 400):
+            return
+
+
+def invoices(path: Path, count: int, lines: int = 2, text: str = "Mars") -> Path:
+    rows: list[list[object]] = [HEADER]
+    for i in range(count):
+        for j in range(lines):
+            rows.append([f"WEB-{i:05d}", "10000", "2025-03-03", text, f"V{j}", j + 1, 10])
+    return write_csv(path, rows)
+
+
+def run(
+    sb: Sandbox,
+    file: Path,
+    journal: Journal,
+    *,
+    mode: str = "create",
+    workers: int = 4,
+    client: VismaClient | None = None,
+    **client_args: Any,
+) -> tuple[Any, VismaClient]:
+    client = client or VismaClient(connection(sb), workers=workers, **client_args)
+    prepared = prepare(file, Registry().get("customer_invoice"))
+    return run_batch(prepared, client, journal, mode=mode, workers=workers), client
+
+
+def references(sb: Sandbox) -> collections.Counter[str]:
+    return collections.Counter(d.get("externalReference") for d in sb.documents("customer_invoice"))
+
+
+# ----------------------------------------------------------- the modes
+
+
+def test_create_then_a_rerun_posts_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
+    customer(sandbox)
+    file = invoices(tmp_path / "inv.csv", 12)
+    journal = Journal(tmp_path / "journal.sqlite")
+    report, client = run(sandbox, file, journal)
+    assert report.counts() == {"created": 24}
+    assert client.calls == 12  # exactly one call per created document
+    numbers = {r.number for r in report.results}
+    assert len(numbers) == 12 and all(numbers)
+    again, client = run(sandbox, file, journal)
+    assert again.counts() == {"unchanged": 24} and client.calls == 0
+    assert {r.number for r in again.results} == numbers
+    assert sandbox.count("customer_invoice") == 12
+
+
+def test_create_mode_never_duplicates_a_changed_document(sandbox: Sandbox, tmp_path: Path) -> None:
+    customer(sandbox)
+    journal = Journal(tmp_path / "journal.sqlite")
+    run(sandbox, invoices(tmp_path / "a.csv", 3), journal)
+    report, _ = run(sandbox, invoices(tmp_path / "b.csv", 3, text="April"), journal)
+    assert report.counts() == {"skipped": 6}
+    assert "already created as" in report.results[0].message
+    assert sandbox.count("customer_invoice") == 3
+    assert not report.ok
+
+
+def test_update_replaces_header_and_lines(sandbox: Sandbox, tmp_path: Path) -> None:
+    customer(sandbox)
+    journal = Journal(tmp_path / "journal.sqlite")
+    first, _ = run(sandbox, invoices(tmp_path / "a.csv", 2, lines=3), journal)
+    report, _ = run(
+        sandbox, invoices(tmp_path / "b.csv", 2, lines=2, text="April"), journal, mode="update"
+    )
+    assert report.counts() == {"updated": 4}
+    doc = sandbox.documents("customer_invoice")[0]
+    assert doc["invoiceText"] == "April"
+    assert [line["inventoryNumber"] for line in doc["invoiceLines"]] == ["V0", "V1"]
+    again, client = run(
+        sandbox, invoices(tmp_path / "c.csv", 2, lines=2, text="April"), journal, mode="update"
+    )
+    assert again.counts() == {"unchanged": 4} and client.calls == 0
+    assert {r.number for r in report.results} == {r.number for r in first.results}
+
+
+def test_update_finds_documents_it_did_not_create(sandbox: Sandbox, tmp_path: Path) -> None:
+    customer(sandbox)
+    run(sandbox, invoices(tmp_path / "a.csv", 2), Journal(tmp_path / "one.sqlite"))
+    report, _ = run(
+        sandbox,
+        invoices(tmp_path / "b.csv", 2, text="April"),
+        Journal(tmp_path / "other.sqlite"),
+        mode="update",
+    )
+    assert report.counts() == {"updated": 4}
+    missing, _ = run(sandbox, invoices(tmp_path / "c.csv", 3), Journal(":memory:"), mode="update")
+    assert missing.counts()["failed"] == 2 and "not in Visma" in missing.results[-1].message
+
+
+def test_upsert_creates_the_new_and_updates_the_rest(sandbox: Sandbox, tmp_path: Path) -> None:
+    customer(sandbox)
+    journal = Journal(tmp_path / "journal.sqlite")
+    run(sandbox, invoices(tmp_path / "a.csv", 2), journal)
+    report, _ = run(sandbox, invoices(tmp_path / "b.csv", 3, text="April"), journal, mode="upsert")
+    assert report.counts() == {"updated": 4, "created": 2}
+    assert sandbox.count("customer_invoice") == 3
+
+
+def test_a_number_already_in_visma_is_reported_not_duplicated(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    file = write_csv(
+        tmp_path / "c.csv", [["Customer number", "Name"], ["10000", "A"], ["10001", "B"]]
+    )
+    customer(sandbox, "10000")  # created by someone else
+    prepared = prepare(file, Registry().get("customer"))
+    report = run_batch(prepared, VismaClient(connection(sandbox)), Journal(":memory:"))
+    by_key = {r.key: r for r in report.results}
+    assert by_key["10001"].status == "created"
+    assert by_key["10000"].status == "failed" and by_key["10000"].http_status == 400
+    assert by_key["10000"].message.startswith("VismaId: ")
+    assert sandbox.count("customer") == 2
+
+
+# ---------------------------------------------------------- trouble
+
+
+def test_a_token_that_expires_mid_run_is_renewed(tmp_path: Path) -> None:
+    config = SandboxConfig(token_lifetime=1.0, faults=Faults(latency_ms=30))
+    with Sandbox(config) as sb:
+        customer(sb)
+        report, _ = run(sb, invoices(tmp_path / "a.csv", 60), Journal(":memory:"), workers=2)
+        assert report.counts() == {"created": 120}
+
+
+def test_429_answers_are_waited_out(tmp_path: Path) -> None:
+    with Sandbox(SandboxConfig(faults=Faults(throttle_429=0.3, seed=3))) as sb:
+        customer(sb)
+        report, client = run(sb, invoices(tmp_path / "a.csv", 20), Journal(":memory:"))
+        assert report.counts() == {"created": 40}
+        assert client.calls > 20
+        assert set(references(sb).values()) == {1}
+
+
+def test_a_document_changed_in_visma_since_it_was_read_is_not_overwritten(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    file = write_csv(tmp_path / "s.csv", [["Supplier number", "Name"], ["50000", "Lev AS"]])
+    doctype = Registry().get("supplier")
+    journal = Journal(":memory:")
+    run_batch(prepare(file, doctype), VismaClient(connection(sandbox)), journal)
+
+    class Meddling(VismaClient):
+        """Someone edits the supplier in Visma between our read and our write."""
+
+        def call(self, method: str, path: str, **kw: Any) -> requests.Response:
+            if method == "PUT":
+                super().call("PUT", path, json={"name": {"value": "Changed in Visma"}})
+            return super().call(method, path, **kw)
+
+    changed = write_csv(tmp_path / "s2.csv", [["Supplier number", "Name"], ["50000", "Ny AS"]])
+    report = run_batch(
+        prepare(changed, doctype), Meddling(connection(sandbox)), journal, mode="update"
+    )
+    [result] = report.results
+    assert (result.status, result.http_status) == ("failed", 412)
+    assert "changed in Visma since it was read" in result.message
+    assert sandbox.documents("supplier")[0]["name"] == "Changed in Visma"
+
+
+def test_reliability_every_row_final_and_every_document_once(tmp_path: Path) -> None:
+    faults = Faults(
+        error_500=0.05,
+        throttle_429=0.05,
+        drop_after_commit=0.02,
+        slow=0.01,
+        slow_seconds=1.5,
+        seed=11,
+    )
+    with Sandbox(SandboxConfig(faults=faults)) as sb:
+        customer(sb)
+        file = invoices(tmp_path / "a.csv", 200)
+        report, _ = run(
+            sb, file, Journal(tmp_path / "j.sqlite"), workers=8, timeout=1.0, backoff=0.05
+        )
+        assert len(report.results) == 400
+        assert all(r.status in ("created", "failed") for r in report.results)
+        counts = references(sb)
+        assert max(counts.values()) == 1  # no duplicates
+        created = {r.key for r in report.results if r.status == "created"}
+        assert created <= set(counts)
+        assert len(counts) == 200  # every document is in Visma once
+
+
+# ------------------------------------------------------- the process
+
+
+def _env(sb: Sandbox) -> dict[str, str]:
+    return {
+        **os.environ,
+        "VNIMPORT_BASE_URL": sb.url,
+        "VNIMPORT_TOKEN_URL": sb.token_url,
+        "VNIMPORT_CLIENT_ID": DEMO_CLIENT,
+        "VNIMPORT_CLIENT_SECRET": DEMO_SECRET,
+        "VNIMPORT_TENANT_ID": DEMO_TENANT,
+    }
+
+
+def _start(sb: Sandbox, tmp_path: Path, file: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "importer",
+            "run",
+            str(file),
+            "--type",
+            "customer_invoice",
+            "--journal",
+            str(tmp_path / "journal.sqlite"),
+            "--report",
+            str(tmp_path / "r"),
+        ],
+        env=_env(sb),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for(sb: Sandbox, created: int) -> None:
+    deadline = time.monotonic() + 60
+    while sb.count("customer_invoice") < created:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_kill_9_mid_run_and_a_rerun_leaves_every_document_once(tmp_path: Path) -> None:
+    with Sandbox(SandboxConfig(faults=Faults(latency_ms=40))) as sb:
+        customer(sb)
+        file = invoices(tmp_path / "a.csv", 150)
+        proc = _start(sb, tmp_path, file)
+        _wait_for(sb, 20)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+        assert sb.count("customer_invoice") < 150
+        again = _start(sb, tmp_path, file)
+        _, err = again.communicate(timeout=120)
+        assert again.returncode == 0, err
+        counts = references(sb)
+        assert len(counts) == 150 and max(counts.values()) == 1
+
+
+def test_ctrl_c_stops_cleanly_and_the_rest_follows_on_a_rerun(tmp_path: Path) -> None:
+    with Sandbox(SandboxConfig(faults=Faults(latency_ms=40))) as sb:
+        customer(sb)
+        file = invoices(tmp_path / "a.csv", 150)
+        proc = _start(sb, tmp_path, file)
+        _wait_for(sb, 20)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 1, err
+        assert "Traceback" not in err
+        summary = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+        assert summary["counts"]["skipped"] > 0
+        assert summary["counts"]["created"] == 2 * sb.count("customer_invoice")
+        again = _start(sb, tmp_path, file)
+        again.communicate(timeout=120)
+        counts = references(sb)
+        assert len(counts) == 150 and max(counts.values()) == 1
+
+
+# --------------------------------------------------------------- fatal
+
+
+def test_run_without_a_connection_says_how_to_configure(tmp_path: Path, samples_dir: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VNIMPORT_")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "importer",
+            "run",
+            str(samples_dir / "customer.csv"),
+            "--type",
+            "customer",
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "VNIMPORT_CLIENT_SECRET" in proc.stderr and "--target sandbox" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("override", "says"),
+    [
+        ({"client_secret": "wrong"}, "invalid_client"),
+        ({"tenant_id": DEMO_CUSTOMER_TENANT}, "company's tenant"),
+    ],
+)
+def test_refused_credentials_are_fatal_with_advice(
+    sandbox: Sandbox, tmp_path: Path, override: dict[str, str], says: str
+) -> None:
+    customer(sandbox)
+    client = VismaClient(connection(sandbox, **override))
+    with pytest.raises(RunAborted, match=says) as caught:
+        run(sandbox, invoices(tmp_path / "a.csv", 5), Journal(":memory:"), client=client)
+    assert {r.status for r in caught.value.report.results} == {"skipped"}
+    assert "wrong" not in str(caught.value)  # never the secret
+
+
+def test_run_target_sandbox_from_the_command_line(tmp_path: Path, samples_dir: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "importer",
+            "run",
+            str(samples_dir / "customer.xlsx"),
+            "--type",
+            "customer",
+            "--target",
+            "sandbox",
+            "--report",
+            str(tmp_path / "r"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert set(summary["counts"]) == {"created"}
+    assert summary["calls_per_document"] == 1.0
+    assert DEMO_SECRET not in proc.stderr + (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
