@@ -33,6 +33,7 @@ class RowResult:
     number: str = ""
     http_status: int | None = None
     message: str = ""
+    cells: list[Any] = field(default_factory=list)  # the input row as read
 
     @property
     def errors(self) -> list[RowIssue]:
@@ -65,6 +66,7 @@ class BatchReport:
     documents: int = 0
     duration_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    input_header: list[str] = field(default_factory=list)  # the input's own columns
 
     def counts(self) -> dict[str, int]:
         c = Counter(r.status for r in self.results)
@@ -119,11 +121,18 @@ def report_paths(path: str | Path) -> dict[str, Path]:
 
 
 def write_report(report: BatchReport, path: str | Path) -> dict[str, Path]:
+    """The xlsx, csv and json reports; and, when some documents failed or
+    were invalid, the fix-me workbook (``PATH.fixme.xlsx``)."""
     paths = report_paths(path)
     paths["xlsx"].parent.mkdir(parents=True, exist_ok=True)
     write_xlsx(report, paths["xlsx"])
     write_csv(report, paths["csv"])
     write_json(report, paths["json"])
+    fixme = paths["xlsx"].with_name(paths["xlsx"].name.replace(".xlsx", ".fixme.xlsx"))
+    if write_fixme(report, fixme):
+        paths["fixme"] = fixme
+    else:
+        fixme.unlink(missing_ok=True)  # an old one would ask to fix what is fixed
     return paths
 
 
@@ -140,40 +149,103 @@ def write_csv(report: BatchReport, path: Path) -> None:
             w.writerow([safe_cell(rec[c]) for c in COLUMNS])
 
 
+RESULT_COLUMNS = ("row", "status", "Visma number", "HTTP status", "message")
+_NOT_DONE = ("failed", "invalid")
+
+
 def write_xlsx(report: BatchReport, path: Path) -> None:
+    """The input's own columns first, then the result; cells with a problem
+    filled and commented with it. Text is always written as text."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Result")
-    bold = Font(bold=True)
-    head = []
-    for c in COLUMNS:
-        cell = WriteOnlyCell(ws, value=c)
-        cell.font = bold
-        head.append(cell)
-    ws.append(head)
-    for rec in _records(report):
-        row = []
-        for c in COLUMNS:
-            cell = WriteOnlyCell(ws, value=rec[c])
-            if isinstance(rec[c], str):
-                cell.data_type = "s"  # never a formula, whatever the text says
-            row.append(cell)
-        ws.append(row)
+    header = report.input_header
+    ws.append(_bold_row(ws, [*header, *RESULT_COLUMNS] if header else list(COLUMNS)))
+    for result in sorted(report.results, key=lambda r: (r.sheet, r.row)):
+        if not header:
+            rec = result.as_record()
+            ws.append([_cell(ws, rec[c]) for c in COLUMNS])
+            continue
+        flagged: dict[str, list[str]] = {}
+        for issue in result.issues:
+            if issue.column:
+                flagged.setdefault(issue.column, []).append(issue.message)
+        cells = [_cell(ws, v) for v in _padded(result.cells, len(header))]
+        for index, column in enumerate(header):
+            if column in flagged:
+                _flag(cells[index], flagged[column])
+        rec = result.as_record()
+        cells += [
+            _cell(ws, v)
+            for v in (result.row, result.status, result.number, rec["http_status"], rec["message"])
+        ]
+        ws.append(cells)
     if report.file_issues:
         ws2 = wb.create_sheet("Warnings")
-        ws2.append(["row", "column", "code", "message"])
+        ws2.append(_bold_row(ws2, ["row", "column", "code", "message"]))
         for i in report.file_issues:
-            cells = []
-            for v in (i.row, i.column, i.code, i.message):
-                cell = WriteOnlyCell(ws2, value=v)
-                if isinstance(v, str):
-                    cell.data_type = "s"
-                cells.append(cell)
-            ws2.append(cells)
+            ws2.append([_cell(ws2, v) for v in (i.row, i.column, i.code, i.message)])
     wb.save(path)
+
+
+def write_fixme(report: BatchReport, path: Path) -> bool:
+    """The rows of every document that failed or was invalid, in the input's
+    own layout, to correct and import again. False when there are none."""
+    from openpyxl import Workbook
+
+    bad_keys = {r.key for r in report.results if r.status in _NOT_DONE and r.key}
+    rows = [
+        r
+        for r in sorted(report.results, key=lambda r: (r.sheet, r.row))
+        if r.status in _NOT_DONE or (r.key and r.key in bad_keys)
+    ]
+    if not rows or not report.input_header:
+        return False
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet((rows[0].sheet or "Rows")[:31])
+    ws.append(_bold_row(ws, report.input_header))
+    for result in rows:
+        ws.append([_cell(ws, v) for v in _padded(result.cells, len(report.input_header))])
+    wb.save(path)
+    return True
+
+
+def _padded(cells: list[Any], width: int) -> list[Any]:
+    values = [None if c == "" else c for c in cells[:width]]
+    return values + [None] * (width - len(values))
+
+
+def _cell(ws: Any, value: Any) -> Any:
+    import datetime as dt
+
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # never a formula, whatever the text says
+    elif isinstance(value, dt.datetime):
+        cell.number_format = "yyyy-mm-dd hh:mm"
+    elif isinstance(value, dt.date):
+        cell.number_format = "yyyy-mm-dd"
+    return cell
+
+
+def _bold_row(ws: Any, values: list[str]) -> list[Any]:
+    from openpyxl.styles import Font
+
+    cells = [_cell(ws, v) for v in values]
+    for cell in cells:
+        cell.font = Font(bold=True)
+    return cells
+
+
+def _flag(cell: Any, messages: list[str]) -> None:
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
+    cell.fill = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")
+    cell.comment = Comment("\n".join(messages), "vnimport")
 
 
 def write_json(report: BatchReport, path: Path) -> None:

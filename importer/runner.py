@@ -146,9 +146,13 @@ def validation_report(prepared: Prepared) -> BatchReport:
     results = []
     for doc in prepared.documents:
         for row in doc.rows:
-            results.append(RowResult(row.number, row.sheet, doc.key, _status(row), row.issues))
+            results.append(
+                RowResult(row.number, row.sheet, doc.key, _status(row), row.issues, cells=row.cells)
+            )
     for row in prepared.grouping.ungrouped:
-        results.append(RowResult(row.number, row.sheet, "", _status(row), row.issues))
+        results.append(
+            RowResult(row.number, row.sheet, "", _status(row), row.issues, cells=row.cells)
+        )
     results.sort(key=lambda r: (r.sheet, r.row))
     return BatchReport(
         source=str(prepared.table.path),
@@ -157,6 +161,7 @@ def validation_report(prepared: Prepared) -> BatchReport:
         file_issues=list(prepared.warnings),
         documents=len(prepared.documents),
         duration_s=time.perf_counter() - prepared.started,
+        input_header=list(prepared.table.header),
     )
 
 

@@ -178,7 +178,18 @@ def test_validate_writes_xlsx_csv_and_json_reports(tmp_path: Path) -> None:
 
     ws = load_workbook(tmp_path / "r.xlsx")["Result"]
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0][:4] == ("row", "sheet", "key", "status")
-    assert [r[0] for r in rows[1:]] == [2, 3, 4]
-    assert rows[3][2] == "=1+2"
+    # the input's own columns first, then the result
+    assert rows[0] == (*HEADER, "Colour", "row", "status", "Visma number", "HTTP status", "message")
+    assert [r[len(HEADER) + 1] for r in rows[1:]] == [2, 3, 4]
+    assert rows[3][0] == "=1+2"  # as typed, and text, not a formula
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+    quantity = ws.cell(row=3, column=HEADER.index("Quantity") + 1)
+    assert quantity.value == "x" and quantity.fill.fgColor.rgb.endswith("FFC7CE")
+    assert "expected a number" in quantity.comment.text
+
+    fixme = load_workbook(tmp_path / "r.fixme.xlsx").active
+    assert [list(r) for r in fixme.iter_rows(values_only=True)] == [
+        [*HEADER, "Colour"],
+        ["1001", "10000", "2025-01-27", "222", 5, 12.5, "red"],
+        ["1001", "10000", "2025-01-27", "223", "x", 2, "blue"],
+    ]
