@@ -126,6 +126,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the injected faults")
     p.add_argument("--log", action="store_true", help="print a line per request on stderr")
 
+    p = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="import the bundled samples of every type into an embedded sandbox",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("vnimport-demo"),
+        metavar="DIR",
+        help="write a report per type here (default: vnimport-demo)",
+    )
+    p.add_argument(
+        "--workers", type=int, default=4, metavar="N", help="requests in parallel (default 4)"
+    )
+
     file_command("validate", "check a file and report every problem, row by row")
     p = file_command("preview", "show the requests a file would send, as JSON lines")
     p.add_argument(
@@ -148,6 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "preview": cmd_preview,
             "sandbox": cmd_sandbox,
             "run": cmd_run,
+            "demo": cmd_demo,
         }
         return handler[args.command](args, registry)
     except VnimportError as exc:
@@ -318,6 +335,38 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
         calls = report.extra.get("calls", 0)
         print(f"{calls} call(s) to {connection.base_url}", file=sys.stderr)
     return EXIT_OK if report.ok else EXIT_ROWS
+
+
+def cmd_demo(args: argparse.Namespace, registry: Registry) -> int:
+    from importer.demo import run_demo
+
+    print("importing the samples into an embedded sandbox...", file=sys.stderr)
+    run = run_demo(args.out, args.workers, registry=registry)
+    head = ("type", "documents", "rows", "created", "failed/invalid", "calls")
+    table = [head] + [
+        (r.doctype, str(r.documents), str(r.rows), str(r.created), str(r.failed), str(r.calls))
+        for r in run.results
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(head))]
+    for n, row in enumerate(table):
+        cells = [row[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
+        ]
+        print("  ".join(cells))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+    for kind in ("customer", "supplier"):
+        made = [ref.number for ref in run.references if ref.kind == kind and ref.created]
+        if made:
+            print(f"also created, as the documents refer to them: {kind} {', '.join(made)}")
+    for ref in run.references:
+        if not ref.created:
+            print(f"could not create {ref.kind} {ref.number}: {ref.message}", file=sys.stderr)
+    for r in run.results:
+        if not r.ok:
+            print_summary(r.report, sys.stderr)
+    print(f"reports (.xlsx, .csv, .json per type) in {run.out}")
+    return EXIT_OK if run.ok else EXIT_ROWS
 
 
 class Progress:

@@ -19,26 +19,27 @@ def _blocks() -> list[str]:
 
 def test_the_first_two_commands_install_and_run_the_main_job_then_the_tests() -> None:
     first, second = (b.strip() for b in _blocks()[:2])
-    assert "pip install ." in first and "vnimport preview samples/" in first
+    assert "pip install ." in first and first.endswith("vnimport demo")
     assert 'pip install -e ".[test]"' in second and "pytest" in second
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert second in ci  # CI runs exactly the README's test command
 
 
-def test_the_main_job_of_the_readme_runs() -> None:
+def test_the_main_job_of_the_readme_runs(tmp_path: Path) -> None:
     first = _blocks()[0].strip()
-    argv = shlex.split(first.split("&&")[-1])  # .venv/bin/vnimport preview ...
+    argv = shlex.split(first.split("&&")[-1])  # .venv/bin/vnimport demo
     assert argv[0].endswith("vnimport")
     proc = subprocess.run(
         [sys.executable, "-m", "importer", *argv[1:]],
-        cwd=ROOT,
+        cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-    records = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert records and all(r["method"] == "POST" for r in records)
+    reports = sorted((tmp_path / "vnimport-demo").glob("*.json"))
+    assert len(reports) == 7
+    assert all(json.loads(p.read_text(encoding="utf-8"))["ok"] for p in reports)
 
 
 def test_the_usage_examples_name_real_commands_and_options() -> None:

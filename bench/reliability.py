@@ -1,0 +1,133 @@
+"""Benchmark: the reliability run, 2,000 documents through a faulty sandbox.
+
+The sandbox (its own process) answers 5% of calls 500, 5% 429, drops the
+connection after storing 2% of creates, and answers 1% of calls only after
+the client's timeout. The runner imports 2,000 customer invoices with 8
+workers; then this script checks that every row ended with one final status
+and that the sandbox holds each document exactly once.
+
+    python bench/reliability.py [--docs 2000] [--workers 8] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import csv
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from importer.doctypes import Registry
+from importer.journal import Journal
+from importer.post import VismaClient
+from importer.runner import prepare, run_batch
+from importer.settings import Connection
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--docs", type=int, default=2000)
+    ap.add_argument("--workers", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    file = OUT / f"reliability-{args.docs}.csv"
+    with file.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, delimiter=";")
+        w.writerow(
+            [
+                "External reference",
+                "Customer number",
+                "Invoice date",
+                "Item number",
+                "Quantity",
+                "Unit price",
+            ]
+        )
+        for i in range(args.docs):
+            for j in range(2):
+                w.writerow([f"REL-{i:05d}", "10000", "2025-03-03", f"V{j}", j + 1, 10])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "importer",
+            "sandbox",
+            "--port",
+            str(port),
+            "--fail-500",
+            "0.05",
+            "--throttle-429",
+            "0.05",
+            "--drop-after-commit",
+            "0.02",
+            "--slow",
+            "0.01",
+            "--slow-seconds",
+            "3",
+            "--seed",
+            str(args.seed),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        server.stderr.readline()
+        base = f"http://127.0.0.1:{port}"
+        conn = Connection(base, f"{base}/connect/token", "demo", "demo-secret", "demo-company")
+        client = VismaClient(conn, workers=args.workers, timeout=2.0, backoff=0.1)
+        while client.call(
+            "POST",
+            "/v1/customer",
+            json={"number": {"value": "10000"}, "name": {"value": "Kunde AS"}},
+            safe=True,
+        ).status_code not in (201, 400):
+            pass
+        client.calls = 0
+        started = time.perf_counter()
+        report = run_batch(
+            prepare(file, Registry().get("customer_invoice")),
+            client,
+            Journal(":memory:"),
+            workers=args.workers,
+        )
+        elapsed = time.perf_counter() - started
+        found: collections.Counter[str] = collections.Counter()
+        page = 1
+        while True:
+            records = client.call(
+                "GET", "/v1/customerinvoice", params={"pageNumber": page, "pageSize": 100}
+            ).json()
+            found.update(r["externalReference"] for r in records)
+            if len(records) < 100:
+                break
+            page += 1
+        final = sum(1 for r in report.results if r.status in ("created", "failed"))
+        print(
+            f"{args.docs} documents, {len(report.results)} rows in {elapsed:.1f} s "
+            f"({args.docs / elapsed:.1f} documents/s), {client.calls} calls"
+        )
+        print(f"row statuses: {report.counts()}")
+        print(f"rows with a final status: {final} of {len(report.results)}")
+        print(
+            f"documents in the sandbox: {len(found)} distinct, duplicates: "
+            f"{sum(n - 1 for n in found.values())}, missing: {args.docs - len(found)}"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stderr is not None:
+            server.stderr.close()
+
+
+if __name__ == "__main__":
+    main()
