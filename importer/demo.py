@@ -124,7 +124,7 @@ def run_demo(
         try:
             for name in DEMO_TYPES:
                 if name == DEMO_TYPES[2]:  # the parties are in: add the ones still missing
-                    run.references = _create_references(connection, registry, prepared)
+                    run.references = create_references(connection, registry, prepared)
                 # A client per type: the calls in its report are that type's own.
                 client = VismaClient(connection, workers=workers)
                 # The report's duration: reading the file, then sending it (not
@@ -154,7 +154,7 @@ def referenced_numbers(prepared: dict[str, Prepared]) -> dict[str, list[str]]:
     return {kind: list(numbers) for kind, numbers in wanted.items()}
 
 
-def _create_references(
+def create_references(
     connection: Connection, registry: Registry, prepared: dict[str, Prepared]
 ) -> list[Reference]:
     """POST every referenced customer and supplier the sandbox does not have."""

@@ -223,6 +223,15 @@ class _Sender:
         try:
             if self.mode == "create":
                 return self._create(doc, text, digest, entry)
+            known = entry is not None and entry.state in DONE and bool(entry.number)
+            if not known and self._finder(doc) is None:
+                title = self.doctype.fields[doc.key_field].title if doc.key_field else "key"
+                return Outcome(
+                    "failed",
+                    message=f"cannot be found in Visma by its {title} "
+                    "(it is not sent to Visma): update it with the journal of the "
+                    "run that created it, or give it a number or a reference",
+                )
             number = self._number(doc, entry)
             if number is None:
                 if self.mode == "update":

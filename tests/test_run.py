@@ -399,3 +399,47 @@ def test_run_target_sandbox_from_the_command_line(tmp_path: Path, samples_dir: P
     assert set(summary["counts"]) == {"created"}
     assert summary["calls_per_document"] == 1.0
     assert DEMO_SECRET not in proc.stderr + (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize("mode", ["update", "upsert"])
+def test_every_type_is_created_then_updated_or_upserted(
+    tmp_path: Path, samples_dir: Path, mode: str
+) -> None:
+    import sqlite3
+
+    from conftest import TYPES
+
+    from importer.demo import create_references
+
+    registry = Registry()
+    prepared = {name: prepare(samples_dir / f"{name}.csv", registry.get(name)) for name in TYPES}
+    journal_path = tmp_path / "journal.sqlite"
+    with Sandbox() as sb:
+        conn = connection(sb)
+        journal = Journal(journal_path)
+        for name in TYPES:
+            if name == "customer_invoice":
+                create_references(conn, registry, prepared)
+            report = run_batch(prepared[name], VismaClient(conn), journal)
+            assert set(report.counts()) == {"created"}, (name, report.summary()["issues"])
+        counts = {name: sb.count(name) for name in TYPES}
+        # Every document as if the file had changed since: all are sent again.
+        with sqlite3.connect(journal_path) as db:
+            db.execute("UPDATE entries SET hash = 'changed'")
+        for name in TYPES:
+            report = run_batch(prepared[name], VismaClient(conn), journal, mode=mode)
+            assert set(report.counts()) == {"updated"}, (name, report.summary()["issues"])
+            assert sb.count(name) == counts[name]
+            again = run_batch(prepared[name], VismaClient(conn), journal, mode=mode)
+            assert set(again.counts()) == {"unchanged"}
+        # Without the journal, a document is found again by its number or reference;
+        # one grouped by a Document ID (never sent) cannot be, and the row says so.
+        fresh = Journal(":memory:")
+        for name in TYPES:
+            report = run_batch(prepared[name], VismaClient(conn), fresh, mode="update")
+            if prepared[name].grouping.key_field == "documentId":
+                assert set(report.counts()) == {"failed"}
+                assert "cannot be found in Visma by its Document ID" in report.results[0].message
+            else:
+                assert set(report.counts()) == {"updated"}, (name, report.summary()["issues"])
+            assert sb.count(name) == counts[name]
