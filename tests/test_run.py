@@ -21,7 +21,7 @@ from importer.journal import Journal
 from importer.post import VismaClient
 from importer.runner import RunAborted, prepare, run_batch
 from importer.sandbox import DEMO_CLIENT, DEMO_SECRET, DEMO_TENANT, Faults, Sandbox, SandboxConfig
-from importer.sandbox.config import DEMO_CUSTOMER_TENANT
+from importer.sandbox.config import DEMO_CUSTOMER_TENANT, Client
 from importer.settings import Connection
 
 HEADER = [
@@ -443,3 +443,59 @@ def test_every_type_is_created_then_updated_or_upserted(
             else:
                 assert set(report.counts()) == {"updated"}, (name, report.summary()["issues"])
             assert sb.count(name) == counts[name]
+
+
+def test_release_after_create_reports_the_status(sandbox: Sandbox, tmp_path: Path) -> None:
+    customer(sandbox)
+    prepared = prepare(invoices(tmp_path / "a.csv", 3), Registry().get("customer_invoice"))
+    report = run_batch(
+        prepared, VismaClient(connection(sandbox)), Journal(":memory:"), release=True
+    )
+    assert {r.message for r in report.results} == {"released: status Open"}
+    assert {d["status"] for d in sandbox.documents("customer_invoice")} == {"Open"}
+
+
+def test_no_secret_in_the_journal_or_the_reports(tmp_path: Path) -> None:
+    secret = "s3cr3t-for-this-test"
+    config = SandboxConfig(clients=(Client("app", secret, {"acme": "company"}),))
+    with Sandbox(config) as sb:
+        customer_for = Connection(sb.url, sb.token_url, "app", secret, "acme")
+        client = VismaClient(customer_for)
+        client.call(
+            "POST",
+            "/v1/customer",
+            json={"number": {"value": "10000"}, "name": {"value": "K"}},
+            safe=True,
+        )
+        env = {
+            **_env(sb),
+            "VNIMPORT_CLIENT_ID": "app",
+            "VNIMPORT_CLIENT_SECRET": secret,
+            "VNIMPORT_TENANT_ID": "acme",
+        }
+        file = invoices(tmp_path / "a.csv", 3)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "importer",
+                "run",
+                str(file),
+                "--type",
+                "customer_invoice",
+                "--journal",
+                str(tmp_path / "j.sqlite"),
+                "--report",
+                str(tmp_path / "r"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert repr(customer_for).count(secret) == 0
+    for path in tmp_path.iterdir():
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+    assert secret not in proc.stdout + proc.stderr
