@@ -63,43 +63,66 @@ def visma_message(reply: requests.Response) -> str:
 
 
 class RateLimiter:
-    """Paces calls so the window's remaining quota lasts until it resets."""
+    """Lets calls go while the window's quota lasts, then holds them until
+    the window resets.
+
+    Visma's limit is a fixed window per client and company:
+    ``X-RateLimit-Limit`` calls, ``-Remaining`` left, ``-Reset`` seconds to
+    go. Each call is counted against the quota as it leaves; an answer's
+    ``Remaining`` can only lower the count (other clients of the same company
+    use the quota too). When the quota is spent, calls wait for the next
+    window instead of earning 429s; a 429 that comes anyway pauses every
+    worker for its ``Retry-After``. (Spreading the quota evenly over the
+    window was measured to cap a batch at quota / window, whatever the
+    number of workers.)"""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
         self._clock = clock
-        self._remaining: int | None = None
+        self._limit: int | None = None
+        self._window = 0.0  # the longest Reset seen: about the window's length
+        self._remaining: int | None = None  # None: nothing known yet
         self._reset_at = 0.0
-        self._next_slot = 0.0
+        self._opens_at = 0.0  # calls wait for this once a window's quota is spent
         self._paused_until = 0.0
 
     def wait(self) -> float:
-        """Seconds to wait before the next call (the slot is taken)."""
+        """Seconds to wait before the next call; the call is counted."""
         with self._lock:
             now = self._clock()
-            start = max(now, self._paused_until)
-            if self._remaining is not None and now < self._reset_at:
-                if self._remaining <= 0:
-                    start = max(start, self._reset_at)
-                else:
-                    spacing = (self._reset_at - now) / self._remaining
-                    start = max(start, self._next_slot)
-                    self._next_slot = start + spacing
-                    self._remaining -= 1
+            start = max(now, self._paused_until, self._opens_at)
+            if self._remaining is None:
+                return start - now
+            if start >= self._reset_at:  # the window we counted in is over
+                self._remaining = self._limit or 1
+                self._reset_at = start + (self._window or 1.0)
+            if self._remaining <= 0:  # spent: this call opens the next window
+                start = max(start, self._reset_at)
+                self._opens_at = self._reset_at
+                self._remaining = self._limit or 1
+                self._reset_at = start + (self._window or 1.0)
+            self._remaining -= 1
             return start - now
 
     def observe(self, headers: Any) -> None:
-        remaining = headers.get("X-RateLimit-Remaining")
-        reset = headers.get("X-RateLimit-Reset")
-        if remaining is None or reset is None:
-            return
         try:
-            left, seconds = int(remaining), float(reset)
-        except ValueError:
+            limit = int(headers["X-RateLimit-Limit"])
+            remaining = int(headers["X-RateLimit-Remaining"])
+            seconds = float(headers["X-RateLimit-Reset"])
+        except (KeyError, ValueError):
             return
         with self._lock:
-            self._remaining = left
-            self._reset_at = self._clock() + seconds
+            now = self._clock()
+            self._limit = limit
+            self._window = max(self._window, seconds)
+            reset_at = now + seconds
+            if self._remaining is None or reset_at > self._reset_at + 1.0:
+                # the first answer, or one from a window later than ours
+                self._remaining = remaining
+                self._reset_at = reset_at
+            else:
+                self._remaining = min(self._remaining, remaining)
+                self._reset_at = min(self._reset_at, reset_at)
 
     def pause(self, seconds: float) -> None:
         with self._lock:

@@ -1,0 +1,212 @@
+"""Benchmark: the batch runner posting to a sandbox in its own process.
+
+`run_batch` (the work of `vnimport run`) creates N two-line customer invoices
+through `VismaClient` against `vnimport sandbox`, started as a subprocess (in
+this process it would share the GIL with the client), fresh for every run so
+that every document is created:
+
+  latency   the sandbox answers after --latency-ms and its rate limit is the
+            default (100,000 calls an hour), for 1, 4 and 16 workers; the
+            target is >= 0.8 x workers / latency documents per second, and
+            exactly 1.0 call per document when nothing fails
+  rate      no latency, --rate calls per --window seconds, 16 workers and
+            --rate-docs documents, started at a window's start; the calls
+            answered in each window are counted, and the target is >= 90% of
+            --rate in every window but the last (where the documents ran
+            out); the 429 answers are counted too (the client waits and
+            sends them again)
+
+Each measure runs --repeat times and the best run counts; the exit status is
+1 when a target is not met.
+
+    python bench/post.py [--docs 400] [--latency-ms 50] [--latency-limit N]
+                         [--rate 100] [--window 5] [--rate-docs 350]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from importer.doctypes import Registry
+from importer.journal import Journal
+from importer.post import VismaClient
+from importer.runner import prepare, run_batch
+from importer.settings import Connection
+
+OUT = Path(__file__).resolve().parent / "out"
+HEADER = "External reference;Customer number;Invoice date;Due date;Currency;Invoice text;"
+HEADER += "Item number;Line description;Quantity;Unit;Unit price;Account;Subaccount 1;VAT code"
+LINES = [
+    "000123;Kaffe, hele bønner 1 kg;12;STK;189.50;3000;00;3",
+    "000245;Filterpapir nr. 4;40;PK;24.90;3000;00;3",
+]
+
+
+def generate(docs: int) -> Path:
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"post-{docs}.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        f.write(HEADER + "\n")
+        for i in range(1, docs + 1):
+            head = f"BENCH-{i:06d};10000;2025-03-03;2025-03-17;NOK;Varer levert"
+            f.writelines(f"{head};{line}\n" for line in LINES)
+    with path.open(encoding="utf-8") as f:  # a sanity check of the file
+        assert sum(1 for _ in csv.reader(f, delimiter=";")) == 2 * docs + 1
+    return path
+
+
+class Sandbox:
+    """`python -m importer sandbox` on a free port, with the customer 10000."""
+
+    def __init__(self, *options: str) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "importer", "sandbox", "--port", str(port), *options],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stderr is not None
+        self.proc.stderr.readline()  # the banner: it is listening
+        # Drain the rest, so a full pipe can never block the server.
+        threading.Thread(target=self.proc.stderr.read, daemon=True).start()
+        self.url = f"http://127.0.0.1:{port}"
+        self.connection = Connection(
+            self.url, f"{self.url}/connect/token", "demo", "demo-secret", "demo-company"
+        )
+        token = requests.post(
+            self.connection.token_url,
+            data={"grant_type": "client_credentials", "client_id": "demo"}
+            | {"client_secret": "demo-secret", "tenant_id": "demo-company"},
+            timeout=10,
+        ).json()["access_token"]
+        requests.post(
+            f"{self.url}/v1/customer",
+            json={"number": {"value": "10000"}, "name": {"value": "Kunde AS"}},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        ).raise_for_status()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def post(sandbox: Sandbox, csv_path: Path, workers: int, align: float = 0.0) -> dict[str, Any]:
+    """One run of the runner; ``align`` starts it at a rate window's start."""
+    prepared = prepare(csv_path, Registry().get("customer_invoice"))
+    client = VismaClient(sandbox.connection, workers=workers)
+    client.token()  # not part of what is measured
+    statuses: Counter[int] = Counter()
+    windows: Counter[int] = Counter()  # answered calls per rate window
+    send, lock = client.session.request, threading.Lock()
+
+    def counted(*args: Any, **kwargs: Any) -> requests.Response:
+        sent = time.time()
+        reply = send(*args, **kwargs)
+        with lock:
+            statuses[reply.status_code] += 1
+            if align and reply.status_code != 429:
+                windows[int(sent // align)] += 1
+        return reply
+
+    client.session.request = counted  # type: ignore[method-assign]
+    if align:  # the sandbox's windows are aligned on its (and our) clock
+        time.sleep(align - time.time() % align + 0.01)
+    started = time.perf_counter()
+    report = run_batch(prepared, client, Journal(":memory:"), workers=workers)
+    elapsed = time.perf_counter() - started
+    created = sum(1 for r in report.results if r.status == "created") // len(LINES)
+    return {
+        "docs": len(prepared.documents),
+        "created": created,
+        "seconds": elapsed,
+        "docs_s": created / elapsed,
+        "calls_per_doc": report.extra["calls_per_document"],
+        "calls_s": (client.calls - statuses[429]) / elapsed,  # answered, not refused
+        "429": statuses[429],
+        "windows": [windows[k] for k in sorted(windows)],
+    }
+
+
+def window_share(r: dict[str, Any], rate: int) -> float:
+    """The mean share of the limit used in the windows but the last (where
+    the documents ran out)."""
+    full = r["windows"][:-1] or r["windows"]
+    return float(sum(full) / len(full) / rate)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--docs", type=int, default=400, help="documents of the latency runs")
+    ap.add_argument("--latency-ms", type=float, default=50.0)
+    ap.add_argument("--workers", default="1,4,16", help="worker counts of the latency runs")
+    ap.add_argument("--latency-limit", type=int, help="the latency runs' sandbox --rate-limit")
+    ap.add_argument("--rate", type=int, default=100, help="calls per rate window")
+    ap.add_argument("--window", type=float, default=5.0, help="rate window, seconds")
+    ap.add_argument("--rate-docs", type=int, default=350, help="documents of the rate run")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each measure; the best counts")
+    args = ap.parse_args()
+    ok = True
+    latency = args.latency_ms / 1000
+    csv_path = generate(args.docs)
+    limit = ("--rate-limit", str(args.latency_limit)) if args.latency_limit else ()
+    print(f"latency binds: {args.docs} invoices of 2 lines, sandbox latency {args.latency_ms:g} ms")
+    print("| workers | seconds | docs/s | target docs/s | calls/doc | 429s | target |")
+    print("|---:|---:|---:|---:|---:|---:|---|")
+    for workers in map(int, args.workers.split(",")):
+
+        def measure(w: int = workers) -> dict[str, Any]:
+            with Sandbox("--latency-ms", str(args.latency_ms), *limit) as sb:
+                return post(sb, csv_path, w)
+
+        r = max((measure() for _ in range(args.repeat)), key=lambda r: r["docs_s"])
+        target = 0.8 * workers / latency
+        met = r["docs_s"] >= target and r["calls_per_doc"] == 1.0 and r["created"] == r["docs"]
+        ok &= met
+        print(
+            f"| {workers} | {r['seconds']:.2f} | {r['docs_s']:.1f} | {target:.0f} "
+            f"| {r['calls_per_doc']:.3f} | {r['429']} | {'met' if met else 'NOT MET'} |"
+        )
+    csv_path = generate(args.rate_docs)
+    ideal = args.rate / args.window
+    print(
+        f"\nrate binds: {args.rate_docs} invoices, 16 workers, no latency, "
+        f"{args.rate} calls per {args.window:g} s window ({ideal:g} calls/s)"
+    )
+    print("| seconds | calls/s | calls per window | share of limit | calls/doc | 429s | target |")
+    print("|---:|---:|---|---:|---:|---:|---|")
+
+    def measure_rate() -> dict[str, Any]:
+        options = ("--rate-limit", str(args.rate), "--rate-window", str(args.window))
+        with Sandbox(*options) as sb:
+            return post(sb, csv_path, 16, align=args.window)
+
+    r = max((measure_rate() for _ in range(args.repeat)), key=lambda r: window_share(r, args.rate))
+    share = window_share(r, args.rate)
+    met = share >= 0.9 and r["created"] == r["docs"]
+    ok &= met
+    print(
+        f"| {r['seconds']:.2f} | {r['calls_s']:.1f} | {' '.join(map(str, r['windows']))} "
+        f"| {share:.0%} | {r['calls_per_doc']:.3f} | {r['429']} | {'met' if met else 'NOT MET'} |"
+    )
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
