@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -42,7 +40,7 @@ from importer.doctypes import Registry
 from importer.journal import Journal
 from importer.post import VismaClient
 from importer.runner import prepare, run_batch
-from importer.settings import Connection
+from importer.sandbox.process import SandboxProcess
 
 OUT = Path(__file__).resolve().parent / "out"
 HEADER = "External reference;Customer number;Invoice date;Due date;Currency;Invoice text;"
@@ -66,45 +64,12 @@ def generate(docs: int) -> Path:
     return path
 
 
-class Sandbox:
-    """`python -m importer sandbox` on a free port, with the customer 10000."""
+class Sandbox(SandboxProcess):
+    """`vnimport sandbox OPTIONS` in its own process, with the customer 10000."""
 
     def __init__(self, *options: str) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "importer", "sandbox", "--port", str(port), *options],
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stderr is not None
-        self.proc.stderr.readline()  # the banner: it is listening
-        # Drain the rest, so a full pipe can never block the server.
-        threading.Thread(target=self.proc.stderr.read, daemon=True).start()
-        self.url = f"http://127.0.0.1:{port}"
-        self.connection = Connection(
-            self.url, f"{self.url}/connect/token", "demo", "demo-secret", "demo-company"
-        )
-        token = requests.post(
-            self.connection.token_url,
-            data={"grant_type": "client_credentials", "client_id": "demo"}
-            | {"client_secret": "demo-secret", "tenant_id": "demo-company"},
-            timeout=10,
-        ).json()["access_token"]
-        requests.post(
-            f"{self.url}/v1/customer",
-            json={"number": {"value": "10000"}, "name": {"value": "Kunde AS"}},
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
-        ).raise_for_status()
-
-    def __enter__(self) -> Sandbox:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
+        super().__init__(*options)
+        self.post("/v1/customer", {"number": {"value": "10000"}, "name": {"value": "Kunde AS"}})
 
 
 def post(sandbox: Sandbox, csv_path: Path, workers: int, align: float = 0.0) -> dict[str, Any]:

@@ -14,9 +14,6 @@ from __future__ import annotations
 import argparse
 import collections
 import csv
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,7 +21,7 @@ from importer.doctypes import Registry
 from importer.journal import Journal
 from importer.post import VismaClient
 from importer.runner import prepare, run_batch
-from importer.settings import Connection
+from importer.sandbox.process import SandboxProcess
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -52,46 +49,23 @@ def main() -> None:
         for i in range(args.docs):
             for j in range(2):
                 w.writerow([f"REL-{i:05d}", "10000", "2025-03-03", f"V{j}", j + 1, 10])
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "importer",
-            "sandbox",
-            "--port",
-            str(port),
-            "--fail-500",
-            "0.05",
-            "--throttle-429",
-            "0.05",
-            "--drop-after-commit",
-            "0.02",
-            "--slow",
-            "0.01",
-            "--slow-seconds",
-            "3",
-            "--seed",
-            str(args.seed),
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stderr is not None
-        server.stderr.readline()
-        base = f"http://127.0.0.1:{port}"
-        conn = Connection(base, f"{base}/connect/token", "demo", "demo-secret", "demo-company")
-        client = VismaClient(conn, workers=args.workers, timeout=2.0, backoff=0.1)
-        while client.call(
-            "POST",
-            "/v1/customer",
-            json={"number": {"value": "10000"}, "name": {"value": "Kunde AS"}},
-            safe=True,
-        ).status_code not in (201, 400):
-            pass
+    faults = [
+        "--fail-500",
+        "0.05",
+        "--throttle-429",
+        "0.05",
+        "--drop-after-commit",
+        "0.02",
+        "--slow",
+        "0.01",
+        "--slow-seconds",
+        "3",
+        "--seed",
+        str(args.seed),
+    ]
+    with SandboxProcess(*faults) as sandbox:
+        sandbox.post("/v1/customer", {"number": {"value": "10000"}, "name": {"value": "Kunde AS"}})
+        client = VismaClient(sandbox.connection, workers=args.workers, timeout=2.0, backoff=0.1)
         client.calls = 0
         started = time.perf_counter()
         report = run_batch(
@@ -122,11 +96,6 @@ def main() -> None:
             f"documents in the sandbox: {len(found)} distinct, duplicates: "
             f"{sum(n - 1 for n in found.values())}, missing: {args.docs - len(found)}"
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if server.stderr is not None:
-            server.stderr.close()
 
 
 if __name__ == "__main__":

@@ -10,13 +10,13 @@ each with its own keep-alive session, and prints creates per second.
 from __future__ import annotations
 
 import argparse
-import socket
-import subprocess
 import sys
 import threading
 import time
 
 import requests
+
+from importer.sandbox.process import SandboxProcess
 
 BODY = {
     "customerNumber": {"value": "10000"},
@@ -37,12 +37,6 @@ BODY = {
         for i in range(4)
     ],
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def token(base: str) -> str:
@@ -88,23 +82,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--creates", type=int, default=2000)
     args = ap.parse_args()
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "importer", "sandbox", "--port", str(port)],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stderr is not None
-        server.stderr.readline()  # the banner: it is listening
-        base = f"http://127.0.0.1:{port}"
+    with SandboxProcess() as sandbox:
+        base = sandbox.url
+        sandbox.post("/v1/customer", {"number": {"value": "10000"}, "name": {"value": "Kunde AS"}})
         bearer = token(base)
-        requests.post(
-            f"{base}/v1/customer",
-            json={"number": {"value": "10000"}, "name": {"value": "Kunde AS"}},
-            headers={"Authorization": f"Bearer {bearer}"},
-            timeout=10,
-        ).raise_for_status()
         run(base, bearer, 200, 4)  # warm up
         for threads in (1, 16):
             rate = run(base, bearer, args.creates, threads)
@@ -112,11 +93,6 @@ def main() -> None:
                 f"{threads:>2} client thread(s): {rate:7.0f} creates/s "
                 f"({args.creates} customer invoices of 4 lines)"
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if server.stderr is not None:
-            server.stderr.close()
 
 
 if __name__ == "__main__":

@@ -296,10 +296,11 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
     doctype = registry.get(args.doctype)
     with ExitStack() as stack:
         if args.target == "sandbox":
-            from importer.sandbox import DEMO_CLIENT, DEMO_SECRET, DEMO_TENANT, Sandbox
+            from importer.sandbox import Sandbox
+            from importer.sandbox.process import demo_connection
 
             sb = stack.enter_context(Sandbox())
-            connection = Connection(sb.url, sb.token_url, DEMO_CLIENT, DEMO_SECRET, DEMO_TENANT)
+            connection = demo_connection(sb.url)
         else:
             found = load_connection()
             if found is None and not args.dry_run:

@@ -108,7 +108,8 @@ def run_demo(
 ) -> DemoRun:
     """Import every sample into a fresh embedded sandbox; write the reports
     to ``out/<type>.xlsx|.csv|.json``."""
-    from importer.sandbox import DEMO_CLIENT, DEMO_SECRET, DEMO_TENANT, Sandbox
+    from importer.sandbox import Sandbox
+    from importer.sandbox.process import demo_connection
 
     registry = registry or Registry()
     folder = samples or samples_dir()
@@ -118,7 +119,7 @@ def run_demo(
         prepared[name] = prepare(folder / f"{name}.xlsx", registry.get(name))
         reading[name] = time.perf_counter() - prepared[name].started
     with Sandbox() as sb:
-        connection = Connection(sb.url, sb.token_url, DEMO_CLIENT, DEMO_SECRET, DEMO_TENANT)
+        connection = demo_connection(sb.url)
         run = DemoRun(target=sb.url, out=out)
         journal = Journal(":memory:")
         try:

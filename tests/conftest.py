@@ -10,18 +10,11 @@ ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
 
+from importer.demo import DEMO_TYPES  # noqa: E402
 from importer.doctypes import Registry  # noqa: E402
 from importer.sandbox import Sandbox  # noqa: E402
 
-TYPES = [
-    "customer",
-    "supplier",
-    "customer_invoice",
-    "customer_credit_note",
-    "customer_debit_note",
-    "supplier_invoice",
-    "purchase_order",
-]
+TYPES = list(DEMO_TYPES)  # the seven types, customers and suppliers first
 
 
 @pytest.fixture(scope="session")

@@ -606,31 +606,14 @@ def test_a_slow_answer_passes_the_client_timeout_but_the_work_is_done() -> None:
 
 
 def test_vnimport_sandbox_runs_in_the_foreground(tmp_path: Path) -> None:
-    import socket
+    from importer.sandbox.process import SandboxProcess
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "importer",
-            "sandbox",
-            "--port",
-            str(port),
-            "--db",
-            str(tmp_path / "s.db"),
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stderr is not None
-        banner = proc.stderr.readline()
-        assert f"http://127.0.0.1:{port}" in banner
-        reply = requests.post(
-            f"http://127.0.0.1:{port}/connect/token",
+    with SandboxProcess("--db", str(tmp_path / "s.db")) as sb:
+        assert f"http://127.0.0.1:{sb.port}" in sb.banner
+        assert sb.post("/v1/customer", {"name": {"value": "Prosess AS"}}) == 201
+    with SandboxProcess("--db", str(tmp_path / "s.db")) as sb:  # the state is in the file
+        token = requests.post(
+            sb.connection.token_url,
             data={
                 "grant_type": "client_credentials",
                 "client_id": "demo",
@@ -638,13 +621,13 @@ def test_vnimport_sandbox_runs_in_the_foreground(tmp_path: Path) -> None:
                 "tenant_id": "demo-company",
             },
             timeout=10,
+        ).json()
+        reply = requests.get(
+            f"{sb.url}/v1/customer",
+            timeout=10,
+            headers={"Authorization": f"Bearer {token['access_token']}"},
         )
-        assert reply.status_code == 200
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stderr is not None:
-            proc.stderr.close()
+        assert [c["name"] for c in reply.json()] == ["Prosess AS"]
 
 
 def test_the_walkthrough_in_the_docs_runs_against_a_sandbox(sandbox: Sandbox) -> None:
