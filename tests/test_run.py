@@ -499,3 +499,72 @@ def test_no_secret_in_the_journal_or_the_reports(tmp_path: Path) -> None:
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
     assert secret not in proc.stdout + proc.stderr
+
+
+def test_after_fixing_the_failed_rows_a_rerun_posts_only_those(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    customer(sandbox, "10000")
+    rows: list[list[object]] = [HEADER]
+    rows += [[f"WEB-{i}", "10000", "2025-03-03", "Mars", "V", 1, 10] for i in range(4)]
+    rows += [["WEB-9", "10099", "2025-03-03", "Mars", "V", 1, 10]]  # no such customer yet
+    file = write_csv(tmp_path / "a.csv", rows)
+    journal = Journal(tmp_path / "journal.sqlite")
+    first, _ = run(sandbox, file, journal)
+    assert first.counts() == {"created": 4, "failed": 1}
+    assert "10099" in first.results[-1].message
+    customer(sandbox, "10099")  # the fix: the customer now exists
+    second, client = run(sandbox, file, journal)
+    assert second.counts() == {"unchanged": 4, "created": 1}
+    assert client.calls == 1
+    assert sandbox.count("customer_invoice") == 5
+
+
+def test_refused_credentials_exit_2_with_visma_s_message(sandbox: Sandbox, tmp_path: Path) -> None:
+    env = {**_env(sandbox), "VNIMPORT_CLIENT_SECRET": "not-the-secret"}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "importer",
+            "run",
+            str(invoices(tmp_path / "a.csv", 2)),
+            "--type",
+            "customer_invoice",
+            "--journal",
+            str(tmp_path / "j.sqlite"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "invalid_client" in proc.stderr and "Traceback" not in proc.stderr
+    assert "not-the-secret" not in proc.stderr
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise() -> None:
+    import io
+
+    from importer.cli import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    bar = Terminal()
+    progress = Progress(bar)
+    for done in range(1, 11):
+        progress.update(done, 10)
+    progress.close()
+    assert bar.getvalue().startswith("\r[") and "10/10 documents" in bar.getvalue()
+    assert "/s, 0 s left" in bar.getvalue() and bar.getvalue().endswith("\n")
+
+    log = io.StringIO()
+    progress = Progress(log, every=3600)
+    for done in range(1, 11):
+        progress.update(done, 10)
+    lines = log.getvalue().splitlines()
+    assert lines[0].startswith("1/10 documents") and lines[-1].startswith("10/10 documents")
+    assert len(lines) == 2  # the first, then only the end within the interval
