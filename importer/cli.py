@@ -87,8 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--journal",
         type=Path,
         metavar="PATH",
-        help="what was sent where (default: vnimport-journal.sqlite here; "
-        "in memory for --target sandbox)",
+        help="what was sent where (default: $VNIMPORT_JOURNAL or "
+        "~/.local/state/vnimport/journal.sqlite; in memory for --target sandbox)",
+    )
+    p.add_argument(
+        "--check-existing",
+        action="store_true",
+        help="before creating a document the journal does not know, look it up in Visma "
+        "by its reference (one more call each; for runs without the first run's journal)",
     )
 
     p = sub.add_parser(
@@ -291,7 +297,12 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
     from importer.journal import Journal
     from importer.post import VismaClient
     from importer.runner import RunAborted, run_batch
-    from importer.settings import Connection, how_to_configure, load_connection
+    from importer.settings import (
+        Connection,
+        default_journal_path,
+        how_to_configure,
+        load_connection,
+    )
 
     doctype = registry.get(args.doctype)
     with ExitStack() as stack:
@@ -312,7 +323,7 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
             _finish(args, report)
             print("dry run: nothing was sent", file=sys.stderr)
             return EXIT_OK if report.ok else EXIT_ROWS
-        default = ":memory:" if args.target == "sandbox" else "vnimport-journal.sqlite"
+        default = ":memory:" if args.target == "sandbox" else default_journal_path()
         journal = Journal(args.journal or default)
         stack.callback(journal.close)
         client = VismaClient(connection, workers=args.workers)
@@ -326,6 +337,7 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
                 workers=args.workers,
                 release=args.release,
                 progress=progress.update,
+                check_existing=args.check_existing,
             )
         except RunAborted as aborted:
             progress.close()

@@ -197,9 +197,17 @@ class _Sender:
     """Sends one document as the mode asks, consulting and writing the journal."""
 
     def __init__(
-        self, prepared: Prepared, client: VismaClient, journal: Journal, *, mode: str, release: bool
+        self,
+        prepared: Prepared,
+        client: VismaClient,
+        journal: Journal,
+        *,
+        mode: str,
+        release: bool,
+        check_existing: bool = False,
     ) -> None:
         self.prepared = prepared
+        self.check_existing = check_existing
         self.doctype = prepared.doctype
         self.client = client
         self.journal = journal
@@ -271,6 +279,29 @@ class _Sender:
                     http_status=201,
                 )
                 return Outcome("created", number, 201, "created by an earlier, interrupted run")
+        if (
+            entry is None
+            and self.check_existing
+            and find is not None
+            and doc.key_field != self.number_field
+        ):  # Visma refuses a number twice itself
+            number = find()
+            if number is not None:
+                self.journal.write(
+                    self.target,
+                    name,
+                    doc.key,
+                    hash=digest,
+                    state="created",
+                    number=number,
+                    message="found in Visma by its reference",
+                )
+                return Outcome(
+                    "skipped",
+                    number,
+                    message=f"already in Visma as {number} "
+                    "(found by its reference); not created again",
+                )
         self.journal.write(self.target, name, doc.key, hash=digest, state="sending")
         outcome = self.client.create(self.doctype.endpoint("create")[1], json.loads(text), find)
         state = "created" if outcome.status == "created" else "failed"
@@ -424,6 +455,7 @@ def run_batch(
     release: bool = False,
     progress: Callable[[int, int], None] | None = None,
     stop: threading.Event | None = None,
+    check_existing: bool = False,
 ) -> BatchReport:
     """Send every valid document of ``prepared`` and report every row.
 
@@ -434,7 +466,9 @@ def run_batch(
     if mode not in MODES:
         raise ConfigError(f"--mode must be one of {', '.join(MODES)}")
     stop = stop or threading.Event()
-    sender = _Sender(prepared, client, journal, mode=mode, release=release)
+    sender = _Sender(
+        prepared, client, journal, mode=mode, release=release, check_existing=check_existing
+    )
     docs = [d for d in prepared.documents if d.valid]
     outcomes: dict[int, Outcome] = {}
     fatal: AuthError | None = None

@@ -73,3 +73,15 @@ def how_to_configure() -> str:
         "VNIMPORT_CLIENT_SECRET and VNIMPORT_TENANT_ID (the company's tenant id), "
         "or write them to vnimport.toml; or try it with --target sandbox"
     )
+
+
+def default_journal_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where the journal lives unless ``--journal`` says otherwise: one per
+    user, wherever the run starts from (a nightly job's working folder may
+    change; its journal must not): ``$VNIMPORT_JOURNAL``, else
+    ``$XDG_STATE_HOME/vnimport/journal.sqlite`` (``~/.local/state/...``)."""
+    env = os.environ if env is None else env
+    if env.get("VNIMPORT_JOURNAL"):
+        return Path(env["VNIMPORT_JOURNAL"])
+    state = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "vnimport" / "journal.sqlite"

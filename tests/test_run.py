@@ -568,3 +568,53 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise() -> None:
     lines = log.getvalue().splitlines()
     assert lines[0].startswith("1/10 documents") and lines[-1].startswith("10/10 documents")
     assert len(lines) == 2  # the first, then only the end within the interval
+
+
+def test_without_the_first_journal_check_existing_keeps_references_single(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    customer(sandbox)
+    file = invoices(tmp_path / "a.csv", 4)
+    run(sandbox, file, Journal(tmp_path / "first.sqlite"))
+    elsewhere = Journal(tmp_path / "second.sqlite")  # another machine, another folder
+    prepared = prepare(file, Registry().get("customer_invoice"))
+    report = run_batch(prepared, VismaClient(connection(sandbox)), elsewhere, check_existing=True)
+    assert report.counts() == {"skipped": 8}
+    assert "found by its reference" in report.results[0].message
+    assert sandbox.count("customer_invoice") == 4
+    again, client = run(sandbox, file, elsewhere)  # now known: nothing to do, no call
+    assert again.counts() == {"unchanged": 8} and client.calls == 0
+
+
+def test_connection_settings_from_the_environment_or_vnimport_toml(tmp_path: Path) -> None:
+    from importer.errors import ConfigError
+    from importer.settings import default_journal_path, load_connection
+
+    none = tmp_path / "none.toml"
+    assert load_connection({}, none) is None
+    env = {
+        "VNIMPORT_BASE_URL": "https://api.finance.visma.net",
+        "VNIMPORT_TOKEN_URL": "https://connect.visma.com/connect/token",
+        "VNIMPORT_CLIENT_ID": "app",
+        "VNIMPORT_CLIENT_SECRET": "hemmelig",
+        "VNIMPORT_TENANT_ID": "company-1",
+    }
+    conn = load_connection(env, none)
+    assert conn is not None and conn.target == "https://api.finance.visma.net#company-1"
+    assert "hemmelig" not in repr(conn)
+    toml = tmp_path / "vnimport.toml"
+    toml.write_text(
+        'base_url = "https://api.finance.visma.net"\n'
+        'token_url = "https://connect.visma.com/connect/token"\n'
+        'client_id = "app"\nclient_secret = "x"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="VNIMPORT_TENANT_ID"):
+        load_connection({}, toml)
+    conn = load_connection({"VNIMPORT_TENANT_ID": "company-2"}, toml)
+    assert conn is not None and conn.tenant_id == "company-2"
+    toml.write_text("base_url = [", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_connection({}, toml)
+    assert default_journal_path({"VNIMPORT_JOURNAL": "/x/j.sqlite"}) == Path("/x/j.sqlite")
+    assert default_journal_path({"XDG_STATE_HOME": "/s"}) == Path("/s/vnimport/journal.sqlite")
