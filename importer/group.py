@@ -15,7 +15,7 @@ is held back whole, and each of its other rows says which row holds it back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -191,9 +191,3 @@ def hold_back(grouping: Grouping) -> None:
                         sheet=row.sheet,
                     )
                 )
-
-
-def all_rows(grouping: Grouping) -> Iterable[MappedRow]:
-    for doc in grouping.documents:
-        yield from doc.rows
-    yield from grouping.ungrouped

@@ -15,7 +15,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,6 @@ class Table:
     header: list[str]
     rows: Iterator[Row]
     header_row: int = 1
-    notes: list[str] = field(default_factory=list)
 
 
 def read_table(path: str | Path, *, sheet: str | None = None) -> Table:

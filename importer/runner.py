@@ -30,7 +30,6 @@ from importer.journal import DONE, Entry, Journal
 from importer.mapping import ColumnMap, MappedRow, build_column_map, map_rows
 from importer.post import Outcome, OutcomeUnknown, VismaClient, visma_message
 from importer.read import Row, Table, read_table
-from importer.render import Body, parse_body
 from importer.report import BatchReport, RowResult
 from importer.validate import RowValidator
 
@@ -108,10 +107,6 @@ def render_text(prepared: Prepared, doc: Document) -> str:
     """The document's request body as compact JSON text."""
     render = prepared.doctype.renderer(prepared.colmap.columns_set)
     return render(doc.header, doc.lines)
-
-
-def render_document(prepared: Prepared, doc: Document) -> Body:
-    return parse_body(render_text(prepared, doc), str(prepared.doctype.template_path))
 
 
 def preview_pairs(prepared: Prepared) -> Iterator[tuple[int, str]]:
