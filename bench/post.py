@@ -36,10 +36,11 @@ from typing import Any
 
 import requests
 
+from importer.batch import run_batch
 from importer.doctypes import Registry
 from importer.journal import Journal
 from importer.post import VismaClient
-from importer.runner import prepare, run_batch
+from importer.runner import prepare
 from importer.sandbox.process import SandboxProcess
 
 OUT = Path(__file__).resolve().parent / "out"

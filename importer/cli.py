@@ -294,9 +294,9 @@ def cmd_preview(args: argparse.Namespace, registry: Registry) -> int:
 def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
     from contextlib import ExitStack
 
+    from importer.batch import RunAborted, run_batch
     from importer.journal import Journal
     from importer.post import VismaClient
-    from importer.runner import RunAborted, run_batch
     from importer.settings import (
         Connection,
         default_journal_path,

@@ -16,10 +16,11 @@ import pytest
 import requests
 from conftest import write_csv
 
+from importer.batch import RunAborted, run_batch
 from importer.doctypes import Registry
 from importer.journal import Journal
 from importer.post import VismaClient
-from importer.runner import RunAborted, prepare, run_batch
+from importer.runner import prepare
 from importer.sandbox import DEMO_CLIENT, DEMO_SECRET, DEMO_TENANT, Faults, Sandbox, SandboxConfig
 from importer.sandbox.config import DEMO_CUSTOMER_TENANT, Client
 from importer.settings import Connection
