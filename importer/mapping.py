@@ -117,6 +117,8 @@ def build_column_map(table: Table, doctype: DocType) -> ColumnMap:
     if missing:
         names = ", ".join(_describe(doctype, f) for f in missing)
         raise ColumnError(f"{_where(table)}: required column missing: {names}")
+    for note in table.notes:
+        warnings.append(_warn(table, "", "encoding", note))
     return ColumnMap(columns, by_field, warnings, len(table.header), unnamed)
 
 

@@ -15,7 +15,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 _ZIP_MAGIC = b"PK\x03\x04"
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2: encrypted xlsx or legacy .xls
-_CSV_DELIMITERS = (",", ";", "\t")
+_CSV_DELIMITERS = (",", ";", "\t", "|")
 
 
 @dataclass(slots=True)
@@ -48,6 +48,7 @@ class Table:
     header: list[str]
     rows: Iterator[Row]
     header_row: int = 1
+    notes: list[str] = field(default_factory=list)  # how the file was read, when it matters
 
 
 def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
@@ -170,7 +171,7 @@ def _short(exc: BaseException) -> str:
 
 def _read_csv(p: Path) -> Table:
     raw = p.read_bytes()
-    text = _decode(p, raw)
+    text, encoding = _decode(p, raw)
     if not text.strip():
         raise FileError(f"{p}: the file is empty")
     delimiter = sniff_delimiter(text)
@@ -205,10 +206,23 @@ def _read_csv(p: Path) -> Table:
         except csv.Error as exc:
             raise FileError(f"{p}: row {n + 1} cannot be read ({exc})") from None
 
-    return Table(p, "", header, rows(), header_row=header_row)
+    notes = []
+    if encoding in _LEGACY:
+        notes.append(
+            f"the file is not UTF-8; it was read as {_LEGACY[encoding]}: check that letters "
+            "such as æ ø å ä ö look right in the result"
+        )
+    return Table(p, "", header, rows(), header_row=header_row, notes=notes)
 
 
-def _decode(p: Path, raw: bytes) -> str:
+_LEGACY = {"cp1252": "Windows-1252 (cp1252)", "latin-1": "Latin-1 (ISO 8859-1)"}
+
+
+def _decode(p: Path, raw: bytes) -> tuple[str, str]:
+    """The text and the encoding it was read with: UTF-8 (with or without
+    BOM), UTF-16 with its BOM (Excel's "Unicode text"), else Windows-1252,
+    else Latin-1, the two that older Nordic tools write (which one was used
+    is reported: it is a judgement, so it is never silent)."""
     if b"\x00" in raw[:4096] and not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise FileError(f"{p}: this is not a text (csv) file; it contains binary data")
     for bom, enc in (
@@ -218,20 +232,19 @@ def _decode(p: Path, raw: bytes) -> str:
     ):
         if raw.startswith(bom):
             try:
-                return raw.decode(enc)
+                return raw.decode(enc), enc
             except UnicodeDecodeError as exc:
                 raise FileError(f"{p}: not valid {enc} text ({exc.reason})") from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise FileError(
-            f"{p}: line {line} is not UTF-8 text; save the file as 'CSV UTF-8' in Excel"
-        ) from None
+    for enc in ("utf-8", "cp1252", "latin-1"):  # latin-1 decodes any bytes
+        try:
+            return raw.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
 
 
 def sniff_delimiter(text: str) -> str:
-    """The delimiter among ``, ; tab`` that splits the first lines most consistently."""
+    """The delimiter among ``, ; tab |`` that splits the first lines most consistently."""
     sample = text[:65536]
     lines = sample.splitlines()[:50]
     best, best_score = ",", (-1, 0)

@@ -74,8 +74,43 @@ def test_sheet_by_name(tmp_path: Path) -> None:
         read_table(tmp_path / "in.xlsx", sheet="Ark3")
 
 
-def test_non_utf8_csv_is_refused_with_advice(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("encoding", "named"),
+    [
+        ("utf-8", None),
+        ("utf-8-sig", None),
+        ("utf-16", None),
+        ("cp1252", "Windows-1252"),
+        ("latin-1", "Latin-1"),
+    ],
+)
+def test_text_encodings_keep_nordic_letters_and_say_how_they_were_read(
+    tmp_path: Path, encoding: str, named: str | None
+) -> None:
+    from importer.doctypes import Registry
+    from importer.mapping import build_column_map
+
     path = tmp_path / "in.csv"
-    path.write_bytes("Navn\nSøren\n".encode("cp1252"))
-    with pytest.raises(FileError, match="line 2 is not UTF-8 text; save the file as 'CSV UTF-8'"):
-        read_table(path)
+    text = "Kundenummer\tNavn\n0101\tÆrlig Kaffe Øst Å/S\n0102\tGöteborgs Målerí\n"
+    raw = text.encode(encoding)
+    if encoding == "latin-1":
+        raw = raw.replace("í".encode("latin-1"), b"\x81")  # not a cp1252 character
+        text = text.replace("í", "\x81")
+    path.write_bytes(raw)
+    table = read_table(path)
+    assert [r.cells for r in table.rows] == [
+        ["0101", "Ærlig Kaffe Øst Å/S"],
+        ["0102", text.split("\t")[-1].strip()],
+    ]
+    notes = build_column_map(read_table(path), Registry().get("customer")).warnings
+    encodings = [w for w in notes if w.code == "encoding"]
+    if named is None:
+        assert encodings == []
+    else:
+        assert len(encodings) == 1 and named in encodings[0].message
+
+
+def test_pipe_delimited_csv(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("Kundenummer|Navn\n0101|Fjord, Fisk; og Sønn\n", encoding="utf-8")
+    assert [r.cells for r in read_table(path).rows] == [["0101", "Fjord, Fisk; og Sønn"]]
