@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--type", "-t", required=True, dest="doctype", help="document type")
         p.add_argument("--sheet", help="the sheet to read (default: the first)")
         p.add_argument(
+            "--locale",
+            metavar="LOCALE",
+            help="how numbers are written: nb_NO, sv_SE, da_DK (1 234,50), en_GB, en_US "
+            "(1,234.50); by default each number column's values decide",
+        )
+        p.add_argument(
             "--report",
             type=Path,
             metavar="PATH",
@@ -263,7 +269,7 @@ def _type_info(t: DocType) -> dict[str, Any]:
 
 
 def cmd_validate(args: argparse.Namespace, registry: Registry) -> int:
-    prepared = prepare(args.file, registry.get(args.doctype), sheet=args.sheet)
+    prepared = prepare(args.file, registry.get(args.doctype), sheet=args.sheet, locale=args.locale)
     report = validation_report(prepared)
     _finish(args, report)
     return EXIT_OK if report.ok else EXIT_ROWS
@@ -278,12 +284,16 @@ def cmd_preview(args: argparse.Namespace, registry: Registry) -> int:
         partial = args.out.with_name(args.out.name + ".partial")
         try:
             with partial.open("w", encoding="utf-8") as out:
-                report, written = preview_file(args.file, doctype, out, sheet=args.sheet)
+                report, written = preview_file(
+                    args.file, doctype, out, sheet=args.sheet, locale=args.locale
+                )
             partial.replace(args.out)
         finally:
             partial.unlink(missing_ok=True)
     else:
-        report, written = preview_file(args.file, doctype, sys.stdout, sheet=args.sheet)
+        report, written = preview_file(
+            args.file, doctype, sys.stdout, sheet=args.sheet, locale=args.locale
+        )
         sys.stdout.flush()
     _finish(args, report)
     where = f" to {args.out}" if args.out else ""
@@ -317,7 +327,7 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
             if found is None and not args.dry_run:
                 raise ConfigError(how_to_configure())
             connection = found or Connection("", "", "", "", "")
-        prepared = prepare(args.file, doctype, sheet=args.sheet)
+        prepared = prepare(args.file, doctype, sheet=args.sheet, locale=args.locale)
         if args.dry_run:
             report = validation_report(prepared)
             _finish(args, report)

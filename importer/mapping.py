@@ -14,11 +14,13 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from importer.doctypes import DocType, normalize_header
 from importer.errors import ColumnError
 from importer.issues import RowIssue
+from importer.numbers import AmbiguousColumn, column_decimal, parse_number
 from importer.read import Cell, Row, Table
 
 
@@ -144,6 +146,36 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def decide_number_formats(rows: list[Row], colmap: ColumnMap, decimal: str | None) -> None:
+    """Give each number column of the file its decimal separator: the
+    locale's, else the one all its text values agree on. A column that
+    cannot be decided stops the file (ColumnError), as guessing would put
+    a wrong amount in Visma."""
+    for i, col in enumerate(colmap.columns):
+        if col.convert not in (to_number, to_integer):
+            continue
+        chosen = decimal
+        if chosen is None:
+            texts = (c for r in rows if type(c := r.cells[col.index]) is str)
+            try:
+                chosen = column_decimal(texts)
+            except AmbiguousColumn as exc:
+                if exc.mixed is not None:
+                    raise ColumnError(
+                        f"column {col.header!r} mixes number formats ({exc.example!r} and "
+                        f"{exc.mixed!r}); write them one way, or say which with --locale"
+                    ) from None
+                raise ColumnError(
+                    f"column {col.header!r}: a value such as {exc.example!r} could have a "
+                    "decimal comma or a thousands separator; say which with --locale "
+                    "(nb_NO, sv_SE, da_DK: 1 234,50; en_GB, en_US: 1,234.50)"
+                ) from None
+        if chosen == ",":
+            column = Column(col.index, col.header, col.field, partial(col.convert, decimal=","))
+            colmap.columns[i] = column
+            colmap.by_field[col.field] = column
+
+
 # ------------------------------------------------------------- mapping
 
 
@@ -232,10 +264,11 @@ def to_string(cell: Cell) -> str | None:
 
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
-_COMMA_DECIMAL = re.compile(r"[+-]?\d+,\d+")
 
 
-def to_number(cell: Cell) -> int | float | None:
+def to_number(cell: Cell, decimal: str = ".") -> int | float | None:
+    """A number cell as it is; text as written, with ``decimal`` as its
+    decimal separator (decided for the whole column: decide_number_formats)."""
     if isinstance(cell, bool):
         raise ConversionError("type", f"expected a number, got {cell}")
     if isinstance(cell, int):
@@ -243,20 +276,15 @@ def to_number(cell: Cell) -> int | float | None:
     if isinstance(cell, float):
         return _tidy(cell)
     if isinstance(cell, str):
-        s = cell.strip().replace("\u00a0", "").replace(" ", "")
+        s = cell.strip()
         if not s:
             return None
-        if _NUMBER.fullmatch(s):
+        if decimal == "." and _NUMBER.fullmatch(s):  # the plain case, fast
             return _tidy(float(s))
-        if _COMMA_DECIMAL.fullmatch(s):
-            if len(s.split(",")[1]) == 3:
-                raise ConversionError(
-                    "ambiguous-number",
-                    f"{cell.strip()!r} could be a decimal comma or a thousands separator; "
-                    "write it with a decimal point",
-                )
-            return _tidy(float(s.replace(",", ".")))
-        raise ConversionError("type", f"expected a number, got {cell.strip()!r}")
+        try:
+            return _tidy(parse_number(s, decimal))
+        except ValueError:
+            raise ConversionError("type", f"expected a number, got {s!r}") from None
     raise ConversionError("type", f"expected a number, got a {_cell_kind(cell)}")
 
 
@@ -266,8 +294,8 @@ def _tidy(x: float) -> int | float:
     return int(x) if x.is_integer() and abs(x) < _EXACT else x
 
 
-def to_integer(cell: Cell) -> int | None:
-    n = to_number(cell)
+def to_integer(cell: Cell, decimal: str = ".") -> int | None:
+    n = to_number(cell, decimal)
     if n is None:
         return None
     if isinstance(n, float):

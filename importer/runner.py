@@ -22,7 +22,14 @@ from importer.doctypes import DocType
 from importer.errors import FileError
 from importer.group import Document, Grouping, group_rows, hold_back
 from importer.issues import RowIssue
-from importer.mapping import ColumnMap, MappedRow, build_column_map, map_rows
+from importer.mapping import (
+    ColumnMap,
+    MappedRow,
+    build_column_map,
+    decide_number_formats,
+    map_rows,
+)
+from importer.numbers import decimal_for_locale
 from importer.read import Row, Table, read_table
 from importer.report import BatchReport, RowResult
 from importer.validate import RowValidator
@@ -65,13 +72,21 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def prepare(path: str | Path, doctype: DocType, *, sheet: str | None = None) -> Prepared:
-    """Read, map, validate and group a file. Raises only :class:`VnimportError`."""
+def prepare(
+    path: str | Path, doctype: DocType, *, sheet: str | None = None, locale: str | None = None
+) -> Prepared:
+    """Read, map, validate and group a file. Raises only :class:`VnimportError`.
+
+    ``locale`` (``nb_NO``, ``en_GB`` ...) says how numbers are written; without
+    it each number column's values decide (see :mod:`importer.numbers`)."""
     started = time.perf_counter()
+    decimal = decimal_for_locale(locale) if locale else None
     with gc_paused():
         table = read_table(path, sheet=sheet)
         colmap = build_column_map(table, doctype)
-        return prepare_rows(doctype, table, colmap, table.rows, started=started)
+        raw = list(table.rows)
+        decide_number_formats(raw, colmap, decimal)
+        return prepare_rows(doctype, table, colmap, raw, started=started)
 
 
 def prepare_rows(
@@ -161,12 +176,17 @@ def _status(row: MappedRow) -> str:
 
 
 def preview_file(
-    path: str | Path, doctype: DocType, out: IO[str], *, sheet: str | None = None
+    path: str | Path,
+    doctype: DocType,
+    out: IO[str],
+    *,
+    sheet: str | None = None,
+    locale: str | None = None,
 ) -> tuple[BatchReport, int]:
     """``vnimport preview``: write one request per valid document to ``out``;
     return the row report and the number of requests written."""
     with gc_paused():
-        prepared = prepare(path, doctype, sheet=sheet)
+        prepared = prepare(path, doctype, sheet=sheet, locale=locale)
         written = 0
         for line in preview_lines(prepared):
             out.write(line)

@@ -1,0 +1,143 @@
+"""Numbers as accountants write them: decided per column, never guessed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import write_csv
+from hypothesis import given
+from hypothesis import strategies as st
+
+from importer.doctypes import Registry
+from importer.numbers import AmbiguousColumn, column_decimal, evidence, parse_number
+from importer.runner import prepare, preview_records
+
+
+@pytest.mark.parametrize(
+    ("text", "decimal", "value"),
+    [
+        ("1234,50", ",", 1234.5),
+        ("1 234,50", ",", 1234.5),
+        ("1\u00a0234,50", ",", 1234.5),
+        ("1.234,50", ",", 1234.5),
+        ("1'234.50", ".", 1234.5),
+        ("1,234.50", ".", 1234.5),
+        ("-12,5", ",", -12.5),
+        ("12,5-", ",", -12.5),
+        ("(12,5)", ",", -12.5),
+        ("\u221212.5", ".", -12.5),
+        ("+3", ".", 3.0),
+        ("0,125", ",", 0.125),
+        ("1.234.567", ",", 1234567.0),
+        ("1,234,567", ".", 1234567.0),
+    ],
+)
+def test_parse_number(text: str, decimal: str, value: float) -> None:
+    assert parse_number(text, decimal) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "decimal"),
+    [("1.23.4", ","), ("12,34,5", "."), ("1,2,3", ","), ("abc", "."), ("1 2 3,,4", ",")],
+)
+def test_not_numbers(text: str, decimal: str) -> None:
+    with pytest.raises(ValueError):
+        parse_number(text, decimal)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("1,5", ","),
+        ("1.5", "."),
+        ("1,234", "ambiguous"),
+        ("1.234", "ambiguous"),
+        ("1 234,567", ","),
+        ("0,125", ","),
+        ("1234,567", ","),
+        ("1.234,5", ","),
+        ("1,234.5", "."),
+        ("1.234.567", ","),
+        ("1234", None),
+        ("(5)", None),
+    ],
+)
+def test_what_one_value_says(text: str, says: str | None) -> None:
+    assert evidence(text) == says
+
+
+def test_a_column_decides_from_all_its_values() -> None:
+    assert column_decimal(["1,234", "12,5"]) == ","  # 12,5 settles it
+    assert column_decimal(["17", "(5)"]) is None  # nothing to decide from: any reading
+    with pytest.raises(AmbiguousColumn):
+        column_decimal(["1,234", "2,345", "17"])
+    with pytest.raises(AmbiguousColumn) as mixed:
+        column_decimal(["1,5", "2.5"])
+    assert mixed.value.mixed == "2.5"
+
+
+@given(st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False))
+def test_norwegian_and_english_formatting_round_trip(amount: Decimal) -> None:
+    english = f"{amount:,.2f}"  # -1,234,567.89
+    norwegian = english.replace(",", " ").replace(".", ",")  # -1 234 567,89
+    assert Decimal(str(parse_number(english, "."))) == amount
+    assert Decimal(str(parse_number(norwegian, ","))) == amount
+    assert Decimal(str(parse_number(f"({english.lstrip('-')})", "."))) == -abs(amount)
+
+
+HEADER = [
+    "Invoice number",
+    "Customer number",
+    "Invoice date",
+    "Item number",
+    "Quantity",
+    "Unit price",
+]
+
+
+def _prices(tmp_path: Path, prices: list[str], **kw: str) -> list[float]:
+    rows = [HEADER] + [["1", "10000", "2025-01-27", f"V{i}", "1", p] for i, p in enumerate(prices)]
+    src = write_csv(tmp_path / "in.csv", rows)
+    [record] = preview_records(prepare(src, Registry().get("customer_invoice"), **kw))
+    return [line["unitPriceInCurrency"]["value"] for line in record["body"]["invoiceLines"]]
+
+
+def test_a_norwegian_column_is_read_with_its_decimal_comma(tmp_path: Path) -> None:
+    assert _prices(tmp_path, ["1 234,50", "1.234", "12,5", "(3,25)"]) == [1234.5, 1234, 12.5, -3.25]
+
+
+def test_an_english_column_is_read_with_its_decimal_point(tmp_path: Path) -> None:
+    assert _prices(tmp_path, ["1,234.50", "1,234", "12.5"]) == [1234.5, 1234, 12.5]
+
+
+def test_an_ambiguous_column_stops_the_file_and_asks_for_a_locale(tmp_path: Path) -> None:
+    rows = [HEADER, ["1", "10000", "2025-01-27", "V", "1", "1,234"]]
+    src = write_csv(tmp_path / "in.csv", rows)
+    proc = subprocess.run(
+        [sys.executable, "-m", "importer", "validate", str(src), "-t", "customer_invoice"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "'Unit price'" in proc.stderr and "--locale" in proc.stderr
+    for locale, price in (("nb_NO", 1.234), ("en_GB", 1234)):
+        assert _prices(tmp_path, ["1,234"], locale=locale) == [price]
+
+
+def test_a_column_mixing_formats_stops_the_file(tmp_path: Path) -> None:
+    from importer.errors import ColumnError
+
+    with pytest.raises(ColumnError, match="mixes number formats"):
+        _prices(tmp_path, ["1,5", "2.5"])
+
+
+def test_an_unknown_locale_is_a_clear_error(tmp_path: Path) -> None:
+    from importer.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown locale 'xx_XX'"):
+        _prices(tmp_path, ["1"], locale="xx_XX")
