@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from importer.dates import AmbiguousDates, DateError, column_order, from_serial, parse_date
 from importer.doctypes import DocType, normalize_header
 from importer.errors import ColumnError
 from importer.issues import RowIssue
@@ -144,6 +145,35 @@ def column_letter(index: int) -> str:
         index, rem = divmod(index - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
+
+
+def decide_date_orders(rows: list[Row], colmap: ColumnMap, order: str | None) -> None:
+    """Give each date column the order of its slash dates (``31/01/2025`` or
+    ``01/31/2025``): the locale's, else what its values settle; a column they
+    cannot settle stops the file."""
+    for i, col in enumerate(colmap.columns):
+        if col.convert is not to_date:
+            continue
+        chosen = order
+        if chosen is None:
+            texts = (c for r in rows if type(c := r.cells[col.index]) is str)
+            try:
+                chosen = column_order(texts)
+            except AmbiguousDates as exc:
+                if exc.other is not None:
+                    raise ColumnError(
+                        f"column {col.header!r} has day-first ({exc.example!r}) and "
+                        f"month-first ({exc.other!r}) dates; write them one way"
+                    ) from None
+                raise ColumnError(
+                    f"column {col.header!r}: a date such as {exc.example!r} reads as day/month "
+                    "or as month/day; say which with --locale (nb_NO, sv_SE, en_GB: day "
+                    "first; en_US: month first), or write dates as 2025-01-31"
+                ) from None
+        if chosen == "mdy":
+            column = Column(col.index, col.header, col.field, partial(to_date, order="mdy"))
+            colmap.columns[i] = column
+            colmap.by_field[col.field] = column
 
 
 def decide_number_formats(rows: list[Row], colmap: ColumnMap, decimal: str | None) -> None:
@@ -324,33 +354,21 @@ def to_boolean(cell: Cell) -> bool | None:
     raise ConversionError("type", f"expected yes or no, got a {_cell_kind(cell)}")
 
 
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?")
-_DOT_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
-
-
-def to_date(cell: Cell) -> str | None:
+def to_date(cell: Cell, order: str = "dmy") -> str | None:
+    """An Excel date cell, an Excel date number, or a text date (slash dates
+    in ``order``, decided for the whole column: decide_date_orders)."""
     if isinstance(cell, dt.datetime):
         return cell.date().isoformat()
     if isinstance(cell, dt.date):
         return cell.isoformat()
-    if isinstance(cell, str):
-        s = cell.strip()
-        if not s:
-            return None
-        m = _ISO_DATE.fullmatch(s)
-        if m:
-            y, mo, d = (int(g) for g in m.groups())
-        else:
-            m = _DOT_DATE.fullmatch(s)
-            if not m:
-                raise ConversionError(
-                    "invalid-date", f"{s!r} is not a date; write it as 2025-01-31 or 31.01.2025"
-                )
-            d, mo, y = (int(g) for g in m.groups())
-        try:
-            return dt.date(y, mo, d).isoformat()
-        except ValueError:
-            raise ConversionError("invalid-date", f"{s!r} is not a real date") from None
+    try:
+        if isinstance(cell, (int, float)) and not isinstance(cell, bool):
+            return from_serial(cell).isoformat()  # a date typed into a number cell
+        if isinstance(cell, str):
+            s = cell.strip()
+            return parse_date(s, order).isoformat() if s else None
+    except DateError as exc:
+        raise ConversionError("invalid-date", str(exc)) from None
     raise ConversionError("invalid-date", f"expected a date, got a {_cell_kind(cell)}")
 
 

@@ -18,6 +18,7 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import IO, Any
 
+from importer.dates import order_for_locale
 from importer.doctypes import DocType
 from importer.errors import FileError
 from importer.group import Document, Grouping, group_rows, hold_back
@@ -26,6 +27,7 @@ from importer.mapping import (
     ColumnMap,
     MappedRow,
     build_column_map,
+    decide_date_orders,
     decide_number_formats,
     map_rows,
 )
@@ -81,11 +83,13 @@ def prepare(
     it each number column's values decide (see :mod:`importer.numbers`)."""
     started = time.perf_counter()
     decimal = decimal_for_locale(locale) if locale else None
+    order = order_for_locale(locale) if locale else None
     with gc_paused():
         table = read_table(path, sheet=sheet)
         colmap = build_column_map(table, doctype)
         raw = list(table.rows)
         decide_number_formats(raw, colmap, decimal)
+        decide_date_orders(raw, colmap, order)
         return prepare_rows(doctype, table, colmap, raw, started=started)
 
 
