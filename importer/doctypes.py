@@ -118,6 +118,13 @@ class DocType:
                 return name
         return None
 
+    def looks_like_header(self, cells: list[str]) -> bool:
+        """A row that names at least two of the type's columns, and mostly
+        columns of the type: a header, not a title row above it."""
+        filled = [c for c in cells if c]
+        known = sum(1 for c in filled if self.resolve_header(c) is not None)
+        return known >= 2 and known * 2 >= len(filled)
+
     def spec_for(self, canonical: str) -> FieldSpec | PatternField | None:
         spec = self.fields.get(canonical)
         if spec is not None:

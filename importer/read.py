@@ -11,10 +11,11 @@ Blank rows are skipped but never renumber the rows after them.
 from __future__ import annotations
 
 import codecs
+import collections
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,13 @@ class Table:
     notes: list[str] = field(default_factory=list)  # how the file was read, when it matters
 
 
-def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
+HeaderTest = Callable[[list[str]], bool]
+HEADER_SEARCH = 30  # rows looked at for the header, below any title rows
+
+
+def read_table(
+    path: str | Path, *, sheet: str | None = None, is_header: HeaderTest | None = None
+) -> Table:
     """Open ``path`` (xlsx or csv) and return its table.
 
     Raises :class:`FileError` with a message for the user when the file
@@ -78,14 +85,14 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
             )
         raise FileError(f"{p}: this is an old Excel 97-2003 .xls file; save it as .xlsx in Excel")
     if head.startswith(_ZIP_MAGIC):
-        return _read_xlsx(p, sheet)
+        return _read_xlsx(p, sheet, is_header)
     suffix = p.suffix.lower()
     if suffix in XLSX_SUFFIXES:
         raise FileError(f"{p}: not a valid .xlsx workbook (the file is damaged or not Excel)")
     if suffix in CSV_SUFFIXES or suffix == "":
         if sheet is not None:
             raise FileError(f"{p}: --sheet applies to workbooks, and this is a csv file")
-        return _read_csv(p)
+        return _read_csv(p, is_header)
     raise FileError(f"{p}: unsupported file type {suffix!r}; use .xlsx or .csv")
 
 
@@ -100,7 +107,7 @@ def _is_encrypted_ooxml(p: Path) -> bool:
 # ---------------------------------------------------------------- xlsx
 
 
-def _read_xlsx(p: Path, sheet: str | None) -> Table:
+def _read_xlsx(p: Path, sheet: str | None, is_header: HeaderTest | None) -> Table:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -125,13 +132,30 @@ def _read_xlsx(p: Path, sheet: str | None) -> Table:
         data: list[list[Any]] = ws.to_python(skip_empty_area=False)
     except Exception as exc:
         raise FileError(f"{p}: sheet {name!r} cannot be read ({_short(exc)})") from None
-    return _table_from_grid(p, name, data)
+    return _table_from_grid(p, name, data, is_header)
 
 
-def _table_from_grid(p: Path, sheet: str, data: list[list[Any]]) -> Table:
-    header_index = next((i for i, r in enumerate(data) if any(_filled(c) for c in r)), None)
-    if header_index is None:
-        raise FileError(f"{p}: sheet {sheet!r} is empty")
+def _table_from_grid(
+    p: Path, sheet: str, data: list[list[Any]], is_header: HeaderTest | None = None
+) -> Table:
+    """The header is the first filled row, or, when ``is_header`` is given,
+    the first of the leading rows that it accepts (title rows above it are
+    skipped, as a person reading the sheet would)."""
+    filled: list[int] = []
+    for i, r in enumerate(data):
+        if not _blank(r):
+            filled.append(i)
+            if len(filled) == HEADER_SEARCH:
+                break
+    if not filled:
+        where = f"sheet {sheet!r}" if sheet else "the file"
+        raise FileError(f"{p}: {where} is empty")
+    header_index = filled[0]
+    if is_header is not None:
+        header_index = next(
+            (i for i in filled[:HEADER_SEARCH] if is_header([_header_text(c) for c in data[i]])),
+            header_index,
+        )
     header = [_header_text(c) for c in data[header_index]]
     while header and not header[-1]:
         header.pop()
@@ -140,13 +164,19 @@ def _table_from_grid(p: Path, sheet: str, data: list[list[Any]]) -> Table:
     def rows() -> Iterator[Row]:
         for i in range(header_index + 1, len(data)):
             cells = data[i]
-            if cells.count("") == len(cells):
+            if _blank(cells):
                 continue  # a blank row: skipped, and the next keeps its number
             if len(cells) < width:
                 cells = cells + [""] * (width - len(cells))
             yield Row(i + 1, sheet, cells)
 
     return Table(p, sheet, header, rows(), header_row=header_index + 1)
+
+
+def _blank(cells: list[Any]) -> bool:
+    if cells.count("") == len(cells):
+        return True
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
 def _filled(c: Any) -> bool:
@@ -169,50 +199,23 @@ def _short(exc: BaseException) -> str:
 # ----------------------------------------------------------------- csv
 
 
-def _read_csv(p: Path) -> Table:
+def _read_csv(p: Path, is_header: HeaderTest | None) -> Table:
     raw = p.read_bytes()
     text, encoding = _decode(p, raw)
     if not text.strip():
         raise FileError(f"{p}: the file is empty")
     delimiter = sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header_cells: list[str] = []
-    number = 0
     try:
-        for number, header_cells in enumerate(reader, start=1):  # noqa: B007 - used below
-            if any(c.strip() for c in header_cells):
-                break
+        grid: list[list[Any]] = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise FileError(f"{p}: not a readable csv file ({exc})") from None
-    if not any(c.strip() for c in header_cells):
-        raise FileError(f"{p}: the file has no header row, only empty lines")
-    header = [c.strip() for c in header_cells]
-    while header and not header[-1]:
-        header.pop()
-    width = len(header)
-    header_row = number
-
-    def rows() -> Iterator[Row]:
-        n = header_row
-        try:
-            for record in reader:
-                n += 1
-                if not "".join(record).strip():
-                    continue  # a blank line: skipped, and the next keeps its number
-                cells: list[Cell] = record  # type: ignore[assignment]
-                if len(cells) < width:
-                    cells = cells + [""] * (width - len(cells))
-                yield Row(n, "", cells)
-        except csv.Error as exc:
-            raise FileError(f"{p}: row {n + 1} cannot be read ({exc})") from None
-
-    notes = []
+    table = _table_from_grid(p, "", grid, is_header)
     if encoding in _LEGACY:
-        notes.append(
+        table.notes.append(
             f"the file is not UTF-8; it was read as {_LEGACY[encoding]}: check that letters "
             "such as æ ø å ä ö look right in the result"
         )
-    return Table(p, "", header, rows(), header_row=header_row, notes=notes)
+    return table
 
 
 _LEGACY = {"cp1252": "Windows-1252 (cp1252)", "latin-1": "Latin-1 (ISO 8859-1)"}
@@ -244,19 +247,20 @@ def _decode(p: Path, raw: bytes) -> tuple[str, str]:
 
 
 def sniff_delimiter(text: str) -> str:
-    """The delimiter among ``, ; tab |`` that splits the first lines most consistently."""
-    sample = text[:65536]
-    lines = sample.splitlines()[:50]
-    best, best_score = ",", (-1, 0)
+    """The delimiter among ``, ; tab |`` that splits the first lines into the
+    same number of columns most often (title lines above the header, with
+    no delimiter in them, do not count)."""
+    lines = [line for line in text[:65536].splitlines()[:60] if line.strip()]
+    best, best_score = ",", (0, 0)
     for d in _CSV_DELIMITERS:
         try:
-            widths = [len(r) for r in csv.reader(io.StringIO("\n".join(lines)), delimiter=d) if r]
+            widths = [len(r) for r in csv.reader(io.StringIO("\n".join(lines)), delimiter=d)]
         except csv.Error:
             continue
-        if not widths or widths[0] < 2:
+        counts = collections.Counter(w for w in widths if w >= 2)
+        if not counts:
             continue
-        consistent = sum(1 for w in widths if w == widths[0])
-        score = (consistent, widths[0])
-        if score > best_score:
-            best, best_score = d, score
+        width, seen = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+        if (seen, width) > best_score:
+            best, best_score = d, (seen, width)
     return best

@@ -85,7 +85,7 @@ def prepare(
     decimal = decimal_for_locale(locale) if locale else None
     order = order_for_locale(locale) if locale else None
     with gc_paused():
-        table = read_table(path, sheet=sheet)
+        table = read_table(path, sheet=sheet, is_header=doctype.looks_like_header)
         colmap = build_column_map(table, doctype)
         raw = list(table.rows)
         decide_number_formats(raw, colmap, decimal)

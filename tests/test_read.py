@@ -114,3 +114,30 @@ def test_pipe_delimited_csv(tmp_path: Path) -> None:
     path = tmp_path / "in.csv"
     path.write_text("Kundenummer|Navn\n0101|Fjord, Fisk; og Sønn\n", encoding="utf-8")
     assert [r.cells for r in read_table(path).rows] == [["0101", "Fjord, Fisk; og Sønn"]]
+
+
+def test_title_rows_above_the_header_are_skipped(tmp_path: Path) -> None:
+    from importer.doctypes import Registry
+    from importer.runner import prepare, preview_records
+
+    rows: list[list[object]] = [
+        ["Fakturagrunnlag mars 2025"],
+        ["Eksportert fra Regnskap 4.2", None, "Side 1"],
+        [],
+        ["Fakturanummer", "Kundenummer", "Fakturadato", "Varenummer", "Antall"],
+        ["1001", "010104", "2025-03-03", "000123", "12"],
+    ]
+    for path in (write_xlsx(tmp_path / "t.xlsx", rows), tmp_path / "t.csv"):
+        if path.suffix == ".csv":
+            path.write_text(
+                "Fakturagrunnlag mars 2025\nEksportert fra Regnskap 4.2;;Side 1\n\n"
+                "Fakturanummer;Kundenummer;Fakturadato;Varenummer;Antall\n"
+                "1001;010104;2025-03-03;000123;12\n",
+                encoding="utf-8",
+            )
+        prepared = prepare(path, Registry().get("customer_invoice"))
+        assert prepared.table.header_row == 4
+        assert [r.number for r in prepared.rows] == [5]
+        [record] = preview_records(prepared)
+        assert record["body"]["customerNumber"] == {"value": "010104"}
+        assert prepared.warnings == []
