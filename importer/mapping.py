@@ -22,7 +22,7 @@ from importer.doctypes import DocType, normalize_header
 from importer.errors import ColumnError
 from importer.issues import RowIssue
 from importer.numbers import AmbiguousColumn, column_decimal, parse_number
-from importer.read import Cell, Row, Table
+from importer.read import Cell, ExcelError, Row, Table
 
 
 class ConversionError(ValueError):
@@ -236,6 +236,12 @@ def map_rows(rows: Iterable[Row], colmap: ColumnMap) -> Iterator[MappedRow]:
                 value = cell.isoformat()
             else:
                 try:
+                    if type(cell) is ExcelError:
+                        raise ConversionError(
+                            "excel-error",
+                            f"the cell shows {cell}, an error in the workbook's formula: "
+                            "correct it in Excel",
+                        )
                     value = convert(cell)
                 except ConversionError as exc:
                     header = colmap.by_field[name].header

@@ -14,21 +14,37 @@ import codecs
 import collections
 import csv
 import datetime as dt
+import html
 import io
+import re
+import zipfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from importer.errors import FileError
 
+
+class ExcelError(str):
+    """A cell that shows one of Excel's error values (``#REF!``, ``#N/A`` ...)."""
+
+    __slots__ = ()
+
+
 Cell = str | int | float | bool | dt.date | dt.datetime | dt.time | dt.timedelta | None
+
+MAX_UNPACKED = 1 << 30  # bytes a workbook may unpack to (a zip bomb unpacks to far more)
+MAX_ROWS = 1_048_576  # Excel's own limit
+MAX_CELL = 32_767  # characters in a cell: Excel's own limit
 
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 _ZIP_MAGIC = b"PK\x03\x04"
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2: encrypted xlsx or legacy .xls
 _CSV_DELIMITERS = (",", ";", "\t", "|")
+csv.field_size_limit(MAX_CELL)
 
 
 @dataclass(slots=True)
@@ -110,6 +126,7 @@ def _is_encrypted_ooxml(p: Path) -> bool:
 def _read_xlsx(p: Path, sheet: str | None, is_header: HeaderTest | None) -> Table:
     from python_calamine import CalamineWorkbook
 
+    _check_unpacked_size(p)
     try:
         wb = CalamineWorkbook.from_path(str(p))
     except Exception as exc:  # calamine raises its own zoo of errors
@@ -126,13 +143,108 @@ def _read_xlsx(p: Path, sheet: str | None, is_header: HeaderTest | None) -> Tabl
         name = sheet
     else:
         raise FileError(f"{p}: no sheet named {sheet!r}; the sheets are {', '.join(names)}")
-    try:
-        ws = wb.get_sheet_by_name(name)
-        # skip_empty_area=False keeps Excel's own row numbering.
-        data: list[list[Any]] = ws.to_python(skip_empty_area=False)
-    except Exception as exc:
-        raise FileError(f"{p}: sheet {name!r} cannot be read ({_short(exc)})") from None
+    # The error-cell scan inflates the sheet's XML while calamine parses it:
+    # both release the GIL, so the scan costs no time of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        errors = pool.submit(_error_cells, p, name)
+        try:
+            ws = wb.get_sheet_by_name(name)
+            # skip_empty_area=False keeps Excel's own row numbering.
+            data: list[list[Any]] = ws.to_python(skip_empty_area=False)
+        except Exception as exc:
+            raise FileError(f"{p}: sheet {name!r} cannot be read ({_short(exc)})") from None
+        found = errors.result()
+    _check_rows(p, data)
+    for row, col, value in found:
+        if row < len(data):
+            cells = data[row]
+            if col >= len(cells):
+                cells.extend([""] * (col + 1 - len(cells)))
+            cells[col] = ExcelError(value)
     return _table_from_grid(p, name, data, is_header)
+
+
+def _check_unpacked_size(p: Path) -> None:
+    try:
+        with zipfile.ZipFile(p) as z:
+            unpacked = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise FileError(
+            f"{p}: the workbook is damaged or incomplete and cannot be opened; "
+            f"save it again from Excel (detail: {_short(exc)})"
+        ) from None
+    if unpacked > MAX_UNPACKED:
+        raise FileError(
+            f"{p}: the workbook unpacks to {unpacked / 2**30:.1f} GB, more than vnimport reads "
+            f"({MAX_UNPACKED / 2**30:.0f} GB); it is damaged or not a real workbook"
+        )
+
+
+def _check_rows(p: Path, data: list[Any]) -> None:
+    if len(data) > MAX_ROWS:
+        raise FileError(
+            f"{p}: {len(data):,} rows, more than a spreadsheet holds ({MAX_ROWS:,}); split the file"
+        )
+
+
+_ERROR_CELL = re.compile(
+    rb'<c r="([A-Z]+)([0-9]+)"[^>]*?t="e"[^>]*>(?:(?!</c>).)*?<v>([^<]*)</v>', re.S
+)
+
+
+def _error_cells(p: Path, sheet: str) -> list[tuple[int, int, str]]:
+    """Calamine reads a cell showing ``#REF!`` as empty: the cells of the
+    sheet's XML that hold an error value, as (row index, column index,
+    value), looked for only when the XML has any."""
+    marker = b't="e"'
+    try:
+        with zipfile.ZipFile(p) as z:
+            part = _sheet_part(z, sheet)
+            if part is None:
+                return []
+            with z.open(part) as fh:  # streamed: most sheets have no error cell
+                tail = b""
+                while chunk := fh.read(1 << 20):
+                    if marker in tail + chunk:
+                        break
+                    tail = chunk[-len(marker) :]
+                else:
+                    return []
+            xml = z.read(part)
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return []
+    return [
+        (
+            int(m.group(2)) - 1,
+            _column_index(m.group(1).decode()),
+            m.group(3).decode("utf-8", "replace"),
+        )
+        for m in _ERROR_CELL.finditer(xml)
+    ]
+
+
+def _sheet_part(z: zipfile.ZipFile, sheet: str) -> str | None:
+    workbook = z.read("xl/workbook.xml").decode("utf-8", "replace")
+    rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    for m in re.finditer(r"<sheet\b[^>]*>", workbook):
+        tag = m.group(0)
+        name = re.search(r'name="([^"]*)"', tag)
+        rid = re.search(r'r:id="([^"]*)"', tag)
+        if name and rid and html.unescape(name.group(1)) == sheet:
+            for rel in re.finditer(r"<Relationship\b[^>]*>", rels):
+                if f'Id="{rid.group(1)}"' in rel.group(0):
+                    target = re.search(r'Target="([^"]*)"', rel.group(0))
+                    if target:
+                        t = target.group(1).lstrip("/")
+                        return t if t.startswith("xl/") else f"xl/{t}"
+    return None
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index - 1
 
 
 def _table_from_grid(
@@ -205,10 +317,17 @@ def _read_csv(p: Path, is_header: HeaderTest | None) -> Table:
     if not text.strip():
         raise FileError(f"{p}: the file is empty")
     delimiter = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        grid: list[list[Any]] = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        grid: list[list[Any]] = list(reader)
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise FileError(
+                f"{p}: row {reader.line_num} has a cell longer than {MAX_CELL:,} characters, "
+                "more than a spreadsheet cell holds"
+            ) from None
         raise FileError(f"{p}: not a readable csv file ({exc})") from None
+    _check_rows(p, grid)
     table = _table_from_grid(p, "", grid, is_header)
     if encoding in _LEGACY:
         table.notes.append(

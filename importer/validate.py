@@ -15,6 +15,7 @@ import jsonschema_rs
 from importer.doctypes import DocType
 from importer.issues import RowIssue
 from importer.mapping import ColumnMap, MappedRow
+from importer.read import MAX_CELL
 
 
 class RowValidator:
@@ -23,7 +24,9 @@ class RowValidator:
         self.colmap = colmap
         # Unknown columns never reach the instance, so additionalProperties in
         # the schema concerns only the file's own mapped fields.
-        self._validator = jsonschema_rs.Draft202012Validator(doctype.schema, validate_formats=True)
+        self._validator = jsonschema_rs.Draft202012Validator(
+            _with_cell_limit(doctype.schema), validate_formats=True
+        )
 
     def validate(self, row: MappedRow) -> None:
         """Append the row's schema errors to ``row.issues``."""
@@ -88,6 +91,23 @@ class RowValidator:
                     if name in self.colmap.by_field:
                         return str(name)
         return ""
+
+
+def _with_cell_limit(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema, with no text field longer than a spreadsheet cell can be
+    (a longer one comes from a broken or hostile file, not from a person)."""
+    limited = dict(schema)
+    for key in ("properties", "patternProperties"):
+        if key in schema:
+            limited[key] = {
+                name: (
+                    {**prop, "maxLength": MAX_CELL}
+                    if prop.get("type", "string") == "string" and "maxLength" not in prop
+                    else prop
+                )
+                for name, prop in schema[key].items()
+            }
+    return limited
 
 
 def _describe(kind: str, err: Any, value: Any) -> tuple[str, str]:
