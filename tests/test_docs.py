@@ -58,3 +58,23 @@ def test_the_usage_examples_name_real_commands_and_options() -> None:
         assert proc.returncode == 0, line
         for option in (a for a in argv if a.startswith("--")):
             assert option in proc.stdout, (line, option)
+
+
+def test_the_commands_in_the_docs_name_real_commands_and_options() -> None:
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for block in re.findall(r"```sh\n(.*?)```", text, flags=re.S):
+            for line in block.splitlines():
+                argv = shlex.split(line.split("#")[0])
+                if not argv or argv[0] != "vnimport":
+                    continue
+                proc = subprocess.run(
+                    [sys.executable, "-m", "importer", argv[1], "--help"],
+                    cwd=ROOT,
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                )
+                assert proc.returncode == 0, (page.name, line)
+                for option in (a for a in argv if a.startswith("--")):
+                    assert option in proc.stdout, (page.name, line, option)
