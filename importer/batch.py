@@ -105,15 +105,7 @@ class _Sender:
         if entry is not None and entry.state == "sending" and find is not None:
             number = find()  # an earlier run was stopped before it heard back
             if number is not None:
-                self.journal.write(
-                    self.target,
-                    name,
-                    doc.key,
-                    hash=digest,
-                    state="created",
-                    number=number,
-                    http_status=201,
-                )
+                self._remember(doc, digest, number, "created by an earlier, interrupted run")
                 return Outcome("created", number, 201, "created by an earlier, interrupted run")
         if (
             entry is None
@@ -123,15 +115,7 @@ class _Sender:
         ):  # Visma refuses a number twice itself
             number = find()
             if number is not None:
-                self.journal.write(
-                    self.target,
-                    name,
-                    doc.key,
-                    hash=digest,
-                    state="created",
-                    number=number,
-                    message="found in Visma by its reference",
-                )
+                self._remember(doc, digest, number, "found in Visma by its reference")
                 return Outcome(
                     "skipped",
                     number,
@@ -154,6 +138,18 @@ class _Sender:
         if outcome.status == "created" and self.release and name in RELEASABLE:
             outcome.message = self._release(outcome.number)
         return outcome
+
+    def _remember(self, doc: Document, digest: str, number: str, message: str) -> None:
+        """A document found in Visma is journaled as created, once and for all."""
+        self.journal.write(
+            self.target,
+            self.doctype.name,
+            doc.key,
+            hash=digest,
+            state="created",
+            number=number,
+            message=message,
+        )
 
     def _release(self, number: str) -> str:
         reply = self.client.call("POST", self.path(number) + "/action/release", json={}, safe=False)

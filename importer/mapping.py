@@ -151,29 +151,23 @@ def decide_date_orders(rows: list[Row], colmap: ColumnMap, order: str | None) ->
     """Give each date column the order of its slash dates (``31/01/2025`` or
     ``01/31/2025``): the locale's, else what its values settle; a column they
     cannot settle stops the file."""
-    for i, col in enumerate(colmap.columns):
-        if col.convert is not to_date:
-            continue
-        chosen = order
-        if chosen is None:
-            texts = (c for r in rows if type(c := r.cells[col.index]) is str)
-            try:
-                chosen = column_order(texts)
-            except AmbiguousDates as exc:
-                if exc.other is not None:
-                    raise ColumnError(
-                        f"column {col.header!r} has day-first ({exc.example!r}) and "
-                        f"month-first ({exc.other!r}) dates; write them one way"
-                    ) from None
+
+    def choose(col: Column, texts: Iterator[str]) -> str | None:
+        try:
+            return column_order(texts)
+        except AmbiguousDates as exc:
+            if exc.other is not None:
                 raise ColumnError(
-                    f"column {col.header!r}: a date such as {exc.example!r} reads as day/month "
-                    "or as month/day; say which with --locale (nb_NO, sv_SE, en_GB: day "
-                    "first; en_US: month first), or write dates as 2025-01-31"
+                    f"column {col.header!r} has day-first ({exc.example!r}) and "
+                    f"month-first ({exc.other!r}) dates; write them one way"
                 ) from None
-        if chosen == "mdy":
-            column = Column(col.index, col.header, col.field, partial(to_date, order="mdy"))
-            colmap.columns[i] = column
-            colmap.by_field[col.field] = column
+            raise ColumnError(
+                f"column {col.header!r}: a date such as {exc.example!r} reads as day/month "
+                "or as month/day; say which with --locale (nb_NO, sv_SE, en_GB: day "
+                "first; en_US: month first), or write dates as 2025-01-31"
+            ) from None
+
+    _settle_columns(rows, colmap, (to_date,), "order", "dmy", order, choose)
 
 
 def decide_number_formats(rows: list[Row], colmap: ColumnMap, decimal: str | None) -> None:
@@ -181,27 +175,47 @@ def decide_number_formats(rows: list[Row], colmap: ColumnMap, decimal: str | Non
     locale's, else the one all its text values agree on. A column that
     cannot be decided stops the file (ColumnError), as guessing would put
     a wrong amount in Visma."""
-    for i, col in enumerate(colmap.columns):
-        if col.convert not in (to_number, to_integer):
-            continue
-        chosen = decimal
-        if chosen is None:
-            texts = (c for r in rows if type(c := r.cells[col.index]) is str)
-            try:
-                chosen = column_decimal(texts)
-            except AmbiguousColumn as exc:
-                if exc.mixed is not None:
-                    raise ColumnError(
-                        f"column {col.header!r} mixes number formats ({exc.example!r} and "
-                        f"{exc.mixed!r}); write them one way, or say which with --locale"
-                    ) from None
+
+    def choose(col: Column, texts: Iterator[str]) -> str | None:
+        try:
+            return column_decimal(texts)
+        except AmbiguousColumn as exc:
+            if exc.mixed is not None:
                 raise ColumnError(
-                    f"column {col.header!r}: a value such as {exc.example!r} could have a "
-                    "decimal comma or a thousands separator; say which with --locale "
-                    "(nb_NO, sv_SE, da_DK: 1 234,50; en_GB, en_US: 1,234.50)"
+                    f"column {col.header!r} mixes number formats ({exc.example!r} and "
+                    f"{exc.mixed!r}); write them one way, or say which with --locale"
                 ) from None
-        if chosen == ",":
-            column = Column(col.index, col.header, col.field, partial(col.convert, decimal=","))
+            raise ColumnError(
+                f"column {col.header!r}: a value such as {exc.example!r} could have a "
+                "decimal comma or a thousands separator; say which with --locale "
+                "(nb_NO, sv_SE, da_DK: 1 234,50; en_GB, en_US: 1,234.50)"
+            ) from None
+
+    _settle_columns(rows, colmap, (to_number, to_integer), "decimal", ".", decimal, choose)
+
+
+def _settle_columns(
+    rows: list[Row],
+    colmap: ColumnMap,
+    converters: tuple[Converter, ...],
+    keyword: str,
+    usual: str,
+    given: str | None,
+    choose: Callable[[Column, Iterator[str]], str | None],
+) -> None:
+    """For each column read by one of ``converters``: the ``keyword`` it is
+    read with, ``given`` (from the locale) or what ``choose`` makes of the
+    column's text values; a column that needs other than ``usual`` gets a
+    converter of its own."""
+    for i, col in enumerate(colmap.columns):
+        if col.convert not in converters:
+            continue
+        texts = (c for r in rows if type(c := r.cells[col.index]) is str)
+        chosen = given if given is not None else choose(col, texts)
+        if chosen is not None and chosen != usual:
+            column = Column(
+                col.index, col.header, col.field, partial(col.convert, **{keyword: chosen})
+            )
             colmap.columns[i] = column
             colmap.by_field[col.field] = column
 
