@@ -42,22 +42,26 @@ def test_the_main_job_of_the_readme_runs(tmp_path: Path) -> None:
     assert all(json.loads(p.read_text(encoding="utf-8"))["ok"] for p in reports)
 
 
+def _check_command(line: str, where: str) -> None:
+    """A documented `vnimport ...` line names a real command and real options."""
+    argv = shlex.split(line.split("#")[0])
+    if not argv or argv[0] != "vnimport":
+        return
+    proc = subprocess.run(
+        [sys.executable, "-m", "importer", argv[1], "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, (where, line)
+    for option in (a for a in argv if a.startswith("--")):
+        assert option in proc.stdout, (where, line, option)
+
+
 def test_the_usage_examples_name_real_commands_and_options() -> None:
-    usage = _blocks()[2]
-    for line in usage.splitlines():
-        argv = shlex.split(line.split("#")[0])
-        if not argv:
-            continue
-        proc = subprocess.run(
-            [sys.executable, "-m", "importer", argv[1], "--help"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert proc.returncode == 0, line
-        for option in (a for a in argv if a.startswith("--")):
-            assert option in proc.stdout, (line, option)
+    for line in _blocks()[2].splitlines():
+        _check_command(line, "README.md")
 
 
 def test_the_commands_in_the_docs_name_real_commands_and_options() -> None:
@@ -65,16 +69,4 @@ def test_the_commands_in_the_docs_name_real_commands_and_options() -> None:
         text = page.read_text(encoding="utf-8")
         for block in re.findall(r"```sh\n(.*?)```", text, flags=re.S):
             for line in block.splitlines():
-                argv = shlex.split(line.split("#")[0])
-                if not argv or argv[0] != "vnimport":
-                    continue
-                proc = subprocess.run(
-                    [sys.executable, "-m", "importer", argv[1], "--help"],
-                    cwd=ROOT,
-                    capture_output=True,
-                    text=True,
-                    timeout=60,
-                )
-                assert proc.returncode == 0, (page.name, line)
-                for option in (a for a in argv if a.startswith("--")):
-                    assert option in proc.stdout, (page.name, line, option)
+                _check_command(line, page.name)

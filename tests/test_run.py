@@ -36,6 +36,13 @@ HEADER = [
 ]
 
 
+def vnimport(*argv: str, **kw: Any) -> subprocess.CompletedProcess[str]:
+    """Run the command as a user does, in its own process."""
+    return subprocess.run(
+        [sys.executable, "-m", "importer", *argv], capture_output=True, text=True, **kw
+    )
+
+
 def connection(sb: Sandbox, **overrides: str) -> Connection:
     values = {
         "base_url": sb.url,
@@ -337,20 +344,13 @@ def test_ctrl_c_stops_cleanly_and_the_rest_follows_on_a_rerun(tmp_path: Path) ->
 
 def test_run_without_a_connection_says_how_to_configure(tmp_path: Path, samples_dir: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VNIMPORT_")}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "importer",
-            "run",
-            str(samples_dir / "customer.csv"),
-            "--type",
-            "customer",
-        ],
+    proc = vnimport(
+        "run",
+        str(samples_dir / "customer.csv"),
+        "--type",
+        "customer",
         env=env,
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
         timeout=60,
     )
     assert proc.returncode == 2
@@ -376,23 +376,16 @@ def test_refused_credentials_are_fatal_with_advice(
 
 
 def test_run_target_sandbox_from_the_command_line(tmp_path: Path, samples_dir: Path) -> None:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "importer",
-            "run",
-            str(samples_dir / "customer.xlsx"),
-            "--type",
-            "customer",
-            "--target",
-            "sandbox",
-            "--report",
-            str(tmp_path / "r"),
-        ],
+    proc = vnimport(
+        "run",
+        str(samples_dir / "customer.xlsx"),
+        "--type",
+        "customer",
+        "--target",
+        "sandbox",
+        "--report",
+        str(tmp_path / "r"),
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
@@ -475,23 +468,16 @@ def test_no_secret_in_the_journal_or_the_reports(tmp_path: Path) -> None:
             "VNIMPORT_TENANT_ID": "acme",
         }
         file = invoices(tmp_path / "a.csv", 3)
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "importer",
-                "run",
-                str(file),
-                "--type",
-                "customer_invoice",
-                "--journal",
-                str(tmp_path / "j.sqlite"),
-                "--report",
-                str(tmp_path / "r"),
-            ],
+        proc = vnimport(
+            "run",
+            str(file),
+            "--type",
+            "customer_invoice",
+            "--journal",
+            str(tmp_path / "j.sqlite"),
+            "--report",
+            str(tmp_path / "r"),
             env=env,
-            capture_output=True,
-            text=True,
             timeout=120,
         )
         assert proc.returncode == 0, proc.stderr
@@ -523,21 +509,14 @@ def test_after_fixing_the_failed_rows_a_rerun_posts_only_those(
 
 def test_refused_credentials_exit_2_with_visma_s_message(sandbox: Sandbox, tmp_path: Path) -> None:
     env = {**_env(sandbox), "VNIMPORT_CLIENT_SECRET": "not-the-secret"}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "importer",
-            "run",
-            str(invoices(tmp_path / "a.csv", 2)),
-            "--type",
-            "customer_invoice",
-            "--journal",
-            str(tmp_path / "j.sqlite"),
-        ],
+    proc = vnimport(
+        "run",
+        str(invoices(tmp_path / "a.csv", 2)),
+        "--type",
+        "customer_invoice",
+        "--journal",
+        str(tmp_path / "j.sqlite"),
         env=env,
-        capture_output=True,
-        text=True,
         timeout=60,
     )
     assert proc.returncode == 2
