@@ -14,7 +14,11 @@ Schema keywords vnimport reads:
 ``x-document-key``   fields that identify a document, in order of preference
 ``x-lines``          the DTO's line array (``invoiceLines``, ``lines``); its fields
                      are named ``<x-lines>.<field>``
-``x-aliases``        per field: the friendly headers that mean this field
+``x-aliases``        per field: the friendly headers that mean this field, a list
+                     or by language: ``{"en": [...], "nb": [...], "sv": [...]}``
+``x-code``           per field: true for a code that may start with 0 (customer,
+                     item and account numbers, postal codes); by default a text
+                     field named like one (``customerNumber``, ``postalCode`` ...)
 ``x-column``         per pattern property: the column name, ``{n}`` for the number
 ``x-message``        per (sub)schema: the message shown when it does not hold
 ``x-number``         the field that holds Visma's document number (create, GET, PUT)
@@ -59,6 +63,7 @@ class FieldSpec:
     aliases: tuple[str, ...]
     is_line: bool
     required: bool = False
+    code: bool = False  # a code that may start with 0 (x-code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,7 @@ class PatternField:
     aliases: tuple[str, ...]
     is_line: bool
     matchers: tuple[re.Pattern[str], ...]
+    code: bool = False
 
     def match(self, normalized: str) -> str | None:
         for rx in self.matchers:
@@ -283,9 +289,10 @@ def load_doctype(name: str, schema_path: Path, template_path: Path) -> DocType:
             name=fname,
             kind=_kind(prop, schema_path, fname),
             title=str(prop.get("title", fname)),
-            aliases=tuple(prop.get("x-aliases", ())),
+            aliases=_aliases(prop, schema_path, fname),
             is_line=bool(lines) and fname.startswith(f"{lines}."),
             required=fname in required,
+            code=_is_code(prop, fname),
         )
     patterns = []
     for rx, prop in schema.get("patternProperties", {}).items():
@@ -294,15 +301,17 @@ def load_doctype(name: str, schema_path: Path, template_path: Path) -> DocType:
             raise DocTypeError(
                 f"{schema_path}: pattern property {rx!r} needs an x-column with {{n}}"
             )
-        names = [column, *prop.get("x-aliases", ())]
+        aliases = _aliases(prop, schema_path, rx)
+        names = [column, *aliases]
         patterns.append(
             PatternField(
                 column=column,
                 kind=_kind(prop, schema_path, rx),
                 title=str(prop.get("title", column)),
-                aliases=tuple(prop.get("x-aliases", ())),
+                aliases=aliases,
                 is_line=bool(lines) and column.startswith(f"{lines}."),
                 matchers=tuple(_pattern_matcher(a) for a in names),
+                code=_is_code(prop, column.replace(".{n}", "")),
             )
         )
     key_fields = list(schema.get("x-document-key", []))
@@ -364,6 +373,36 @@ def _kind(prop: dict[str, Any], path: Path, name: str) -> str:
     if t == "string" and prop.get("format") == "date":
         return "date"
     return str(t)
+
+
+_CODE_NAME = re.compile(
+    r"(?i)(number|nbr|no|account|subaccount|sub|postalcode|reference|ref|corporateid|"
+    r"vatregistrationid|gln|inventory|supplier|customer|project|branch|documentid|alternateid)$"
+)
+
+
+def _is_code(prop: dict[str, Any], name: str) -> bool:
+    """A text field holding a code that may start with 0: ``x-code``, else
+    judged by the field's name."""
+    if "x-code" in prop:
+        return bool(prop["x-code"])
+    if prop.get("type", "string") != "string" or "format" in prop or "enum" in prop:
+        return False
+    return bool(_CODE_NAME.search(name.rsplit(".", 1)[-1]))
+
+
+def _aliases(prop: dict[str, Any], path: Path, name: str) -> tuple[str, ...]:
+    """A field's header aliases, from a list or from lists by language."""
+    given = prop.get("x-aliases", ())
+    groups = given.values() if isinstance(given, dict) else [given]
+    found: list[str] = []
+    for group in groups:
+        if not isinstance(group, list) or not all(isinstance(a, str) for a in group):
+            raise DocTypeError(
+                f"{path}: x-aliases of {name!r} must be a list of texts, or such lists by language"
+            )
+        found.extend(group)
+    return tuple(found)
 
 
 def _pattern_matcher(alias: str) -> re.Pattern[str]:

@@ -22,7 +22,7 @@ from importer.doctypes import DocType, normalize_header
 from importer.errors import ColumnError
 from importer.issues import RowIssue
 from importer.numbers import AmbiguousColumn, column_decimal, parse_number
-from importer.read import Cell, ExcelError, Row, Table
+from importer.read import Cell, ExcelError, Row, Table, column_letter
 
 
 class ConversionError(ValueError):
@@ -120,8 +120,8 @@ def build_column_map(table: Table, doctype: DocType) -> ColumnMap:
     if missing:
         names = ", ".join(_describe(doctype, f) for f in missing)
         raise ColumnError(f"{_where(table)}: required column missing: {names}")
-    for note in table.notes:
-        warnings.append(_warn(table, "", "encoding", note))
+    for code, note in table.notes:
+        warnings.append(_warn(table, "", code, note))
     return ColumnMap(columns, by_field, warnings, len(table.header), unnamed)
 
 
@@ -136,15 +136,6 @@ def _where(table: Table) -> str:
 
 def _warn(table: Table, header: str, code: str, message: str) -> RowIssue:
     return RowIssue(table.header_row, header, code, message, "warning", table.sheet)
-
-
-def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def decide_date_orders(rows: list[Row], colmap: ColumnMap, order: str | None) -> None:
@@ -291,6 +282,55 @@ def _report_unnamed(colmap: ColumnMap, row: Row, unnamed: set[int], reported: se
                 field=letter,
             )
         )
+
+
+def warn_bare_codes(rows: list[MappedRow], colmap: ColumnMap, doctype: DocType) -> None:
+    """A code (customer, item, account number, postal code ...) that came
+    from a number cell has lost any leading zero it had. Where the column
+    says it may have had one (other values start with 0, or have more
+    digits), the row gets a warning naming what the code may have been."""
+    for col in colmap.columns:
+        spec = doctype.spec_for(col.field)
+        if spec is None or not spec.code:
+            continue
+        i = col.index
+        numbers = [r for r in rows if type(r.cells[i]) in (int, float)]
+        if not numbers:
+            continue  # text cells keep their zeros (csv files have only text)
+        zero_led = next(
+            (c for r in rows if type(c := r.cells[i]) is str and _ZERO_LED.match(c.strip())), None
+        )
+        longest = max(len(_digits(r.cells[i])) for r in rows)
+        for row in numbers:
+            digits = _digits(row.cells[i])
+            if not digits or (zero_led is None and len(digits) >= longest):
+                continue
+            example = zero_led.strip() if zero_led else digits.zfill(longest)
+            row.issues.append(
+                RowIssue(
+                    row.number,
+                    col.header,
+                    "number-code",
+                    f"{col.header} {digits} is a number cell, and Excel drops leading zeros "
+                    f"from numbers (other values look like {example!r}); if it was "
+                    f"{'0' * max(1, longest - len(digits))}{digits}, format the column as "
+                    "Text in Excel and type it again",
+                    "warning",
+                    row.sheet,
+                    field=col.field,
+                )
+            )
+
+
+_ZERO_LED = re.compile(r"0[0-9]")
+
+
+def _digits(cell: Cell) -> str:
+    if isinstance(cell, (int, float)) and not isinstance(cell, bool):
+        return str(int(cell)) if cell >= 0 and float(cell).is_integer() else ""
+    if isinstance(cell, str) and cell.strip().isdigit():
+        return cell.strip()
+    return ""
 
 
 # ---------------------------------------------------------- converters

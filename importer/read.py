@@ -65,7 +65,9 @@ class Table:
     header: list[str]
     rows: Iterator[Row]
     header_row: int = 1
-    notes: list[str] = field(default_factory=list)  # how the file was read, when it matters
+    # How the file was read, when the user should know: (code, message).
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    other_sheets: list[str] = field(default_factory=list)  # the workbook's other visible sheets
 
 
 HeaderTest = Callable[[list[str]], bool]
@@ -134,34 +136,52 @@ def _read_xlsx(p: Path, sheet: str | None, is_header: HeaderTest | None) -> Tabl
             f"{p}: the workbook is damaged or incomplete and cannot be opened; "
             f"save it again from Excel (detail: {_short(exc)})"
         ) from None
-    names = list(wb.sheet_names)
+    try:
+        sheets = [(m.name, _visible(m)) for m in wb.sheets_metadata]
+    except Exception:  # metadata is a nicety; the names are what matter
+        sheets = [(n, True) for n in wb.sheet_names]
+    names = [n for n, _ in sheets]
+    visible = [n for n, shown in sheets if shown]
     if not names:
         raise FileError(f"{p}: the workbook has no sheets")
+    notes: list[tuple[str, str]] = []
     if sheet is None:
-        name = names[0]
+        name = visible[0] if visible else names[0]  # the sheet the user sees first
     elif sheet in names:
         name = sheet
     else:
         raise FileError(f"{p}: no sheet named {sheet!r}; the sheets are {', '.join(names)}")
-    # The error-cell scan inflates the sheet's XML while calamine parses it:
-    # both release the GIL, so the scan costs no time of its own.
+    if name not in visible:
+        notes.append(("hidden-sheet", f"sheet {name!r} is hidden in Excel; it was read"))
+    hidden = [n for n in names if n not in visible and n != name]
+    if hidden:
+        listed = ", ".join(repr(n) for n in hidden)
+        notes.append(
+            ("hidden-sheet", f"the workbook has hidden sheets ({listed}); they were not read")
+        )
+    # The sheet's XML is scanned (for what calamine does not report: error
+    # cells, display formats, hidden and merged cells) while calamine parses
+    # it: both spend their time inflating, outside the GIL.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        errors = pool.submit(_error_cells, p, name)
+        scan = pool.submit(_scan_sheet, p, name)
         try:
             ws = wb.get_sheet_by_name(name)
             # skip_empty_area=False keeps Excel's own row numbering.
             data: list[list[Any]] = ws.to_python(skip_empty_area=False)
         except Exception as exc:
             raise FileError(f"{p}: sheet {name!r} cannot be read ({_short(exc)})") from None
-        found = errors.result()
+        found = scan.result()
     _check_rows(p, data)
-    for row, col, value in found:
-        if row < len(data):
-            cells = data[row]
-            if col >= len(cells):
-                cells.extend([""] * (col + 1 - len(cells)))
-            cells[col] = ExcelError(value)
-    return _table_from_grid(p, name, data, is_header)
+    found.apply(data)
+    table = _table_from_grid(p, name, data, is_header)
+    table.notes.extend(notes)
+    table.notes.extend(found.notes(table))
+    table.other_sheets = [n for n in visible if n != name]
+    return table
+
+
+def _visible(meta: Any) -> bool:
+    return str(getattr(meta, "visible", "Visible")).rsplit(".", 1)[-1] == "Visible"
 
 
 def _check_unpacked_size(p: Path) -> None:
@@ -190,30 +210,110 @@ def _check_rows(p: Path, data: list[Any]) -> None:
 _ERROR_CELL = re.compile(
     rb'<c r="([A-Z]+)([0-9]+)"[^>]*?t="e"[^>]*>(?:(?!</c>).)*?<v>([^<]*)</v>', re.S
 )
+_CELL_TAG = re.compile(rb'<c r="([A-Z]+)([0-9]+)"([^>]*)>')
+_HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
+_HIDDEN_ROW = re.compile(rb'<row\b[^>]*?\br="([0-9]+)"[^>]*>')
+_COL = re.compile(rb"<col\b[^>]*>")
+_MERGED = re.compile(rb'<mergeCell\b[^>]*?ref="([A-Z]+)([0-9]+):([A-Z]+)([0-9]+)"')
+_STYLE = re.compile(rb'\bs="([0-9]+)"')
+_TYPE = re.compile(rb'\bt="([a-zA-Z]+)"')
+_ZEROS = re.compile(r"0{2,}")
 
 
-def _error_cells(p: Path, sheet: str) -> list[tuple[int, int, str]]:
-    """Calamine reads a cell showing ``#REF!`` as empty: the cells of the
-    sheet's XML that hold an error value, as (row index, column index,
-    value), looked for only when the XML has any."""
-    marker = b't="e"'
+@dataclass(slots=True)
+class SheetScan:
+    """What the sheet's XML says that calamine does not: (row, column)
+    indices from 0."""
+
+    errors: list[tuple[int, int, str]] = field(default_factory=list)  # #REF! and such
+    padded: list[tuple[int, int, int]] = field(default_factory=list)  # format 0000: width
+    hidden_rows: list[int] = field(default_factory=list)
+    hidden_columns: list[int] = field(default_factory=list)
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # r1, c1, r2, c2
+
+    def apply(self, data: list[list[Any]]) -> None:
+        """Put into the grid what the user sees in Excel: error values,
+        numbers as their zero-padded display (``0101``), and a merged
+        cell's value on every row it spans."""
+        for row, col, value in self.errors:
+            if row < len(data):
+                _put(data[row], col, ExcelError(value))
+        for row, col, width in self.padded:
+            if row < len(data) and col < len(data[row]):
+                v = data[row][col]
+                if type(v) in (int, float) and v >= 0 and float(v).is_integer():
+                    data[row][col] = f"{int(v):0{width}d}"
+        for r1, c1, r2, _ in self.merged:
+            if r1 >= len(data) or c1 >= len(data[r1]) or not _filled(data[r1][c1]):
+                continue
+            value = data[r1][c1]
+            for r in range(r1 + 1, min(r2, MAX_ROWS) + 1):
+                while r >= len(data):
+                    data.append([])
+                _put(data[r], c1, value)
+
+    def notes(self, table: Table) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        columns = [
+            f"{column_letter(c)} ({table.header[c]!r})"
+            for c in self.hidden_columns
+            if c < len(table.header) and table.header[c]
+        ]
+        if columns:
+            found.append(
+                (
+                    "hidden-column",
+                    f"column{'s' if len(columns) > 1 else ''} {', '.join(columns)} "
+                    f"{'are' if len(columns) > 1 else 'is'} hidden in Excel; "
+                    "hidden columns are imported like the others",
+                )
+            )
+        rows = [r + 1 for r in self.hidden_rows if r + 1 > table.header_row]
+        if rows:
+            listed = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
+            found.append(
+                (
+                    "hidden-row",
+                    f"{len(rows)} row{'s' if len(rows) > 1 else ''} ({listed}) "
+                    f"{'are' if len(rows) > 1 else 'is'} hidden in Excel, perhaps by a "
+                    "filter; hidden rows are imported like the others",
+                )
+            )
+        return found
+
+
+def _put(cells: list[Any], col: int, value: Any) -> None:
+    if col >= len(cells):
+        cells.extend([""] * (col + 1 - len(cells)))
+    cells[col] = value
+
+
+def _scan_sheet(p: Path, sheet: str) -> SheetScan:
+    """The sheet's XML, streamed and looked at whole only when it holds one
+    of the things looked for (most sheets hold none)."""
+    scan = SheetScan()
     try:
         with zipfile.ZipFile(p) as z:
             part = _sheet_part(z, sheet)
             if part is None:
-                return []
-            with z.open(part) as fh:  # streamed: most sheets have no error cell
+                return scan
+            padded = _padded_styles(z)
+            markers = [b't="e"', b'hidden="1"', b'hidden="true"', b"<mergeCell "]
+            markers += [b' s="%d"' % s for s in padded]
+            longest = max(map(len, markers))
+            with z.open(part) as fh:
                 tail = b""
                 while chunk := fh.read(1 << 20):
-                    if marker in tail + chunk:
+                    window = tail + chunk
+                    if any(m in window for m in markers):
                         break
-                    tail = chunk[-len(marker) :]
+                    tail = chunk[-longest:]
                 else:
-                    return []
+                    return scan
             xml = z.read(part)
-    except (zipfile.BadZipFile, KeyError, OSError):
-        return []
-    return [
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, RuntimeError):
+        return scan  # calamine's own read says what is wrong with the file
+    scan.errors = [
         (
             int(m.group(2)) - 1,
             _column_index(m.group(1).decode()),
@@ -221,6 +321,54 @@ def _error_cells(p: Path, sheet: str) -> list[tuple[int, int, str]]:
         )
         for m in _ERROR_CELL.finditer(xml)
     ]
+    if padded:
+        for m in _CELL_TAG.finditer(xml):
+            style = _STYLE.search(m.group(3))
+            kind = _TYPE.search(m.group(3))
+            if style and int(style.group(1)) in padded and (not kind or kind.group(1) == b"n"):
+                row, col = int(m.group(2)) - 1, _column_index(m.group(1).decode())
+                scan.padded.append((row, col, padded[int(style.group(1))]))
+    head = xml[: xml.find(b"<sheetData")] if b"<sheetData" in xml else b""
+    for m in _COL.finditer(head):
+        tag = m.group(0)
+        lo, hi = re.search(rb'\bmin="([0-9]+)"', tag), re.search(rb'\bmax="([0-9]+)"', tag)
+        if _HIDDEN.search(tag) and lo and hi:
+            first, last = int(lo.group(1)) - 1, min(int(hi.group(1)), 16_384)
+            scan.hidden_columns.extend(range(first, last))
+    scan.hidden_rows = [
+        int(m.group(1)) - 1 for m in _HIDDEN_ROW.finditer(xml) if _HIDDEN.search(m.group(0))
+    ]
+    for m in _MERGED.finditer(xml):
+        r1, r2 = int(m.group(2)) - 1, int(m.group(4)) - 1
+        c1, c2 = _column_index(m.group(1).decode()), _column_index(m.group(3).decode())
+        scan.merged.append((r1, c1, r2, c2))
+    return scan
+
+
+def _padded_styles(z: zipfile.ZipFile) -> dict[int, int]:
+    """Cell styles whose number format pads with zeros (``0000``): style
+    index → the width shown."""
+    try:
+        styles = z.read("xl/styles.xml").decode("utf-8", "replace")
+    except KeyError:
+        return {}
+    formats: dict[int, int] = {}
+    for m in re.finditer(r"<numFmt\b[^>]*>", styles):
+        fid = re.search(r'numFmtId="([0-9]+)"', m.group(0))
+        code = re.search(r'formatCode="([^"]*)"', m.group(0))
+        if fid and code:
+            first = html.unescape(code.group(1)).split(";")[0].replace('"', "").replace("\\", "")
+            if _ZEROS.fullmatch(first):
+                formats[int(fid.group(1))] = len(first)
+    if not formats:
+        return {}
+    xfs = re.search(r"<cellXfs\b[^>]*>(.*?)</cellXfs>", styles, re.S)
+    padded: dict[int, int] = {}
+    for index, xf in enumerate(re.finditer(r"<xf\b[^>]*>", xfs.group(1) if xfs else "")):
+        fid = re.search(r'numFmtId="([0-9]+)"', xf.group(0))
+        if fid and int(fid.group(1)) in formats:
+            padded[index] = formats[int(fid.group(1))]
+    return padded
 
 
 def _sheet_part(z: zipfile.ZipFile, sheet: str) -> str | None:
@@ -238,6 +386,16 @@ def _sheet_part(z: zipfile.ZipFile, sheet: str) -> str | None:
                         t = target.group(1).lstrip("/")
                         return t if t.startswith("xl/") else f"xl/{t}"
     return None
+
+
+def column_letter(index: int) -> str:
+    """``0`` → ``A``, ``26`` → ``AA``: the column's name in Excel."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
 
 
 def _column_index(letters: str) -> int:
@@ -331,8 +489,11 @@ def _read_csv(p: Path, is_header: HeaderTest | None) -> Table:
     table = _table_from_grid(p, "", grid, is_header)
     if encoding in _LEGACY:
         table.notes.append(
-            f"the file is not UTF-8; it was read as {_LEGACY[encoding]}: check that letters "
-            "such as æ ø å ä ö look right in the result"
+            (
+                "encoding",
+                f"the file is not UTF-8; it was read as {_LEGACY[encoding]}: check that "
+                "letters such as æ ø å ä ö look right in the result",
+            )
         )
     return table
 

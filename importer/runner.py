@@ -30,6 +30,7 @@ from importer.mapping import (
     decide_date_orders,
     decide_number_formats,
     map_rows,
+    warn_bare_codes,
 )
 from importer.numbers import decimal_for_locale
 from importer.read import Row, Table, read_table
@@ -108,6 +109,8 @@ def prepare_rows(
     if not rows and key_field is None:
         where = f"sheet {table.sheet!r} of {table.path}" if table.sheet else str(table.path)
         raise FileError(f"{where}: there are no data rows below the header")
+    if table.sheet:  # a workbook: csv cells are all text
+        warn_bare_codes(rows, colmap, doctype)
     grouping = group_rows(doctype, colmap, rows, key_field)  # fills header cells down first
     validator = RowValidator(doctype, colmap)
     for row in rows:
