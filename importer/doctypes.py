@@ -393,7 +393,7 @@ def _is_code(prop: dict[str, Any], name: str) -> bool:
 
 def _aliases(prop: dict[str, Any], path: Path, name: str) -> tuple[str, ...]:
     """A field's header aliases, from a list or from lists by language."""
-    given = prop.get("x-aliases", ())
+    given = prop.get("x-aliases", [])
     groups = given.values() if isinstance(given, dict) else [given]
     found: list[str] = []
     for group in groups:

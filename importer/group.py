@@ -35,6 +35,7 @@ class Document:
     key: str
     key_field: str
     rows: list[MappedRow]
+    lines_from: int = 0  # 1 when rows[0] is a header sheet's row and holds no line
 
     @property
     def row_numbers(self) -> list[int]:
@@ -46,7 +47,7 @@ class Document:
 
     @property
     def lines(self) -> list[dict[str, Any]]:
-        return [r.values for r in self.rows]
+        return [r.values for r in self.rows[self.lines_from :]]
 
     @property
     def valid(self) -> bool:
@@ -126,6 +127,71 @@ def group_rows(
     return Grouping(list(documents.values()), ungrouped, key_field)
 
 
+def join_rows(
+    doctype: DocType,
+    colmap: ColumnMap,
+    head_rows: list[MappedRow],
+    line_rows: list[MappedRow],
+    key_field: str,
+) -> Grouping:
+    """Documents from two sheets: one row per document on the header
+    sheet, its lines on the lines sheet, joined by ``key_field``. A line
+    row gets its document's header values (to be validated as it will be
+    sent); every problem stays on the row of the sheet it is about."""
+    title = doctype.fields[key_field].title
+    documents: dict[str, Document] = {}
+    ungrouped: list[MappedRow] = []
+    for row in head_rows:
+        key_value = row.values.get(key_field)
+        if key_value is None:
+            _missing_key(doctype, colmap, row, key_field)
+            ungrouped.append(row)
+        elif (doc := documents.get(str(key_value))) is not None:
+            _flag(
+                row,
+                colmap,
+                key_field,
+                "duplicate-key",
+                f"{title} {key_value!r} is already on row {doc.rows[0].number} of sheet "
+                f"{doc.rows[0].sheet!r}; each {doctype.title.lower()} has one row there",
+            )
+            ungrouped.append(row)
+        else:
+            documents[str(key_value)] = Document(str(key_value), key_field, [row], lines_from=1)
+    head_sheet = head_rows[0].sheet if head_rows else ""
+    for row in line_rows:
+        key_value = row.values.get(key_field)
+        doc = documents.get(str(key_value)) if key_value is not None else None
+        if key_value is None:
+            _missing_key(doctype, colmap, row, key_field)
+        elif doc is None:
+            _flag(
+                row,
+                colmap,
+                key_field,
+                "unknown-key",
+                f"{title} {key_value!r} is on no row of sheet {head_sheet!r}",
+            )
+        else:
+            for name, value in doc.rows[0].values.items():
+                row.values.setdefault(name, value)
+            doc.rows.append(row)
+            continue
+        ungrouped.append(row)
+    lines_sheet = line_rows[0].sheet if line_rows else ""
+    for doc in documents.values():
+        if len(doc.rows) == 1:
+            _flag(
+                doc.rows[0],
+                colmap,
+                key_field,
+                "no-lines",
+                f"no row of sheet {lines_sheet!r} has {title} {doc.key!r}; "
+                f"a {doctype.title.lower()} needs at least one line",
+            )
+    return Grouping(list(documents.values()), ungrouped, key_field)
+
+
 def _missing_key(doctype: DocType, colmap: ColumnMap, row: MappedRow, key_field: str) -> None:
     title = doctype.fields[key_field].title
     _flag(
@@ -140,7 +206,14 @@ def _missing_key(doctype: DocType, colmap: ColumnMap, row: MappedRow, key_field:
 def _flag(row: MappedRow, colmap: ColumnMap, name: str, code: str, message: str) -> None:
     """An error on the cell of field ``name`` in ``row``."""
     row.issues.append(
-        RowIssue(row.number, colmap.header_for(name), code, message, sheet=row.sheet, field=name)
+        RowIssue(
+            row.number,
+            colmap.header_in(row.sheet, name),
+            code,
+            message,
+            sheet=row.sheet,
+            field=name,
+        )
     )
 
 

@@ -52,6 +52,7 @@ class ColumnMap:
     warnings: list[RowIssue] = field(default_factory=list)
     width: int = 0  # named columns end here; values right of them are reported
     unnamed: list[int] = field(default_factory=list)
+    sheets: dict[str, ColumnMap] = field(default_factory=dict)  # joined sheets: each one's map
 
     @property
     def columns_set(self) -> frozenset[str]:
@@ -60,6 +61,12 @@ class ColumnMap:
     def header_for(self, canonical: str) -> str:
         col = self.by_field.get(canonical)
         return col.header if col else canonical
+
+    def header_in(self, sheet: str, canonical: str) -> str:
+        """The header of ``canonical`` as typed on ``sheet`` (joined sheets
+        may name the key column each in its own way)."""
+        part = self.sheets.get(sheet)
+        return (part or self).header_for(canonical)
 
 
 @dataclass(slots=True)
@@ -74,7 +81,7 @@ class MappedRow:
 # ---------------------------------------------------------- column map
 
 
-def build_column_map(table: Table, doctype: DocType) -> ColumnMap:
+def build_column_map(table: Table, doctype: DocType, *, check_required: bool = True) -> ColumnMap:
     columns: list[Column] = []
     by_field: dict[str, Column] = {}
     warnings: list[RowIssue] = []
@@ -116,13 +123,71 @@ def build_column_map(table: Table, doctype: DocType) -> ColumnMap:
         raise ColumnError(
             f"{_where(table)}: the same column appears twice: {'; '.join(duplicates)}"
         )
-    missing = [f for f in doctype.required if f not in by_field]
-    if missing:
-        names = ", ".join(_describe(doctype, f) for f in missing)
-        raise ColumnError(f"{_where(table)}: required column missing: {names}")
+    if check_required:
+        _require(_where(table), doctype, by_field)
     for code, note in table.notes:
         warnings.append(_warn(table, "", code, note))
     return ColumnMap(columns, by_field, warnings, len(table.header), unnamed)
+
+
+def _require(where: str, doctype: DocType, present: dict[str, Column]) -> None:
+    missing = [f for f in doctype.required if f not in present]
+    if missing:
+        names = ", ".join(_describe(doctype, f) for f in missing)
+        raise ColumnError(f"{where}: required column missing: {names}")
+
+
+def sheet_fields(table: Table, doctype: DocType) -> set[str]:
+    """The fields a table's header names."""
+    return {c for h in table.header if (c := doctype.resolve_header(h)) is not None}
+
+
+def join_column_maps(
+    doctype: DocType,
+    head_table: Table,
+    head: ColumnMap,
+    lines_table: Table,
+    lines: ColumnMap,
+    key_field: str,
+) -> ColumnMap:
+    """One map for a document type read from two sheets: header fields from
+    ``head``, line fields from ``lines``, the key from both. A column on the
+    wrong sheet is not read, and the user is told."""
+
+    def keep(part: ColumnMap, table: Table, other: Table, wanted: Callable[[str], bool]) -> None:
+        for col in list(part.columns):
+            if col.field == key_field or wanted(col.field):
+                continue
+            part.columns.remove(col)
+            del part.by_field[col.field]
+            part.warnings.append(
+                _warn(
+                    table,
+                    col.header,
+                    "other-sheet",
+                    f"column {column_letter(col.index)} {col.header!r} of sheet {table.sheet!r} "
+                    f"is not imported: {'line' if wanted is is_head else 'header'} fields are "
+                    f"read from sheet {other.sheet!r}",
+                )
+            )
+
+    def is_head(name: str) -> bool:
+        return not doctype.is_line_field(name)
+
+    keep(head, head_table, lines_table, is_head)
+    keep(lines, lines_table, head_table, doctype.is_line_field)
+    by_field = {**lines.by_field, **head.by_field}
+    _require(
+        f"{head_table.path}, sheets {head_table.sheet!r} and {lines_table.sheet!r}",
+        doctype,
+        by_field,
+    )
+    return ColumnMap(
+        [*head.columns, *lines.columns],
+        by_field,
+        [*head.warnings, *lines.warnings],
+        sheets={head_table.sheet: head, lines_table.sheet: lines},
+    )
 
 
 def _describe(doctype: DocType, canonical: str) -> str:

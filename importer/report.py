@@ -66,7 +66,9 @@ class BatchReport:
     documents: int = 0
     duration_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
-    input_header: list[str] = field(default_factory=list)  # the input's own columns
+    # The input's own columns, per sheet ("" for a csv file); two sheets when
+    # a document type was read from a header sheet and a lines sheet.
+    input_headers: dict[str, list[str]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         c = Counter(r.status for r in self.results)
@@ -159,13 +161,27 @@ def write_xlsx(report: BatchReport, path: Path) -> None:
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Result")
-    header = report.input_header
-    ws.append(_bold_row(ws, [*header, *RESULT_COLUMNS] if header else list(COLUMNS)))
-    for result in sorted(report.results, key=lambda r: (r.sheet, r.row)):
-        if not header:
-            rec = result.as_record()
+    headers = report.input_headers
+    if not headers:
+        ws = wb.create_sheet("Result")
+        ws.append(_bold_row(ws, list(COLUMNS)))
+        for rec in _records(report):
             ws.append([_cell(ws, rec[c]) for c in COLUMNS])
+    for sheet, header in headers.items():
+        title = "Result" if len(headers) == 1 else f"{sheet[:24]} result"
+        _write_results(wb.create_sheet(title), report, sheet, header)
+    if report.file_issues:
+        ws2 = wb.create_sheet("Warnings")
+        ws2.append(_bold_row(ws2, ["sheet", "row", "column", "code", "message"]))
+        for i in report.file_issues:
+            ws2.append([_cell(ws2, v) for v in (i.sheet, i.row, i.column, i.code, i.message)])
+    wb.save(path)
+
+
+def _write_results(ws: Any, report: BatchReport, sheet: str, header: list[str]) -> None:
+    ws.append(_bold_row(ws, [*header, *RESULT_COLUMNS]))
+    for result in sorted(report.results, key=lambda r: r.row):
+        if result.sheet != sheet:
             continue
         flagged: dict[str, list[str]] = {}
         for issue in result.issues:
@@ -181,12 +197,6 @@ def write_xlsx(report: BatchReport, path: Path) -> None:
             for v in (result.row, result.status, result.number, rec["http_status"], rec["message"])
         ]
         ws.append(cells)
-    if report.file_issues:
-        ws2 = wb.create_sheet("Warnings")
-        ws2.append(_bold_row(ws2, ["row", "column", "code", "message"]))
-        for i in report.file_issues:
-            ws2.append([_cell(ws2, v) for v in (i.row, i.column, i.code, i.message)])
-    wb.save(path)
 
 
 def write_fixme(report: BatchReport, path: Path) -> bool:
@@ -200,13 +210,15 @@ def write_fixme(report: BatchReport, path: Path) -> bool:
         for r in sorted(report.results, key=lambda r: (r.sheet, r.row))
         if r.status in _NOT_DONE or (r.key and r.key in bad_keys)
     ]
-    if not rows or not report.input_header:
+    if not rows or not report.input_headers:
         return False
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet((rows[0].sheet or "Rows")[:31])
-    ws.append(_bold_row(ws, report.input_header))
-    for result in rows:
-        ws.append([_cell(ws, v) for v in _padded(result.cells, len(report.input_header))])
+    for sheet, header in report.input_headers.items():  # sheets as in the input
+        ws = wb.create_sheet((sheet or "Rows")[:31])
+        ws.append(_bold_row(ws, header))
+        for result in rows:
+            if result.sheet == sheet:
+                ws.append([_cell(ws, v) for v in _padded(result.cells, len(header))])
     wb.save(path)
     return True
 

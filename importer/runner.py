@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import IO, Any
@@ -21,7 +21,7 @@ from typing import IO, Any
 from importer.dates import order_for_locale
 from importer.doctypes import DocType
 from importer.errors import FileError
-from importer.group import Document, Grouping, group_rows, hold_back
+from importer.group import Document, Grouping, group_rows, hold_back, join_rows
 from importer.issues import RowIssue
 from importer.mapping import (
     ColumnMap,
@@ -29,7 +29,9 @@ from importer.mapping import (
     build_column_map,
     decide_date_orders,
     decide_number_formats,
+    join_column_maps,
     map_rows,
+    sheet_fields,
     warn_bare_codes,
 )
 from importer.numbers import decimal_for_locale
@@ -46,6 +48,11 @@ class Prepared:
     rows: list[MappedRow]
     grouping: Grouping
     started: float
+    lines_table: Table | None = None  # the lines sheet, when the header sheet is ``table``
+
+    @property
+    def tables(self) -> list[Table]:
+        return [self.table] if self.lines_table is None else [self.table, self.lines_table]
 
     @property
     def documents(self) -> list[Document]:
@@ -87,11 +94,109 @@ def prepare(
     order = order_for_locale(locale) if locale else None
     with gc_paused():
         table = read_table(path, sheet=sheet, is_header=doctype.looks_like_header)
+        pair = _sheet_pair(path, table, doctype)
+        if pair is not None:
+            return _prepare_joined(doctype, *pair, decimal=decimal, order=order, started=started)
         colmap = build_column_map(table, doctype)
         raw = list(table.rows)
         decide_number_formats(raw, colmap, decimal)
         decide_date_orders(raw, colmap, order)
         return prepare_rows(doctype, table, colmap, raw, started=started)
+
+
+def _sheet_pair(
+    path: str | Path, table: Table, doctype: DocType
+) -> tuple[Table, Table, str] | None:
+    """(header sheet, lines sheet, key field) when the document type's
+    header and lines are on two sheets of the workbook: ``table`` lacks the
+    line columns (or the header's required columns) and another visible
+    sheet has them, with a key column on both."""
+    if doctype.lines is None or not table.other_sheets:
+        return None
+    fields = sheet_fields(table, doctype)
+    has_lines = any(doctype.is_line_field(f) for f in fields)
+    head_missing = [f for f in doctype.required if f not in fields]
+    if has_lines and not head_missing:
+        return None  # one sheet holds it all
+    for name in table.other_sheets:
+        try:
+            other = read_table(path, sheet=name, is_header=doctype.looks_like_header)
+        except FileError:
+            continue  # an empty sheet, say: not the partner
+        others = sheet_fields(other, doctype)
+        key = next((k for k in doctype.key_fields if k in fields and k in others), None)
+        other_lines = any(doctype.is_line_field(f) for f in others)
+        if key is None or other_lines == has_lines:
+            continue
+        if not has_lines:
+            return table, other, key
+        if all(f in others for f in head_missing):
+            return other, table, key
+    return None
+
+
+def _prepare_joined(
+    doctype: DocType,
+    head_table: Table,
+    lines_table: Table,
+    key_field: str,
+    *,
+    decimal: str | None,
+    order: str | None,
+    started: float,
+) -> Prepared:
+    head_map = build_column_map(head_table, doctype, check_required=False)
+    lines_map = build_column_map(lines_table, doctype, check_required=False)
+    colmap = join_column_maps(doctype, head_table, head_map, lines_table, lines_map, key_field)
+    parts: list[list[MappedRow]] = []
+    for table, part in ((head_table, head_map), (lines_table, lines_map)):
+        raw = list(table.rows)
+        decide_number_formats(raw, part, decimal)
+        decide_date_orders(raw, part, order)
+        rows = list(map_rows(raw, part))
+        if not rows:
+            raise FileError(
+                f"sheet {table.sheet!r} of {table.path}: there are no data rows below the header"
+            )
+        warn_bare_codes(rows, part, doctype)
+        parts.append(rows)
+    head_rows, line_rows = parts
+    grouping = join_rows(doctype, colmap, head_rows, line_rows, key_field)
+    validator = RowValidator(doctype, colmap)
+    on_head = set(head_map.by_field) - {key_field}
+    for doc in grouping.documents:
+        head = doc.rows[0]
+        if len(doc.rows) == 1:  # no lines (an error already): check the header's own cells
+            validator.validate(head)
+            head.issues[:] = [i for i in head.issues if not doctype.is_line_field(i.field)]
+        for line in doc.rows[1:]:
+            validator.validate(line)
+            _move_issues(line, head, on_head, head_map)
+    hold_back(grouping)
+    return Prepared(
+        doctype, head_table, colmap, head_rows + line_rows, grouping, started, lines_table
+    )
+
+
+def _move_issues(line: MappedRow, head: MappedRow, fields: set[str], head_map: ColumnMap) -> None:
+    """A line row is validated with its document's header values; a problem
+    with one of those belongs to the header sheet's row, said once."""
+    moved = [i for i in line.issues if i.field in fields]
+    if not moved:
+        return
+    line.issues[:] = [i for i in line.issues if i.field not in fields]
+    known = {i.field for i in head.issues}
+    for issue in moved:
+        if issue.field not in known:
+            known.add(issue.field)
+            head.issues.append(
+                replace(
+                    issue,
+                    row=head.number,
+                    sheet=head.sheet,
+                    column=head_map.header_for(issue.field),
+                )
+            )
 
 
 def prepare_rows(
@@ -172,7 +277,7 @@ def validation_report(prepared: Prepared) -> BatchReport:
         file_issues=list(prepared.warnings),
         documents=len(prepared.documents),
         duration_s=time.perf_counter() - prepared.started,
-        input_header=list(prepared.table.header),
+        input_headers={t.sheet: list(t.header) for t in prepared.tables},
     )
 
 

@@ -62,7 +62,7 @@ class RowValidator:
             message = custom
         if not canonical and kind in ("AnyOf", "OneOfNotValid"):
             canonical = self._first_named(schema_path)
-        column = self.colmap.header_for(canonical) if canonical else ""
+        column = self.colmap.header_in(row.sheet, canonical) if canonical else ""
         return RowIssue(row.number, column, code, message, sheet=row.sheet, field=canonical)
 
     def _subschema(self, schema_path: list[Any]) -> Any:
