@@ -39,7 +39,9 @@ class Document:
 
     @property
     def row_numbers(self) -> list[int]:
-        return [r.number for r in self.rows]
+        """The rows of the document's lines (of the lines sheet, when the
+        header is on a sheet of its own)."""
+        return [r.number for r in self.rows[self.lines_from :]]
 
     @property
     def header(self) -> dict[str, Any]:

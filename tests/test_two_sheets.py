@@ -131,3 +131,30 @@ def test_the_fixme_workbook_keeps_both_sheets_and_imports_again(tmp_path: Path) 
     fixme.save(tmp_path / "fixed.xlsx")
     [again] = preview_records(prepare(tmp_path / "fixed.xlsx", doctype))
     assert again["key"] == "2" and again["body"]["documentDate"]["value"].startswith("2025-02-28")
+
+
+def test_a_two_sheet_workbook_imports_into_the_sandbox_once(tmp_path: Path) -> None:
+    from test_run import connection, customer
+
+    from importer.batch import run_batch
+    from importer.journal import Journal
+    from importer.post import VismaClient
+    from importer.sandbox import Sandbox
+
+    doctype = Registry().get("customer_invoice")
+    heads = [["Invoice number", "Customer number", "Invoice date"], ["1", "10000", "2025-03-03"]]
+    lines = [["Invoice number", "Description", "Quantity"], ["1", "A", "1"], ["1", "B", "2"]]
+    path = write_workbook(tmp_path / "two.xlsx", {"Invoices": heads, "Lines": lines})
+    journal = Journal(tmp_path / "journal.sqlite")
+    with Sandbox() as sb:
+        customer(sb)
+        for expected in ("created", "unchanged"):  # a re-run sends nothing
+            client = VismaClient(connection(sb), workers=2)
+            report = run_batch(prepare(path, doctype), client, journal, mode="create")
+            assert {(r.sheet, r.row): r.status for r in report.results} == {
+                ("Invoices", 2): expected,
+                ("Lines", 2): expected,
+                ("Lines", 3): expected,
+            }
+        [doc] = sb.documents("customer_invoice")
+        assert [line["description"] for line in doc["invoiceLines"]] == ["A", "B"]
