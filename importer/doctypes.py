@@ -402,7 +402,7 @@ def _aliases(prop: dict[str, Any], path: Path, name: str) -> tuple[str, ...]:
                 f"{path}: x-aliases of {name!r} must be a list of texts, or such lists by language"
             )
         found.extend(group)
-    return tuple(found)
+    return tuple(dict.fromkeys(found))  # a word two languages share, once
 
 
 def _pattern_matcher(alias: str) -> re.Pattern[str]:
