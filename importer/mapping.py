@@ -22,7 +22,7 @@ from importer.doctypes import DocType, normalize_header
 from importer.errors import ColumnError
 from importer.issues import RowIssue
 from importer.numbers import AmbiguousColumn, column_decimal, parse_number
-from importer.read import Cell, ExcelError, Row, Table, column_letter
+from importer.read import Cell, ControlText, ExcelError, Row, Table, column_letter
 
 
 class ConversionError(ValueError):
@@ -311,6 +311,13 @@ def map_rows(rows: Iterable[Row], colmap: ColumnMap) -> Iterator[MappedRow]:
                             "excel-error",
                             f"the cell shows {cell}, an error in the workbook's formula: "
                             "correct it in Excel",
+                        )
+                    if type(cell) is ControlText:
+                        raise ConversionError(
+                            "control-character",
+                            "the cell holds an invisible control character (such as NUL) "
+                            "that is not text; the file is damaged or was exported wrongly: "
+                            "type the value again",
                         )
                     value = convert(cell)
                 except ConversionError as exc:

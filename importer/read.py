@@ -33,6 +33,16 @@ class ExcelError(str):
     __slots__ = ()
 
 
+class ControlText(str):
+    """A csv cell holding a control character (NUL ...) that no spreadsheet
+    cell can hold: the file was damaged or written by a broken export."""
+
+    __slots__ = ()
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 Cell = str | int | float | bool | dt.date | dt.datetime | dt.time | dt.timedelta | None
 
 MAX_UNPACKED = 1 << 30  # bytes a workbook may unpack to (a zip bomb unpacks to far more)
@@ -486,6 +496,11 @@ def _read_csv(p: Path, is_header: HeaderTest | None) -> Table:
             ) from None
         raise FileError(f"{p}: not a readable csv file ({exc})") from None
     _check_rows(p, grid)
+    if _CONTROL.search(text):  # rare: one scan of the text says whether to look
+        for cells in grid:
+            for i, c in enumerate(cells):
+                if _CONTROL.search(c):
+                    cells[i] = ControlText(c)
     table = _table_from_grid(p, "", grid, is_header)
     if encoding in _LEGACY:
         table.notes.append(

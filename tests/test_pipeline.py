@@ -338,14 +338,17 @@ def test_a_broken_template_stops_the_run_at_start_up(tmp_path: Path) -> None:
     assert "x.json.j2" in proc.stderr and "inventoryNumbr" in proc.stderr
 
 
+# Any text a cell can hold: every character but surrogates and the control
+# characters other than tab and line break (a spreadsheet cell cannot hold
+# those; a csv file that has them gets a cell error, tested elsewhere).
 _cell_text = (
     st.text(
-        alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")),
+        alphabet=st.characters(exclude_categories=("Cs", "Cc"), include_characters="\t\n"),
         min_size=1,
         max_size=60,
     )
     .map(str.strip)
-    .filter(lambda s: s != "" and not s.startswith(("=", "+", "-", "@")))
+    .filter(lambda s: s != "")
 )
 
 
