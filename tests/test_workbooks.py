@@ -125,3 +125,43 @@ def test_a_merged_cell_counts_on_every_row_it_spans(tmp_path: Path) -> None:
     records = list(preview_records(prepare(path, Registry().get("customer_invoice"))))
     assert [(r["key"], r["rows"]) for r in records] == [("1", [3, 4, 5]), ("2", [6])]
     assert [line["quantity"]["value"] for line in records[0]["body"]["invoiceLines"]] == [1, 2, 3]
+
+
+def test_formulas_are_read_as_the_values_excel_last_calculated(tmp_path: Path) -> None:
+    import zipfile
+
+    wb, base = _workbook(tmp_path / "base.xlsx", [HEADER])
+    wb.save(base)
+
+    def cell(ref: str, inner: str, kind: str = "") -> str:
+        return f'<c r="{ref}"{kind}>{inner}</c>'
+
+    row = "".join(
+        (
+            cell("A2", "<is><t>1</t></is>", ' t="inlineStr"'),
+            cell("B2", '<f>TEXT(10104,"000000")</f><v>010104</v>', ' t="str"'),  # text result
+            cell("C2", "<f>DATE(2025,3,3)</f><v>45719</v>", ' s="0"'),
+            cell("D2", '<f>"000"&amp;"123"</f><v>000123</v>', ' t="str"'),
+            cell("E2", "<f>2*3</f><v>6</v>"),  # a number result
+        )
+    )
+    header = "".join(
+        cell(f"{chr(65 + i)}1", f"<is><t>{h}</t></is>", ' t="inlineStr"')
+        for i, h in enumerate(HEADER)
+    )
+    xml = (
+        '<?xml version="1.0"?><worksheet '
+        'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        f'<row r="1">{header}</row><row r="2">{row}</row></sheetData></worksheet>'
+    ).encode()
+    path = tmp_path / "formulas.xlsx"
+    with zipfile.ZipFile(base) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            is_sheet = item.filename == "xl/worksheets/sheet1.xml"
+            dst.writestr(item, xml if is_sheet else src.read(item))
+    [record] = preview_records(prepare(path, Registry().get("customer_invoice")))
+    body = record["body"]
+    assert body["customerNumber"]["value"] == "010104"
+    assert body["documentDate"]["value"].startswith("2025-03-03")  # a date number, date column
+    line = body["invoiceLines"][0]
+    assert (line["inventoryNumber"]["value"], line["quantity"]["value"]) == ("000123", 6)
