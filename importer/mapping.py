@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from importer.dates import AmbiguousDates, DateError, column_order, from_serial, parse_date
@@ -361,14 +363,21 @@ def warn_bare_codes(rows: list[MappedRow], colmap: ColumnMap, doctype: DocType) 
     from a number cell has lost any leading zero it had. Where the column
     says it may have had one (other values start with 0, or have more
     digits), the row gets a warning naming what the code may have been."""
-    for col in colmap.columns:
-        spec = doctype.spec_for(col.field)
-        if spec is None or not spec.code:
-            continue
+    codes = [c for c in colmap.columns if getattr(doctype.spec_for(c.field), "code", False)]
+    if not codes:
+        return
+    # The usual answer (no number cell in any code column) in one pass in C;
+    # the first index twice makes itemgetter give a tuple even for one column.
+    indices = [c.index for c in codes]
+    cells = map(itemgetter(*indices, indices[0]), (r.cells for r in rows))
+    kinds = set(map(type, chain.from_iterable(cells)))
+    if int not in kinds and float not in kinds:
+        return
+    for col in codes:
         i = col.index
         numbers = [r for r in rows if type(r.cells[i]) in (int, float)]
         if not numbers:
-            continue  # text cells keep their zeros (csv files have only text)
+            continue
         zero_led = next(
             (c for r in rows if type(c := r.cells[i]) is str and _ZERO_LED.match(c.strip())), None
         )
