@@ -27,21 +27,33 @@ EXIT_OK, EXIT_ROWS, EXIT_FATAL = 0, 1, 2
 MAX_LISTED = 50
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _common_options(top: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name. The
+    subcommands' copies have no defaults, so that they do not undo what was
+    given before the command name (``vnimport --debug preview ...``)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--types-dir",
         action="append",
-        default=[],
+        default=[] if top else argparse.SUPPRESS,
         metavar="DIR",
         help="extra folder of document types (schemas/ and templates/), "
         "searched before the built-in ones; repeatable",
     )
-    common.add_argument("--debug", action="store_true", help="show tracebacks")
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="show tracebacks",
+    )
+    return common
 
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options(top=False)
     parser = argparse.ArgumentParser(
         prog="vnimport",
-        parents=[common],
+        parents=[_common_options(top=True)],
         description="Import spreadsheet batches into Visma.net Financials.",
     )
     parser.add_argument("--version", action="version", version=f"vnimport {__version__}")

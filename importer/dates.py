@@ -79,6 +79,8 @@ def column_order(values: Iterable[str]) -> str | None:
         if not m:
             continue
         a, b = int(m.group(1)), int(m.group(2))
+        if a > 12 and b > 12:
+            continue  # a date neither way: an error on its own cell, not a question
         kind = "dmy" if a > 12 >= b else "mdy" if b > 12 >= a else "either"
         found.setdefault(kind, value)
     if "dmy" in found and "mdy" in found:

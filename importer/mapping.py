@@ -139,9 +139,9 @@ def _require(where: str, doctype: DocType, present: dict[str, Column]) -> None:
         raise ColumnError(f"{where}: required column missing: {names}")
 
 
-def sheet_fields(table: Table, doctype: DocType) -> set[str]:
-    """The fields a table's header names."""
-    return {c for h in table.header if (c := doctype.resolve_header(h)) is not None}
+def sheet_fields(header: list[str], doctype: DocType) -> set[str]:
+    """The fields a header row names."""
+    return {c for h in header if (c := doctype.resolve_header(h)) is not None}
 
 
 def join_column_maps(

@@ -16,10 +16,15 @@ import csv
 import datetime as dt
 import html
 import io
+import os
 import re
+import sys
+import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +59,16 @@ CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 _ZIP_MAGIC = b"PK\x03\x04"
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2: encrypted xlsx or legacy .xls
 _CSV_DELIMITERS = (",", ";", "\t", "|")
+# What reading a damaged zip part may raise (calamine's own read then says what is wrong).
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    KeyError,
+    OSError,
+    ValueError,
+    RuntimeError,
+    EOFError,
+    zlib.error,
+)
 csv.field_size_limit(MAX_CELL)
 
 
@@ -135,17 +150,73 @@ def _is_encrypted_ooxml(p: Path) -> bool:
 # ---------------------------------------------------------------- xlsx
 
 
-def _read_xlsx(p: Path, sheet: str | None, is_header: HeaderTest | None) -> Table:
+def _open_workbook(p: Path) -> Any:
+    """Calamine's workbook, after the checks that keep a crafted file from
+    making calamine allocate without bound (its allocation failures abort
+    the process, and cannot be caught)."""
     from python_calamine import CalamineWorkbook
 
     _check_unpacked_size(p)
+    _check_shared_strings(p)
+    with _calamine_errors(
+        p,
+        "the workbook is damaged or incomplete and cannot be opened; "
+        "save it again from Excel (detail: DETAIL)",
+    ):
+        return CalamineWorkbook.from_path(str(p))
+
+
+@contextmanager
+def _calamine_errors(p: Path, message: str) -> Iterator[None]:
+    """Calamine's errors, and its panics (pyo3's PanicException is a
+    BaseException), as a FileError: ``message`` with DETAIL replaced. A
+    panic also writes Rust's report to the process's stderr; that is held
+    back, as the FileError says what happened in one line."""
+    held = _hold_stderr()
+    panicked = False
     try:
-        wb = CalamineWorkbook.from_path(str(p))
-    except Exception as exc:  # calamine raises its own zoo of errors
-        raise FileError(
-            f"{p}: the workbook is damaged or incomplete and cannot be opened; "
-            f"save it again from Excel (detail: {_short(exc)})"
-        ) from None
+        yield
+    except (KeyboardInterrupt, SystemExit, GeneratorExit, FileError):
+        raise
+    except BaseException as exc:
+        panicked = True
+        raise FileError(f"{p}: " + message.replace("DETAIL", _short(exc))) from None
+    finally:
+        _release_stderr(held, show=not panicked)
+
+
+def _hold_stderr() -> tuple[int, Any] | None:
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):
+        return None  # no stderr to speak of
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed in _release_stderr
+    os.dup2(spool.fileno(), 2)
+    return saved, spool
+
+
+def _release_stderr(held: tuple[int, Any] | None, *, show: bool) -> None:
+    if held is None:
+        return
+    saved, spool = held
+    os.dup2(saved, 2)
+    os.close(saved)
+    with spool:
+        spool.seek(0)
+        text = spool.read()
+    if show and text:
+        os.write(2, text)
+
+
+def _load_sheet(p: Path, wb: Any, name: str) -> Any:
+    _check_area(p, name)
+    with _calamine_errors(p, f"sheet {name!r} cannot be read (DETAIL)"):
+        return wb.get_sheet_by_name(name)
+
+
+def _read_xlsx(p: Path, sheet: str | None, is_header: HeaderTest | None) -> Table:
+    wb = _open_workbook(p)
     try:
         sheets = [(m.name, _visible(m)) for m in wb.sheets_metadata]
     except Exception:  # metadata is a nicety; the names are what matter
@@ -173,13 +244,11 @@ def _read_xlsx(p: Path, sheet: str | None, is_header: HeaderTest | None) -> Tabl
     # cells, display formats, hidden and merged cells) while calamine parses
     # it: both spend their time inflating, outside the GIL.
     with ThreadPoolExecutor(max_workers=1) as pool:
+        ws = _load_sheet(p, wb, name)
         scan = pool.submit(_scan_sheet, p, name)
-        try:
-            ws = wb.get_sheet_by_name(name)
+        with _calamine_errors(p, f"sheet {name!r} cannot be read (DETAIL)"):
             # skip_empty_area=False keeps Excel's own row numbering.
             data: list[list[Any]] = ws.to_python(skip_empty_area=False)
-        except Exception as exc:
-            raise FileError(f"{p}: sheet {name!r} cannot be read ({_short(exc)})") from None
         found = scan.result()
     _check_rows(p, data)
     found.apply(data)
@@ -188,6 +257,29 @@ def _read_xlsx(p: Path, sheet: str | None, is_header: HeaderTest | None) -> Tabl
     table.notes.extend(found.notes(table))
     table.other_sheets = [n for n in visible if n != name]
     return table
+
+
+PARTNER_SEARCH = 50  # other sheets looked at for a lines (or header) sheet
+
+
+def sheet_headers(
+    path: str | Path, names: list[str], is_header: HeaderTest | None = None
+) -> dict[str, list[str]]:
+    """The header row of each named sheet of a workbook (at most
+    PARTNER_SEARCH of them), from one opening of it; sheets without one are
+    left out."""
+    p = Path(path)
+    wb = _open_workbook(p)
+    found: dict[str, list[str]] = {}
+    for name in names[:PARTNER_SEARCH]:
+        ws = _load_sheet(p, wb, name)
+        with _calamine_errors(p, f"sheet {name!r} cannot be read (DETAIL)"):
+            top = [list(r) for _, r in zip(range(HEADER_SEARCH * 2), ws.iter_rows(), strict=False)]
+        try:
+            found[name] = _table_from_grid(p, name, top, is_header).header
+        except FileError:
+            continue  # an empty sheet
+    return found
 
 
 def _visible(meta: Any) -> bool:
@@ -210,6 +302,68 @@ def _check_unpacked_size(p: Path) -> None:
         )
 
 
+MAX_AREA = 50_000_000  # cells a sheet may span (calamine holds them all, 32 bytes each)
+# Cell references beyond column Z or row 99,999: rare, so finding them is cheap.
+_BIG_REF = re.compile(rb'<c r="(?:([A-Z]{2,})([0-9]+)|([A-Z])([0-9]{6,}))"')
+
+
+def _check_area(p: Path, sheet: str) -> None:
+    """Refuse a sheet whose cells span more than MAX_AREA cells (one value
+    in cell XFD1048576 would have calamine allocate 512 GB), read from the
+    cell references before calamine reads the sheet."""
+    rows, cols = 99_999, 26  # the bounds of the references _BIG_REF passes over
+
+    def bound(text: bytes) -> None:
+        nonlocal rows, cols
+        for m in _BIG_REF.finditer(text):
+            letters, digits = (m.group(1), m.group(2)) if m.group(1) else m.group(3, 4)
+            rows = max(rows, int(digits))
+            cols = max(cols, _column_index(letters.decode()) + 1)
+
+    try:
+        with zipfile.ZipFile(p) as z:
+            part = _sheet_part(z, sheet)
+            if part is None:
+                return
+            with z.open(part) as fh:
+                tail = b""
+                while chunk := fh.read(1 << 20):
+                    if b"<!--" in tail + chunk:  # rare: what is commented out does not count
+                        bound(_COMMENT.sub(b"", z.read(part)))
+                        break
+                    bound(tail + chunk)
+                    tail = chunk[-24:]
+    except _ZIP_ERRORS:
+        return  # a damaged part: calamine's own read says so
+    if rows * cols > MAX_AREA:
+        raise FileError(
+            f"{p}: sheet {sheet!r} reaches row {rows:,} and column {column_letter(cols - 1)} "
+            f"({rows * cols:,} cells), more than vnimport reads ({MAX_AREA:,}); is there a "
+            "value far below or to the right of the data? Delete those rows and columns "
+            "in Excel, or split the file"
+        )
+
+
+def _check_shared_strings(p: Path) -> None:
+    """A shared-strings table that claims more strings than its bytes can
+    hold is crafted: calamine would reserve room for all of them."""
+    try:
+        with zipfile.ZipFile(p) as z:
+            for info in z.infolist():
+                if not info.filename.lower().endswith("sharedstrings.xml"):
+                    continue
+                with z.open(info) as fh:
+                    head = fh.read(4096)
+                m = re.search(rb'uniqueCount="([0-9]+)"', head)
+                if m and int(m.group(1)) > info.file_size // 4:
+                    raise FileError(
+                        f"{p}: the workbook's text table claims {int(m.group(1)):,} texts in "
+                        f"{info.file_size:,} bytes; the file is damaged or not a real workbook"
+                    )
+    except _ZIP_ERRORS:
+        return
+
+
 def _check_rows(p: Path, data: list[Any]) -> None:
     if len(data) > MAX_ROWS:
         raise FileError(
@@ -228,6 +382,8 @@ _MERGED = re.compile(rb'<mergeCell\b[^>]*?ref="([A-Z]+)([0-9]+):([A-Z]+)([0-9]+)
 _STYLE = re.compile(rb'\bs="([0-9]+)"')
 _TYPE = re.compile(rb'\bt="([a-zA-Z]+)"')
 _ZEROS = re.compile(r"0{2,}")
+_COMMENT = re.compile(rb"<!--.*?-->", re.S)
+_MAX_COLUMNS = 16_384  # Excel's own limit
 
 
 @dataclass(slots=True)
@@ -246,7 +402,7 @@ class SheetScan:
         numbers as their zero-padded display (``0101``), and a merged
         cell's value on every row it spans."""
         for row, col, value in self.errors:
-            if row < len(data):
+            if row < len(data) and col < _MAX_COLUMNS:
                 _put(data[row], col, ExcelError(value))
         for row, col, width in self.padded:
             if row < len(data) and col < len(data[row]):
@@ -257,9 +413,7 @@ class SheetScan:
             if r1 >= len(data) or c1 >= len(data[r1]) or not _filled(data[r1][c1]):
                 continue
             value = data[r1][c1]
-            for r in range(r1 + 1, min(r2, MAX_ROWS) + 1):
-                while r >= len(data):
-                    data.append([])
+            for r in range(r1 + 1, min(r2 + 1, len(data))):  # rows of the data only
                 _put(data[r], c1, value)
 
     def notes(self, table: Table) -> list[tuple[str, str]]:
@@ -321,8 +475,10 @@ def _scan_sheet(p: Path, sheet: str) -> SheetScan:
                 else:
                     return scan
             xml = z.read(part)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, RuntimeError):
+    except _ZIP_ERRORS:
         return scan  # calamine's own read says what is wrong with the file
+    if b"<!--" in xml:  # what is commented out is not in the sheet
+        xml = _COMMENT.sub(b"", xml)
     scan.errors = [
         (
             int(m.group(2)) - 1,
@@ -368,7 +524,7 @@ def _padded_styles(z: zipfile.ZipFile) -> dict[int, int]:
         code = re.search(r'formatCode="([^"]*)"', m.group(0))
         if fid and code:
             first = html.unescape(code.group(1)).split(";")[0].replace('"', "").replace("\\", "")
-            if _ZEROS.fullmatch(first):
+            if _ZEROS.fullmatch(first) and len(first) <= 64:
                 formats[int(fid.group(1))] = len(first)
     if not formats:
         return {}

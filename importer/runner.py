@@ -35,7 +35,7 @@ from importer.mapping import (
     warn_bare_codes,
 )
 from importer.numbers import decimal_for_locale
-from importer.read import Row, Table, read_table
+from importer.read import Row, Table, read_table, sheet_headers
 from importer.report import BatchReport, RowResult
 from importer.validate import RowValidator
 
@@ -113,25 +113,21 @@ def _sheet_pair(
     sheet has them, with a key column on both."""
     if doctype.lines is None or not table.other_sheets:
         return None
-    fields = sheet_fields(table, doctype)
+    fields = sheet_fields(table.header, doctype)
     has_lines = any(doctype.is_line_field(f) for f in fields)
     head_missing = [f for f in doctype.required if f not in fields]
     if has_lines and not head_missing:
         return None  # one sheet holds it all
-    for name in table.other_sheets:
-        try:
-            other = read_table(path, sheet=name, is_header=doctype.looks_like_header)
-        except FileError:
-            continue  # an empty sheet, say: not the partner
-        others = sheet_fields(other, doctype)
+    headers = sheet_headers(path, table.other_sheets, doctype.looks_like_header)
+    for name, header in headers.items():
+        others = sheet_fields(header, doctype)
         key = next((k for k in doctype.key_fields if k in fields and k in others), None)
         other_lines = any(doctype.is_line_field(f) for f in others)
         if key is None or other_lines == has_lines:
             continue
-        if not has_lines:
-            return table, other, key
-        if all(f in others for f in head_missing):
-            return other, table, key
+        if not has_lines or all(f in others for f in head_missing):
+            other = read_table(path, sheet=name, is_header=doctype.looks_like_header)
+            return (table, other, key) if not has_lines else (other, table, key)
     return None
 
 

@@ -719,9 +719,10 @@ def xlsx_dates_serial(folder: Path) -> Path:
     return raw_xlsx(folder, "dates-serial.xlsx", sheet_xml(rows))
 
 
-@case("xlsx-date-cell-far-past", "ok")
+@case("xlsx-date-cell-far-past", "file-error")
 def xlsx_date_far_past(folder: Path) -> Path:
-    """A date-formatted cell holding -1e20 (Excel shows ####): no date, an invalid-date issue."""
+    """A date-formatted cell holding -1e20 (Excel shows ####): calamine's date conversion
+    panics on it, so the sheet cannot be read: one clear line, no Rust report."""
     rows: list[Sequence[RawCell]] = [
         HEADER,
         ["1001", "010104", Serial(45719), None, "000123", "Kaffe", 1, 10, None],

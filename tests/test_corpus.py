@@ -47,49 +47,9 @@ ISOLATED_MEMORY = 3 << 29  # 1.5 GiB: a normal run needs under 1 GiB of address 
 
 # Cases whose outcome today is not the expected one: bugs reported, not fixed here.
 KNOWN_BUGS: dict[str, str] = {
-    "xlsx-comment-fake-error-cell": (
-        "read._scan_sheet finds error cells with a regex that does not know XML comments: "
-        "a commented-out <c r='ZZZZZZZZZ2' t='e'> reaches SheetScan.apply, whose _put "
-        "extends row 2 to 5 trillion cells: MemoryError, 'internal error'"
-    ),
-    "xlsx-head-sheet-and-2000-others": (
-        "runner._sheet_pair reads every other visible sheet with a full read_table (the "
-        "workbook reopened each time, its sheet list scanned each time): quadratic, 250 "
-        "sheets 0.8 s, 1,000 sheets 13 s, 2,000 sheets 66 s"
-    ),
-    "xlsx-far-cell": (
-        "calamine allocates the sheet's whole used area (16384 x 1048576 cells, 512 GiB) in "
-        "Range::from_sparse: 'memory allocation failed', the process aborts (SIGABRT)"
-    ),
-    "xlsx-far-cell-70m": (
-        "70 million cells from one stray value: 2.2 GB in calamine, 2.8 GB RSS and 9 s "
-        "without a limit; under the 1.5 GiB given here the process aborts"
-    ),
-    "xlsx-merged-to-last-row": (
-        "read.SheetScan.apply fills a merged cell down to MAX_ROWS: one mergeCell ref "
-        "A5:A1048576 makes 1,048,572 rows (20 s, 900 MB)"
-    ),
-    "xlsx-shared-strings-huge-count": (
-        "calamine reserves the sharedStrings uniqueCount up front (4294967295 x 24 bytes): "
-        "'memory allocation failed', the process aborts"
-    ),
-    "xlsx-date-cell-far-past": (
-        "a date-formatted cell of -1e20 (or -inf) makes calamine's chrono panic "
-        "('TimeDelta::milliseconds out of bounds'): pyo3 PanicException is a BaseException, "
-        "escapes read._read_xlsx's and cli.main's 'except Exception': traceback, exit 1"
-    ),
-    "xlsx-padded-format-huge": (
-        "read._padded_styles takes a zero-padding width from any formatCode (Excel's limit "
-        "is 255 characters): a format of 1,048,576 zeros pads 3,000 cells to 3 GB"
-    ),
     "xlsx-formula-error-spill": (
         "one cell showing #SPILL! (Excel 365 dynamic arrays) makes calamine refuse the whole "
         "sheet ('Unsupported cell error value') instead of an excel-error issue on that cell"
-    ),
-    "csv-dates-slash-impossible": (
-        "a slash date that is a date neither way (32/13/2025) counts as 'either' in "
-        "importer.dates.column_order, so the file stops with 'reads as day/month or as "
-        "month/day; say which with --locale' instead of an invalid-date issue on its cell"
     ),
 }
 
@@ -489,7 +449,6 @@ def test_any_inline_text_in_a_raw_sheet_is_read_or_refused(
     _prepare_or_refuse(path, doctype)
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["xlsx-date-cell-far-past"])
 @FUZZ
 @example(value=-1e20)
 @given(value=st.floats() | st.integers(-(2**70), 2**70))
