@@ -244,8 +244,8 @@ def _read_xlsx(p: Path, sheet: str | None, is_header: HeaderTest | None) -> Tabl
     # cells, display formats, hidden and merged cells) while calamine parses
     # it: both spend their time inflating, outside the GIL.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        ws = _load_sheet(p, wb, name)
         scan = pool.submit(_scan_sheet, p, name)
+        ws = _load_sheet(p, wb, name)
         with _calamine_errors(p, f"sheet {name!r} cannot be read (DETAIL)"):
             # skip_empty_area=False keeps Excel's own row numbering.
             data: list[list[Any]] = ws.to_python(skip_empty_area=False)
