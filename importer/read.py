@@ -210,7 +210,7 @@ def _release_stderr(held: tuple[int, Any] | None, *, show: bool) -> None:
 
 
 def _load_sheet(p: Path, wb: Any, name: str) -> Any:
-    _check_area(p, name)
+    _check_sheet(p, name)
     with _calamine_errors(p, f"sheet {name!r} cannot be read (DETAIL)"):
         return wb.get_sheet_by_name(name)
 
@@ -240,16 +240,17 @@ def _read_xlsx(p: Path, sheet: str | None, is_header: HeaderTest | None) -> Tabl
         notes.append(
             ("hidden-sheet", f"the workbook has hidden sheets ({listed}); they were not read")
         )
-    # The sheet's XML is scanned (for what calamine does not report: error
-    # cells, display formats, hidden and merged cells) while calamine parses
-    # it: both spend their time inflating, outside the GIL.
+    # One pass over the sheet's XML bounds its area and says whether it holds
+    # what calamine does not report (error cells, display formats, hidden and
+    # merged cells); if it does, those are read while calamine parses.
+    marked = _check_sheet(p, name)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        scan = pool.submit(_scan_sheet, p, name)
-        ws = _load_sheet(p, wb, name)
+        scan = pool.submit(_scan_sheet, p, name) if marked else None
         with _calamine_errors(p, f"sheet {name!r} cannot be read (DETAIL)"):
+            ws = wb.get_sheet_by_name(name)
             # skip_empty_area=False keeps Excel's own row numbering.
             data: list[list[Any]] = ws.to_python(skip_empty_area=False)
-        found = scan.result()
+        found = scan.result() if scan is not None else SheetScan()
     _check_rows(p, data)
     found.apply(data)
     table = _table_from_grid(p, name, data, is_header)
@@ -307,11 +308,13 @@ MAX_AREA = 50_000_000  # cells a sheet may span (calamine holds them all, 32 byt
 _BIG_REF = re.compile(rb'<c r="(?:([A-Z]{2,})([0-9]+)|([A-Z])([0-9]{6,}))"')
 
 
-def _check_area(p: Path, sheet: str) -> None:
+def _check_sheet(p: Path, sheet: str) -> bool:
     """Refuse a sheet whose cells span more than MAX_AREA cells (one value
     in cell XFD1048576 would have calamine allocate 512 GB), read from the
-    cell references before calamine reads the sheet."""
+    cell references before calamine reads the sheet; and say whether the
+    sheet holds anything :func:`_scan_sheet` looks for."""
     rows, cols = 99_999, 26  # the bounds of the references _BIG_REF passes over
+    marked = False
 
     def bound(text: bytes) -> None:
         nonlocal rows, cols
@@ -324,17 +327,21 @@ def _check_area(p: Path, sheet: str) -> None:
         with zipfile.ZipFile(p) as z:
             part = _sheet_part(z, sheet)
             if part is None:
-                return
+                return False
+            markers = _markers(z)
             with z.open(part) as fh:
                 tail = b""
                 while chunk := fh.read(1 << 20):
-                    if b"<!--" in tail + chunk:  # rare: what is commented out does not count
+                    window = tail + chunk
+                    if b"<!--" in window:  # rare: what is commented out does not count
                         bound(_COMMENT.sub(b"", z.read(part)))
+                        marked = True
                         break
-                    bound(tail + chunk)
-                    tail = chunk[-24:]
+                    bound(window)
+                    marked = marked or any(m in window for m in markers)
+                    tail = chunk[-32:]
     except _ZIP_ERRORS:
-        return  # a damaged part: calamine's own read says so
+        return False  # a damaged part: calamine's own read says so
     if rows * cols > MAX_AREA:
         raise FileError(
             f"{p}: sheet {sheet!r} reaches row {rows:,} and column {column_letter(cols - 1)} "
@@ -342,6 +349,13 @@ def _check_area(p: Path, sheet: str) -> None:
             "value far below or to the right of the data? Delete those rows and columns "
             "in Excel, or split the file"
         )
+    return marked
+
+
+def _markers(z: zipfile.ZipFile) -> list[bytes]:
+    """Texts in a sheet's XML that :func:`_scan_sheet` must look into."""
+    markers = [b't="e"', b'hidden="1"', b'hidden="true"', b"<mergeCell "]
+    return markers + [b' s="%d"' % s for s in _padded_styles(z)]
 
 
 def _check_shared_strings(p: Path) -> None:
@@ -453,8 +467,8 @@ def _put(cells: list[Any], col: int, value: Any) -> None:
 
 
 def _scan_sheet(p: Path, sheet: str) -> SheetScan:
-    """The sheet's XML, streamed and looked at whole only when it holds one
-    of the things looked for (most sheets hold none)."""
+    """What the sheet's XML says that calamine does not (called only for
+    the sheets that hold some of it: see :func:`_check_sheet`)."""
     scan = SheetScan()
     try:
         with zipfile.ZipFile(p) as z:
@@ -462,18 +476,6 @@ def _scan_sheet(p: Path, sheet: str) -> SheetScan:
             if part is None:
                 return scan
             padded = _padded_styles(z)
-            markers = [b't="e"', b'hidden="1"', b'hidden="true"', b"<mergeCell "]
-            markers += [b' s="%d"' % s for s in padded]
-            longest = max(map(len, markers))
-            with z.open(part) as fh:
-                tail = b""
-                while chunk := fh.read(1 << 20):
-                    window = tail + chunk
-                    if any(m in window for m in markers):
-                        break
-                    tail = chunk[-longest:]
-                else:
-                    return scan
             xml = z.read(part)
     except _ZIP_ERRORS:
         return scan  # calamine's own read says what is wrong with the file
