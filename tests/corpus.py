@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Literal
 from xml.sax.saxutils import escape
 
+from importer.read import column_letter
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
 
@@ -196,13 +198,7 @@ class Serial:
 RawCell = str | int | float | Formula | Serial | None
 
 
-def _col(i: int) -> str:
-    letters = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        letters = chr(65 + r) + letters
-    return letters
+_col = column_letter
 
 
 def _cell_xml(ref: str, value: RawCell) -> str:
