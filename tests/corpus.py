@@ -18,8 +18,8 @@ temporary folder. To look at the files, write them out with::
 
     python tests/corpus.py OUTDIR
 
-The module needs nothing but the standard library and openpyxl (and
-msoffcrypto-tool for the one really encrypted workbook).
+The module needs vnimport (installed), openpyxl and, for the one really
+encrypted workbook, msoffcrypto-tool.
 """
 
 from __future__ import annotations
