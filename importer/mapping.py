@@ -156,9 +156,10 @@ def join_column_maps(
     ``head``, line fields from ``lines``, the key from both. A column on the
     wrong sheet is not read, and the user is told."""
 
-    def keep(part: ColumnMap, table: Table, other: Table, wanted: Callable[[str], bool]) -> None:
+    def keep(part: ColumnMap, table: Table, other: Table, lines_here: bool) -> None:
+        """Drop from ``part`` the columns that belong on ``other``."""
         for col in list(part.columns):
-            if col.field == key_field or wanted(col.field):
+            if col.field == key_field or doctype.is_line_field(col.field) == lines_here:
                 continue
             part.columns.remove(col)
             del part.by_field[col.field]
@@ -168,16 +169,13 @@ def join_column_maps(
                     col.header,
                     "other-sheet",
                     f"column {column_letter(col.index)} {col.header!r} of sheet {table.sheet!r} "
-                    f"is not imported: {'line' if wanted is is_head else 'header'} fields are "
+                    f"is not imported: {'header' if lines_here else 'line'} fields are "
                     f"read from sheet {other.sheet!r}",
                 )
             )
 
-    def is_head(name: str) -> bool:
-        return not doctype.is_line_field(name)
-
-    keep(head, head_table, lines_table, is_head)
-    keep(lines, lines_table, head_table, doctype.is_line_field)
+    keep(head, head_table, lines_table, lines_here=False)
+    keep(lines, lines_table, head_table, lines_here=True)
     by_field = {**lines.by_field, **head.by_field}
     _require(
         f"{head_table.path}, sheets {head_table.sheet!r} and {lines_table.sheet!r}",

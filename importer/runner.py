@@ -98,10 +98,23 @@ def prepare(
         if pair is not None:
             return _prepare_joined(doctype, *pair, decimal=decimal, order=order, started=started)
         colmap = build_column_map(table, doctype)
-        raw = list(table.rows)
-        decide_number_formats(raw, colmap, decimal)
-        decide_date_orders(raw, colmap, order)
+        raw = _settled_rows(table, colmap, decimal, order)
         return prepare_rows(doctype, table, colmap, raw, started=started)
+
+
+def _settled_rows(
+    table: Table, colmap: ColumnMap, decimal: str | None, order: str | None
+) -> list[Row]:
+    """The table's rows, once its number and date columns know their formats."""
+    raw = list(table.rows)
+    decide_number_formats(raw, colmap, decimal)
+    decide_date_orders(raw, colmap, order)
+    return raw
+
+
+def _no_rows(table: Table) -> FileError:
+    where = f"sheet {table.sheet!r} of {table.path}" if table.sheet else str(table.path)
+    return FileError(f"{where}: there are no data rows below the header")
 
 
 def _sheet_pair(
@@ -146,14 +159,9 @@ def _prepare_joined(
     colmap = join_column_maps(doctype, head_table, head_map, lines_table, lines_map, key_field)
     parts: list[list[MappedRow]] = []
     for table, part in ((head_table, head_map), (lines_table, lines_map)):
-        raw = list(table.rows)
-        decide_number_formats(raw, part, decimal)
-        decide_date_orders(raw, part, order)
-        rows = list(map_rows(raw, part))
+        rows = list(map_rows(_settled_rows(table, part, decimal, order), part))
         if not rows:
-            raise FileError(
-                f"sheet {table.sheet!r} of {table.path}: there are no data rows below the header"
-            )
+            raise _no_rows(table)
         warn_bare_codes(rows, part, doctype)
         parts.append(rows)
     head_rows, line_rows = parts
@@ -208,8 +216,7 @@ def prepare_rows(
     part of them with the file's ``key_field``)."""
     rows: list[MappedRow] = list(map_rows(raw_rows, colmap))
     if not rows and key_field is None:
-        where = f"sheet {table.sheet!r} of {table.path}" if table.sheet else str(table.path)
-        raise FileError(f"{where}: there are no data rows below the header")
+        raise _no_rows(table)
     if table.sheet:  # a workbook: csv cells are all text
         warn_bare_codes(rows, colmap, doctype)
     grouping = group_rows(doctype, colmap, rows, key_field)  # fills header cells down first
