@@ -138,8 +138,8 @@ def raw_csv(path: Path) -> int:
 
 def pipeline(path: Path) -> int:
     """What `vnimport preview FILE --type customer_invoice --out F` does."""
+    from importer.batch import preview_file
     from importer.doctypes import Registry
-    from importer.runner import preview_file
 
     with (OUT / "preview.jsonl").open("w", encoding="utf-8") as out:
         report, _ = preview_file(path, Registry().get("customer_invoice"), out)
@@ -204,15 +204,15 @@ def stages(path: Path) -> None:
     """Where the pipeline's time goes, stage by stage, in this process."""
     import gc
 
+    from importer.batch import Prepared, preview_lines, validation_report
     from importer.doctypes import Registry
     from importer.group import group_rows, hold_back
-    from importer.mapping import build_column_map, map_rows
-    from importer.read import read_table
-    from importer.runner import Prepared, preview_lines, validation_report
+    from importer.mapping.columns import build_column_map, map_rows
+    from importer.sources.files import read_table
     from importer.validate import RowValidator
 
     doctype = Registry().get("customer_invoice")
-    gc.disable()  # as the pipeline runs (importer.runner.gc_paused)
+    gc.disable()  # as the pipeline runs (importer.batch.gc_paused)
     times: list[tuple[str, float]] = []
     t = time.perf_counter()
 

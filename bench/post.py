@@ -36,12 +36,12 @@ from typing import Any
 
 import requests
 
-from importer.batch import run_batch
+from importer.batch import prepare
 from importer.doctypes import Registry
-from importer.journal import Journal
-from importer.post import VismaClient
-from importer.runner import prepare
 from importer.sandbox.process import SandboxProcess
+from importer.targets.client import VismaClient
+from importer.targets.journal import Journal
+from importer.targets.visma import run_batch
 
 OUT = Path(__file__).resolve().parent / "out"
 HEADER = "External reference;Customer number;Invoice date;Due date;Currency;Invoice text;"

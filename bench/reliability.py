@@ -17,12 +17,12 @@ import csv
 import time
 from pathlib import Path
 
-from importer.batch import run_batch
+from importer.batch import prepare
 from importer.doctypes import Registry
-from importer.journal import Journal
-from importer.post import VismaClient
-from importer.runner import prepare
 from importer.sandbox.process import SandboxProcess
+from importer.targets.client import VismaClient
+from importer.targets.journal import Journal
+from importer.targets.visma import run_batch
 
 OUT = Path(__file__).resolve().parent / "out"
 

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from importer import __version__
+from importer.batch import prepare, preview_file, validation_report
 from importer.doctypes import DocType, Registry
 from importer.errors import ConfigError, VnimportError
 from importer.report import BatchReport, write_report
-from importer.runner import prepare, preview_file, validation_report
 
 EXIT_OK, EXIT_ROWS, EXIT_FATAL = 0, 1, 2
 MAX_LISTED = 50
@@ -316,15 +316,15 @@ def cmd_preview(args: argparse.Namespace, registry: Registry) -> int:
 def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
     from contextlib import ExitStack
 
-    from importer.batch import RunAborted, run_batch
-    from importer.journal import Journal
-    from importer.post import VismaClient
     from importer.settings import (
         Connection,
         default_journal_path,
         how_to_configure,
         load_connection,
     )
+    from importer.targets.client import VismaClient
+    from importer.targets.journal import Journal
+    from importer.targets.visma import RunAborted, run_batch
 
     doctype = registry.get(args.doctype)
     with ExitStack() as stack:

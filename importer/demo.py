@@ -14,13 +14,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
 
-from importer.batch import run_batch
+from importer.batch import Prepared, prepare
 from importer.doctypes import Registry, samples_dir
-from importer.journal import Journal
-from importer.post import OutcomeUnknown, VismaClient, number_from_location, visma_message
 from importer.report import BatchReport, write_report
-from importer.runner import Prepared, prepare
 from importer.settings import Connection
+from importer.targets.client import OutcomeUnknown, VismaClient, number_from_location, visma_message
+from importer.targets.journal import Journal
+from importer.targets.visma import run_batch
 
 #: The order the samples are imported in: parties before their documents.
 DEMO_TYPES = (

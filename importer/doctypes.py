@@ -37,9 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from importer.compile import Unsupported, compile_renderer
 from importer.errors import DocTypeError
-from importer.render import TypeTemplate, View, finish, parse_body
+from importer.render.compile import Unsupported, compile_renderer
+from importer.render.engine import TypeTemplate, View, finish, parse_body
 
 Renderer = Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]]], str]
 
@@ -104,7 +104,7 @@ class DocType:
         default_factory=dict
     )
     _renderers: dict[frozenset[str], Renderer] = field(default_factory=dict)
-    compiled: bool = True  # the template runs as compiled Python (importer.compile)
+    compiled: bool = True  # the template runs as compiled Python (importer.render.compile)
 
     @property
     def required(self) -> list[str]:
@@ -161,7 +161,7 @@ class DocType:
     def renderer(self, columns: frozenset[str]) -> Renderer:
         """``render(header values, line values) -> body text`` for files with
         these columns: the compiled template when it has the common shape
-        (and agreed with the sandbox at start-up), else the sandbox."""
+        (and agreed with the Jinja environment at start-up), else Jinja."""
         render = self._renderers.get(columns)
         if render is None:
             render = self._renderers[columns] = self._make_renderer(columns)
@@ -187,11 +187,11 @@ class DocType:
                 return render_compiled
         jinja = template.for_columns(columns)
 
-        def render_sandboxed(header: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> str:
+        def render_jinja(header: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> str:
             return template.render_text(jinja, self.view(header, lines, columns))
 
-        render_sandboxed.engine = "sandbox"  # type: ignore[attr-defined]
-        return render_sandboxed
+        render_jinja.engine = "jinja"  # type: ignore[attr-defined]
+        return render_jinja
 
     def skeletons(self, columns: frozenset[str]) -> tuple[dict[str, Any], dict[str, Any]]:
         """The declared fields, with a file's pattern columns (``subaccount.1``)
@@ -433,7 +433,7 @@ def _sample_value(kind: str) -> Any:
 def _check_template(doctype: DocType) -> None:
     """Render once empty and once with every field filled (two lines), so a
     template error stops the run at start-up, before any row; and use the
-    compiled template only if it gives the sandbox's output exactly."""
+    compiled template only if it gives the Jinja output exactly."""
     columns = [(f.name, f.kind) for f in doctype.fields.values()]
     columns += [(p.column.replace("{n}", "1"), p.kind) for p in doctype.patterns]
     every = frozenset(name for name, _ in columns)
@@ -450,7 +450,7 @@ def _check_template(doctype: DocType) -> None:
         parse_body(text, str(doctype.template_path))
         render = doctype.renderer(every)
         if getattr(render, "engine", "") == "compiled" and render(header, lines) != text:
-            doctype.compiled = False  # a compiler bug must not change a body: use the sandbox
+            doctype.compiled = False  # a compiler bug must not change a body: use Jinja
             doctype._renderers.clear()
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from importer.doctypes import DocType
 from importer.errors import ColumnError
 from importer.issues import RowIssue
-from importer.mapping import ColumnMap, MappedRow
+from importer.mapping.columns import ColumnMap, MappedRow
 
 _MISSING: Any = object()
 

@@ -14,8 +14,8 @@ import jsonschema_rs
 
 from importer.doctypes import DocType
 from importer.issues import RowIssue
-from importer.mapping import ColumnMap, MappedRow
-from importer.read import MAX_CELL
+from importer.mapping.columns import ColumnMap, MappedRow
+from importer.sources.files import MAX_CELL
 
 
 class RowValidator:

@@ -16,8 +16,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from importer.doctypes import Registry
-from importer.mapping import CONVERTERS, ConversionError
-from importer.read import read_table
+from importer.mapping.columns import CONVERTERS, ConversionError
+from importer.sources.files import read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Literal
 from xml.sax.saxutils import escape
 
-from importer.read import column_letter
+from importer.sources.files import column_letter
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"

@@ -10,8 +10,8 @@ import pytest
 from conftest import ROOT, TYPES, write_csv
 
 from importer.doctypes import Registry
-from importer.mapping import build_column_map
-from importer.read import read_table
+from importer.mapping.columns import build_column_map
+from importer.sources.files import read_table
 
 LANGUAGES = ("en", "nb", "sv")
 N = 2  # the segment number a pattern alias is tried with

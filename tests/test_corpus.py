@@ -20,10 +20,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from importer.batch import Prepared, prepare
 from importer.cli import main
 from importer.doctypes import DocType, Registry
 from importer.errors import VnimportError
-from importer.runner import Prepared, prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 TYPE = "customer_invoice"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import write_csv, write_xlsx
 
-from importer.dates import AmbiguousDates, DateError, column_order, from_serial, parse_date
+from importer.batch import prepare, preview_records, validation_report
 from importer.doctypes import Registry
-from importer.runner import prepare, preview_records, validation_report
+from importer.mapping.dates import AmbiguousDates, DateError, column_order, from_serial, parse_date
 
 
 @pytest.mark.parametrize(

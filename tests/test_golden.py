@@ -12,8 +12,8 @@ import pytest
 from conftest import TYPES
 from openapi import dto_errors
 
+from importer.batch import prepare, preview_records
 from importer.doctypes import Registry
-from importer.runner import prepare, preview_records
 
 GOLDEN = Path(__file__).parent / "golden"
 # Fields a type adds on purpose beyond Visma's example, each with its reason.

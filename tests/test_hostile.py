@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from conftest import write_csv, write_xlsx
 
-from importer import read
+from importer.batch import prepare, validation_report
 from importer.doctypes import Registry
 from importer.errors import FileError
-from importer.read import read_table
-from importer.runner import prepare, validation_report
+from importer.sources import files as read
+from importer.sources.files import read_table
 
 HEADER = [
     "Invoice number",

@@ -12,8 +12,8 @@ import pytest
 from conftest import TYPES
 from test_two_sheets import split, write_workbook
 
+from importer.batch import prepare, preview_records, validation_report
 from importer.doctypes import DocType, FieldSpec, PatternField, Registry
-from importer.runner import prepare, preview_records, validation_report
 
 ROOT = Path(__file__).resolve().parents[1]
 NBSP = "\u00a0"

@@ -12,9 +12,9 @@ from conftest import write_csv
 from hypothesis import given
 from hypothesis import strategies as st
 
+from importer.batch import prepare, preview_records
 from importer.doctypes import Registry
-from importer.numbers import AmbiguousColumn, column_decimal, evidence, parse_number
-from importer.runner import prepare, preview_records
+from importer.mapping.numbers import AmbiguousColumn, column_decimal, evidence, parse_number
 
 
 @pytest.mark.parametrize(

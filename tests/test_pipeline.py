@@ -13,9 +13,9 @@ from conftest import write_csv, write_xlsx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from importer.batch import prepare, preview_records, validation_report
 from importer.doctypes import Registry
 from importer.errors import ColumnError
-from importer.runner import prepare, preview_records, validation_report
 
 INJECTION = 'x", "customerNumber": {"value": "99999"}, "y": "'
 JINJA = "{{ 7*7 }}"

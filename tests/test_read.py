@@ -9,7 +9,7 @@ import pytest
 from conftest import write_xlsx
 
 from importer.errors import FileError
-from importer.read import read_table
+from importer.sources.files import read_table
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
@@ -88,7 +88,7 @@ def test_text_encodings_keep_nordic_letters_and_say_how_they_were_read(
     tmp_path: Path, encoding: str, named: str | None
 ) -> None:
     from importer.doctypes import Registry
-    from importer.mapping import build_column_map
+    from importer.mapping.columns import build_column_map
 
     path = tmp_path / "in.csv"
     text = "Kundenummer\tNavn\n0101\tÆrlig Kaffe Øst Å/S\n0102\tGöteborgs Målerí\n"
@@ -117,8 +117,8 @@ def test_pipe_delimited_csv(tmp_path: Path) -> None:
 
 
 def test_title_rows_above_the_header_are_skipped(tmp_path: Path) -> None:
+    from importer.batch import prepare, preview_records
     from importer.doctypes import Registry
-    from importer.runner import prepare, preview_records
 
     rows: list[list[object]] = [
         ["Fakturagrunnlag mars 2025"],

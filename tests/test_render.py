@@ -11,10 +11,17 @@ from conftest import TYPES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from importer.batch import prepare
 from importer.doctypes import Registry, load_doctype
 from importer.errors import DocTypeError
-from importer.render import NUL, datetime_filter, finish, json_literal, prune, segments_filter
-from importer.runner import prepare
+from importer.render.engine import (
+    NUL,
+    datetime_filter,
+    finish,
+    json_literal,
+    prune,
+    segments_filter,
+)
 
 
 def test_datetime_filter_adds_midnight_and_keeps_none() -> None:
@@ -115,7 +122,7 @@ def test_compiled_templates_give_the_sandbox_output_for_every_sample(
     prepared = prepare(samples_dir / f"{name}.csv", compiled)
     columns = prepared.colmap.columns_set
     fast, slow = compiled.renderer(columns), sandboxed.renderer(columns)
-    assert (fast.engine, slow.engine) == ("compiled", "sandbox")  # type: ignore[attr-defined]
+    assert (fast.engine, slow.engine) == ("compiled", "jinja")  # type: ignore[attr-defined]
     for doc in prepared.documents:
         assert fast(doc.header, doc.lines) == slow(doc.header, doc.lines)
 
@@ -124,5 +131,5 @@ def test_a_template_outside_the_compiled_shape_runs_in_the_sandbox(tmp_path: Pat
     d = _type_dir(tmp_path, '{"name": {"value": {{ doc.name | upper }}}}')
     doctype = load_doctype("x", d / "x.schema.json", d / "x.json.j2")
     render = doctype.renderer(frozenset({"name"}))
-    assert render.engine == "sandbox"  # type: ignore[attr-defined]
+    assert render.engine == "jinja"  # type: ignore[attr-defined]
     assert render({"name": "kari"}, []) == '{"name":{"value":"KARI"}}'

@@ -16,14 +16,14 @@ import pytest
 import requests
 from conftest import write_csv
 
-from importer.batch import RunAborted, run_batch
+from importer.batch import prepare
 from importer.doctypes import Registry
-from importer.journal import Journal
-from importer.post import VismaClient
-from importer.runner import prepare
 from importer.sandbox import DEMO_CLIENT, DEMO_SECRET, DEMO_TENANT, Faults, Sandbox, SandboxConfig
 from importer.sandbox.config import DEMO_CUSTOMER_TENANT, Client
 from importer.settings import Connection
+from importer.targets.client import VismaClient
+from importer.targets.journal import Journal
+from importer.targets.visma import RunAborted, run_batch
 
 HEADER = [
     "External reference",

@@ -8,8 +8,8 @@ import pytest
 from conftest import TYPES
 from openapi import dto_errors, request_dto
 
+from importer.batch import prepare, preview_records, validation_report
 from importer.doctypes import Registry
-from importer.runner import prepare, preview_records, validation_report
 
 
 @pytest.mark.parametrize("suffix", ["xlsx", "csv"])

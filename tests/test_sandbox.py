@@ -13,8 +13,8 @@ import pytest
 import requests
 from conftest import TYPES, token_for
 
+from importer.batch import prepare, preview_records
 from importer.doctypes import Registry
-from importer.runner import prepare, preview_records
 from importer.sandbox import Faults, Sandbox, SandboxConfig
 from importer.sandbox.config import DEMO_CUSTOMER_TENANT, Client
 

@@ -14,8 +14,8 @@ import pytest
 from conftest import TYPES
 from openapi import dto_errors, spec
 
+from importer.batch import prepare, preview_records
 from importer.doctypes import Registry
-from importer.runner import prepare, preview_records
 from importer.sandbox import documents as D
 from importer.sandbox.documents import KINDS, BusinessError, Kind
 

@@ -23,8 +23,8 @@ import pytest
 from conftest import ROOT, TYPES
 from openapi import dto_errors, spec
 
+from importer.batch import prepare, preview_records
 from importer.doctypes import Registry
-from importer.runner import prepare, preview_records
 from importer.sandbox.dtos import DTO_NAMES, SCHEMAS, check_body
 
 GOLDEN = Path(__file__).parent / "golden"

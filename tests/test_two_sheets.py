@@ -7,9 +7,9 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
+from importer.batch import prepare, preview_records, validation_report
 from importer.doctypes import DocType, Registry
 from importer.report import write_report
-from importer.runner import prepare, preview_records, validation_report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -136,10 +136,10 @@ def test_the_fixme_workbook_keeps_both_sheets_and_imports_again(tmp_path: Path) 
 def test_a_two_sheet_workbook_imports_into_the_sandbox_once(tmp_path: Path) -> None:
     from test_run import connection, customer
 
-    from importer.batch import run_batch
-    from importer.journal import Journal
-    from importer.post import VismaClient
     from importer.sandbox import Sandbox
+    from importer.targets.client import VismaClient
+    from importer.targets.journal import Journal
+    from importer.targets.visma import run_batch
 
     doctype = Registry().get("customer_invoice")
     heads = [["Invoice number", "Customer number", "Invoice date"], ["1", "10000", "2025-03-03"]]

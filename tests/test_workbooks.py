@@ -7,9 +7,9 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+from importer.batch import prepare, preview_records, validation_report
 from importer.doctypes import Registry
-from importer.read import read_table
-from importer.runner import prepare, preview_records, validation_report
+from importer.sources.files import read_table
 
 HEADER = ["Invoice number", "Customer number", "Invoice date", "Item number", "Quantity"]
 

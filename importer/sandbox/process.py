@@ -48,7 +48,7 @@ class SandboxProcess:
 
     def post(self, path: str, body: Any) -> int:
         """POST with the demo client, sent again through injected faults."""
-        from importer.post import VismaClient
+        from importer.targets.client import VismaClient
 
         client = VismaClient(self.connection, backoff=0.05)
         try:

@@ -1,17 +1,17 @@
 """Templates in the common shape, compiled to straight-line Python.
 
 A document type's template is Jinja, parsed by the one environment in
-:mod:`importer.render`. Most templates only write JSON text with field holes,
+:mod:`importer.render.engine`. Most templates only write JSON text with field holes,
 ``{% set %}`` aliases, our filters, conditional expressions and one loop over
 the lines. That shape is compiled here, from Jinja's own syntax tree, into a
 Python function that reads the rows' flat values directly
-(``values.get("invoiceLines.quantity")``): the same output as the sandbox
+(``values.get("invoiceLines.quantity")``): the same output as the Jinja environment
 gives, several times faster, because no template context, loop object or
 attribute proxy is made per document.
 
 Anything outside the shape raises :class:`Unsupported` and the template runs
-in the sandbox instead. Every hole goes through ``json_literal``, exactly as
-in the sandbox, and :mod:`importer.doctypes` renders sample documents with
+in the Jinja environment instead. Every hole goes through ``json_literal``, exactly as
+in the Jinja environment, and :mod:`importer.doctypes` renders sample documents with
 both engines at start-up and uses this one only when they agree.
 """
 
@@ -23,7 +23,7 @@ from typing import Any
 
 from jinja2 import nodes
 
-from importer.render import FILTERS, View, json_literal
+from importer.render.engine import FILTERS, View, json_literal
 
 Renderer = Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]]], list[str]]
 
@@ -128,7 +128,7 @@ class _Compiler:
 
     def lookup_declared(self, source: str, path: str) -> Any:
         """The declared node at ``path`` (``None`` for a field, a dict for an
-        object), or raise: an undeclared name is the sandbox's error to give."""
+        object), or raise: an undeclared name is the Jinja environment's error to give."""
         node: Any = self.declared[source]
         rel = path[len(self.lines) + 1 :] if source == "L" and self.lines else path
         for part in rel.split("."):
@@ -167,7 +167,7 @@ class _Compiler:
         if isinstance(node, (nodes.Name, nodes.Getattr)):
             source, path = self.path(node, scope)
             kind = self.lookup_declared(source, path)
-            if isinstance(kind, Mapping):  # an object: a view, as the sandbox gives
+            if isinstance(kind, Mapping):  # an object: a view, as the Jinja environment gives
                 return f"_View({source}, {path + '.'!r}, _d{source}[{path!r}])"
             return f"{source}.get({path!r})"
         if isinstance(node, nodes.Filter):
@@ -183,7 +183,7 @@ class _Compiler:
             args = ", ".join(self.filter_arg(node.name, a, scope) for a in [node.node, *node.args])
             return f"_F[{node.name!r}]({args})"
         if isinstance(node, nodes.CondExpr):
-            if node.expr2 is None:  # the sandbox's undefined: its error to give
+            if node.expr2 is None:  # the Jinja environment's undefined: its error to give
                 raise Unsupported("a conditional expression without else")
             return (
                 f"({self.expr(node.expr1, scope)} if {self.expr(node.test, scope)} "
@@ -214,7 +214,7 @@ def compile_renderer(
     body = ast.body
     if (
         len(body) == 1 and isinstance(body[0], nodes.FilterBlock) and body[0].filter.name == "_body"
-    ):  # the sandbox's buffering wrapper
+    ):  # the Jinja environment's buffering wrapper
         body = body[0].body
     compiler = _Compiler(lines, head, line)
     compiler.statements(body, {"doc": ("H", "")}, 1)

@@ -10,9 +10,9 @@ Speed comes from three things done once, not per document:
 
 * the template's static text is minified when it is loaded, and for each
   file a variant of the template is compiled without the JSON members whose
-  holes read only columns the file does not have (:mod:`importer.specialize`),
+  holes read only columns the file does not have (:mod:`importer.render.specialize`),
   so a 16-column file does not pay for a 60-field DTO; templates of the
-  common shape are then compiled to plain Python (:mod:`importer.compile`);
+  common shape are then compiled to plain Python (:mod:`importer.render.compile`);
 * ``None`` is written as a NUL byte, which JSON escaping guarantees never
   occurs inside an encoded value, so the members left empty by a document are
   cut from the text with one anchored regular expression instead of parsing
@@ -31,7 +31,7 @@ from jinja2.runtime import LoopContext
 from jinja2.sandbox import SandboxedEnvironment
 
 from importer.errors import DocTypeError
-from importer.specialize import encode_holes, minify, presence, specialize
+from importer.render.specialize import encode_holes, minify, presence, specialize
 
 Body = dict[str, Any]
 NUL = "\x00"
@@ -126,7 +126,7 @@ class View:
     under a prefix, so ``line.quantity`` is ``values["invoiceLines.quantity"]``
     and nothing is copied. A field the type declares but the row leaves empty
     reads as ``None`` (a nested object as an empty view); a name the type does
-    not declare is an error, as everywhere in the sandbox.
+    not declare is an error, as everywhere in the Jinja environment.
     """
 
     __slots__ = ("declared", "extra", "prefix", "values")
@@ -170,7 +170,7 @@ class View:
 
 
 class _Environment(SandboxedEnvironment):
-    """The sandbox, with a fast path for the views documents are made of."""
+    """The sandboxed Jinja environment, with a fast path for the views documents are made of."""
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is View:  # lookup(), inlined: this runs for every hole
@@ -205,9 +205,9 @@ def _hole(env: SandboxedEnvironment, obj: Any, attribute: str) -> str:
 
 
 def make_environment() -> SandboxedEnvironment:
-    # No finalize: every output expression is wrapped in _hole or _json when
-    # a template is compiled (importer.specialize.encode_holes), and a template where one is not
-    # is refused, so nothing reaches the output without JSON encoding.
+    # No finalize: every output expression is wrapped in _hole or _json when a
+    # template is compiled (render.specialize.encode_holes), and a template where
+    # one is not is refused, so nothing reaches the output without JSON encoding.
     env = _Environment(
         undefined=StrictUndefined,
         autoescape=False,

@@ -19,12 +19,12 @@ from itertools import chain
 from operator import itemgetter
 from typing import Any
 
-from importer.dates import AmbiguousDates, DateError, column_order, from_serial, parse_date
 from importer.doctypes import DocType, normalize_header
 from importer.errors import ColumnError
 from importer.issues import RowIssue
-from importer.numbers import AmbiguousColumn, column_decimal, parse_number
-from importer.read import Cell, ControlText, ExcelError, Row, Table, column_letter
+from importer.mapping.dates import AmbiguousDates, DateError, column_order, from_serial, parse_date
+from importer.mapping.numbers import AmbiguousColumn, column_decimal, parse_number
+from importer.sources.files import Cell, ControlText, ExcelError, Row, Table, column_letter
 
 
 class ConversionError(ValueError):
