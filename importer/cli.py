@@ -11,20 +11,25 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
+import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 from importer import __version__
-from importer.batch import prepare, preview_file, validation_report
+from importer.batch import Batch, check, validation_report
 from importer.doctypes import DocType, Registry
 from importer.errors import ConfigError, VnimportError
-from importer.report import BatchReport, write_report
+from importer.report import BatchReport, refuse_inputs, write_report
 
 EXIT_OK, EXIT_ROWS, EXIT_FATAL = 0, 1, 2
 MAX_LISTED = 50
+MAX_REASONS = 8
 
 
 def _common_options(top: bool) -> argparse.ArgumentParser:
@@ -99,7 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="post to an embedded sandbox instead of the configured Visma.net",
     )
     p.add_argument(
-        "--dry-run", action="store_true", help="check and render everything, send nothing"
+        "--dry-run",
+        action="store_true",
+        help="send nothing: write every request a run would send (to --out, else "
+        "PATH.requests.jsonl beside --report, else standard output), reading the journal "
+        "so that documents already sent as they are are left out",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="F.jsonl",
+        help="with --dry-run: write the requests here",
     )
     p.add_argument(
         "--journal",
@@ -180,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.report_written = False
     try:
         registry = Registry(args.types_dir)
         handler = {
@@ -194,27 +210,72 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VnimportError as exc:
         if args.debug:
             traceback.print_exc()
+        _failure_report(args, getattr(exc, "code", "") or _code_of(exc), str(exc))
         print(f"vnimport: error: {exc}", file=sys.stderr)
         return EXIT_FATAL
     except BrokenPipeError:  # `vnimport preview ... | head`: the reader has had enough
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
         return EXIT_OK
     except KeyboardInterrupt:
+        _failure_report(args, "stopped", "interrupted before any document was sent")
         print("vnimport: interrupted", file=sys.stderr)
         return EXIT_FATAL
     except Exception as exc:  # a bug: say so plainly, keep the traceback for --debug
         if args.debug:
             traceback.print_exc()
-        print(
-            f"vnimport: internal error: {type(exc).__name__}: {exc} "
-            "(run again with --debug for details)",
-            file=sys.stderr,
-        )
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        _failure_report(args, "internal-error", message)
+        print(f"vnimport: {message} (run again with --debug for details)", file=sys.stderr)
         return EXIT_FATAL
 
 
 def main_entry() -> None:
-    sys.exit(main())
+    code = main()
+    # Everything is written and closed by now: leave without tearing down a
+    # finished batch's objects one by one (measurable on large files), and
+    # without waiting for worker threads a second Ctrl-C left behind.
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+    os._exit(code)
+
+
+def _code_of(exc: VnimportError) -> str:
+    from importer.errors import AuthError, ColumnError, DocTypeError, FileError
+
+    for kind, code in (
+        (FileError, "file-error"),
+        (ColumnError, "column-error"),
+        (DocTypeError, "doctype-error"),
+        (AuthError, "auth-error"),
+    ):
+        if isinstance(exc, kind):
+            return code
+    return "config-error"
+
+
+def _failure_report(args: argparse.Namespace, code: str, message: str) -> None:
+    """Whatever ends a run, a report: when none was written yet, one that
+    says why nothing (or not everything) was done."""
+    path = getattr(args, "report", None)
+    if path is None or args.report_written:
+        return
+    report = BatchReport(
+        source=str(args.file),
+        doctype=str(args.doctype),
+        results=[],
+        fatal=(code, message),
+        input_paths=[str(args.file)],
+    )
+    try:
+        paths = write_report(report, path)
+    except (OSError, VnimportError) as exc:
+        print(f"vnimport: the report could not be written: {exc}", file=sys.stderr)
+        return
+    args.report_written = True
+    print("report: " + ", ".join(str(p) for p in paths.values()), file=sys.stderr)
 
 
 # ------------------------------------------------------------ commands
@@ -280,96 +341,179 @@ def _type_info(t: DocType) -> dict[str, Any]:
     }
 
 
+def _check(args: argparse.Namespace, registry: Registry) -> Batch:
+    """The file, checked; the CLI owns its process, so it runs without the
+    cyclic collector and holds a native reader's crash report back."""
+    return check(
+        args.file,
+        registry.get(args.doctype),
+        sheet=args.sheet,
+        locale=args.locale,
+        pause_gc=True,
+        hold_stderr=True,
+    )
+
+
 def cmd_validate(args: argparse.Namespace, registry: Registry) -> int:
-    prepared = prepare(args.file, registry.get(args.doctype), sheet=args.sheet, locale=args.locale)
-    report = validation_report(prepared)
+    report = validation_report(_check(args, registry))
     _finish(args, report)
-    return EXIT_OK if report.ok else EXIT_ROWS
+    return report.exit_code
 
 
 def cmd_preview(args: argparse.Namespace, registry: Registry) -> int:
-    doctype = registry.get(args.doctype)
+    from importer.render import render_requests
+
     if args.out:
-        # Written beside the target and renamed into place: a run that fails
-        # leaves an earlier preview file as it was.
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        partial = args.out.with_name(args.out.name + ".partial")
-        try:
-            with partial.open("w", encoding="utf-8") as out:
-                report, written = preview_file(
-                    args.file, doctype, out, sheet=args.sheet, locale=args.locale
-                )
-            partial.replace(args.out)
-        finally:
-            partial.unlink(missing_ok=True)
-    else:
-        report, written = preview_file(
-            args.file, doctype, sys.stdout, sheet=args.sheet, locale=args.locale
-        )
-        sys.stdout.flush()
+        refuse_inputs([args.out], [args.file])
+    batch = _check(args, registry)
+    with _output(args.out) as out:
+        written = 0
+        for request in render_requests(batch):
+            out.write(request.json_line())
+            out.write("\n")
+            written += 1
+    report = validation_report(batch)
     _finish(args, report)
     where = f" to {args.out}" if args.out else ""
     print(f"{written} request(s) written{where}", file=sys.stderr)
-    return EXIT_OK if report.ok else EXIT_ROWS
+    return report.exit_code
+
+
+@contextmanager
+def _output(path: Path | None) -> Iterator[IO[str]]:
+    """Standard output, or ``path`` written beside itself and renamed into
+    place: a run that fails leaves an earlier file as it was."""
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with partial.open("w", encoding="utf-8") as out:
+            yield out
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
     from contextlib import ExitStack
 
+    from importer.targets import Destination, JsonLinesDestination, RunAborted, send
+
+    stop = threading.Event()
+    with ExitStack() as stack:
+        stack.enter_context(_stop_on_signals(stop))
+        requests_out = args.out or (
+            Path(str(args.report) + ".requests.jsonl") if args.report and args.dry_run else None
+        )
+        if requests_out is not None:
+            refuse_inputs([requests_out], [args.file])
+        connection, journal = _connection_and_journal(args, stack)
+        batch = _check(args, registry)
+        destination: Destination
+        if args.dry_run:
+            sink = stack.enter_context(_output(requests_out))
+            target = connection.target if connection is not None else ""
+            destination = JsonLinesDestination(sink, journal=journal, target=target)
+        else:
+            from importer.targets.visma import VismaDestination
+
+            assert connection is not None and journal is not None
+            destination = VismaDestination(
+                connection,
+                journal=journal,
+                release=args.release,
+                check_existing=args.check_existing,
+                workers=args.workers,
+            )
+        progress = Progress(sys.stderr)
+        try:
+            report = send(
+                batch,
+                destination,
+                mode=args.mode,
+                workers=1 if args.dry_run else args.workers,
+                progress=progress.event,
+                stop=stop,
+            )
+        except RunAborted as aborted:
+            progress.close()
+            aborted.report.fatal = (aborted.code, str(aborted))
+            _finish(args, aborted.report)
+            raise
+        progress.close()
+        _finish(args, report)
+        if args.dry_run:
+            where = f" to {requests_out}" if requests_out else ""
+            written = report.extra.get("requests_written", 0)
+            print(
+                f"dry run: nothing was sent; {written} request(s) written{where}", file=sys.stderr
+            )
+        else:
+            calls = report.extra.get("calls", 0)
+            print(f"{calls} call(s) to {destination.describe()}", file=sys.stderr)
+    return report.exit_code
+
+
+def _connection_and_journal(args: argparse.Namespace, stack: Any) -> tuple[Any, Any]:
+    """The Visma.net connection (``None`` for a dry run with none set up)
+    and the journal: read-only for a dry run, which opens it only if it
+    exists and claims nothing."""
     from importer.settings import (
         Connection,
         default_journal_path,
         how_to_configure,
         load_connection,
     )
-    from importer.targets.client import VismaClient
     from importer.targets.journal import Journal
-    from importer.targets.visma import RunAborted, run_batch
 
-    doctype = registry.get(args.doctype)
-    with ExitStack() as stack:
-        if args.target == "sandbox":
-            from importer.sandbox import Sandbox
-            from importer.sandbox.process import demo_connection
+    if args.target == "sandbox":
+        from importer.sandbox import Sandbox
+        from importer.sandbox.process import demo_connection
 
-            sb = stack.enter_context(Sandbox())
-            connection = demo_connection(sb.url)
-        else:
-            found = load_connection()
-            if found is None and not args.dry_run:
-                raise ConfigError(how_to_configure())
-            connection = found or Connection("", "", "", "", "")
-        prepared = prepare(args.file, doctype, sheet=args.sheet, locale=args.locale)
-        if args.dry_run:
-            report = validation_report(prepared)
-            _finish(args, report)
-            print("dry run: nothing was sent", file=sys.stderr)
-            return EXIT_OK if report.ok else EXIT_ROWS
-        default = ":memory:" if args.target == "sandbox" else default_journal_path()
-        journal = Journal(args.journal or default)
-        stack.callback(journal.close)
-        client = VismaClient(connection, workers=args.workers)
-        progress = Progress(sys.stderr)
-        try:
-            report = run_batch(
-                prepared,
-                client,
-                journal,
-                mode=args.mode,
-                workers=args.workers,
-                release=args.release,
-                progress=progress.update,
-                check_existing=args.check_existing,
-            )
-        except RunAborted as aborted:
-            progress.close()
-            _finish(args, aborted.report)
-            raise
-        progress.close()
-        _finish(args, report)
-        calls = report.extra.get("calls", 0)
-        print(f"{calls} call(s) to {connection.base_url}", file=sys.stderr)
-    return EXIT_OK if report.ok else EXIT_ROWS
+        sb = stack.enter_context(Sandbox())
+        connection: Connection | None = demo_connection(sb.url)
+        path = args.journal or ":memory:"
+    else:
+        connection = load_connection()
+        if connection is None and not args.dry_run:
+            raise ConfigError(how_to_configure())
+        path = args.journal or default_journal_path()
+    if args.dry_run and (str(path) == ":memory:" or not Path(path).exists()):
+        return connection, None
+    journal = Journal(path)
+    stack.callback(journal.close)
+    return connection, journal
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Ctrl-C or SIGTERM: no new document starts, the requests in flight
+    finish, every row gets its status and the report is written. A second
+    signal stops at once (the documents in flight end ``unknown``)."""
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        name = signal.Signals(signum).name
+        print(
+            f"\nvnimport: {name}: stopping; no new document starts, the ones in flight "
+            "finish (again to stop at once)",
+            file=sys.stderr,
+        )
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals are the main thread's; a caller in a thread has its own stop
+        return
+    saved = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in saved.items():
+            signal.signal(sig, old)
 
 
 def cmd_demo(args: argparse.Namespace, registry: Registry) -> int:
@@ -406,31 +550,50 @@ def cmd_demo(args: argparse.Namespace, registry: Registry) -> int:
 
 class Progress:
     """Documents done, per second and time left: a bar on a terminal, a plain
-    line every few seconds otherwise (a log file, a nightly job)."""
+    line every ``every`` seconds otherwise (a log file, a nightly job).
+    ``clock`` is any monotonic clock; only differences of it are used."""
 
-    def __init__(self, out: IO[str], every: float = 5.0) -> None:
-        import time
-
+    def __init__(
+        self,
+        out: IO[str],
+        every: float = 5.0,
+        *,
+        redraw: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.out = out
         self.tty = out.isatty()
-        self.every = every
-        self._clock = time.monotonic
-        self.started = self._clock()
-        self.last = 0.0
+        self.every = redraw if self.tty else every
+        self._clock = clock
+        self.started = clock()
+        self.last: float | None = None  # when a line was last written
         self.drawn = False
+
+    def event(self, event: Any) -> None:
+        """Take a :class:`importer.targets.Event`."""
+        if event.phase == "waiting":
+            self._write(f"waiting {event.waiting_s:.0f} s for Visma's rate limit", force=False)
+        elif event.total >= 0:
+            self.update(event.done, event.total)
 
     def update(self, done: int, total: int) -> None:
         now = self._clock()
-        if done < total and now - self.last < (0.2 if self.tty else self.every):
-            return
-        self.last = now
         elapsed = max(now - self.started, 1e-6)
         rate = done / elapsed
         left = (total - done) / rate if rate else 0.0
         text = f"{done}/{total} documents, {rate:.1f}/s, {left:.0f} s left"
         if self.tty:
             filled = int(30 * done / total) if total else 30
-            self.out.write(f"\r[{'#' * filled}{' ' * (30 - filled)}] {text}")
+            text = f"[{'#' * filled}{' ' * (30 - filled)}] {text}"
+        self._write(text, force=done >= total)
+
+    def _write(self, text: str, *, force: bool) -> None:
+        now = self._clock()
+        if not force and self.last is not None and now - self.last < self.every:
+            return
+        self.last = now
+        if self.tty:
+            self.out.write(f"\r{text}\x1b[K")
             self.drawn = True
         else:
             self.out.write(text + "\n")
@@ -488,26 +651,43 @@ def _finish(args: argparse.Namespace, report: BatchReport) -> None:
     print_summary(report, sys.stderr)
     if args.report:
         paths = write_report(report, args.report)
+        args.report_written = True
         print("report: " + ", ".join(str(p) for p in paths.values()), file=sys.stderr)
 
 
 def print_summary(report: BatchReport, out: IO[str]) -> None:
-    counts = ", ".join(f"{n} {s}" for s, n in report.counts().items())
+    """Documents and rows by status, the main reasons by code, then the
+    first problems row by row."""
+
+    def counted(counts: dict[str, int]) -> str:
+        return ", ".join(f"{n} {s}" for s, n in counts.items()) or "none"
+
     print(
-        f"{report.source}: {len(report.results)} rows, {report.documents} documents: {counts}",
+        f"{report.source}: {report.documents} documents ({counted(report.document_counts())}); "
+        f"{len(report.results)} rows ({counted(report.counts())})",
         file=out,
     )
+    if report.fatal is not None:
+        print(f"  stopped: {report.fatal[1]} [{report.fatal[0]}]", file=out)
+    reasons = report.reasons()
+    if reasons:
+        print("  reasons:", file=out)
+        for code, title, n in reasons[:MAX_REASONS]:
+            print(f"    {n:>6} row(s)  {title} [{code}]", file=out)
+        if len(reasons) > MAX_REASONS:
+            print(f"    ... {len(reasons) - MAX_REASONS} more in the report", file=out)
     for w in report.file_issues:
         print(f"  warning: {w.message}", file=out)
     listed = 0
     for r in report.results:
-        for i in r.errors:
-            if i.code == "document-invalid":
-                continue
+        problems = [(i.column, i.message, i.code) for i in r.errors if i.code != "document-invalid"]
+        if r.code and r.message:
+            problems.append(("", r.message, r.code))
+        for column, message, code in problems:
             if listed == MAX_LISTED:
                 print("  ... more in the report (--report PATH)", file=out)
                 return
             sheet = f" ({r.sheet})" if r.sheet else ""
-            column = f", {i.column}" if i.column else ""
-            print(f"  row {r.row}{sheet}{column}: {i.message} [{i.code}]", file=out)
+            where = f", {column}" if column else ""
+            print(f"  row {r.row}{sheet}{where}: {message} [{code}]", file=out)
             listed += 1

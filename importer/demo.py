@@ -14,13 +14,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
 
-from importer.batch import Prepared, prepare
+from importer.batch import Batch, check
 from importer.doctypes import Registry, samples_dir
 from importer.report import BatchReport, write_report
 from importer.settings import Connection
+from importer.targets import send
 from importer.targets.client import OutcomeUnknown, VismaClient, number_from_location, visma_message
 from importer.targets.journal import Journal
-from importer.targets.visma import run_batch
+from importer.targets.visma import VismaDestination
 
 #: The order the samples are imported in: parties before their documents.
 DEMO_TYPES = (
@@ -114,10 +115,10 @@ def run_demo(
 
     registry = registry or Registry()
     folder = samples or samples_dir()
-    prepared: dict[str, Prepared] = {}
+    prepared: dict[str, Batch] = {}
     reading: dict[str, float] = {}  # seconds each file took to read and check
     for name in DEMO_TYPES:
-        prepared[name] = prepare(folder / f"{name}.xlsx", registry.get(name))
+        prepared[name] = check(folder / f"{name}.xlsx", registry.get(name))
         reading[name] = time.perf_counter() - prepared[name].started
     with Sandbox() as sb:
         connection = demo_connection(sb.url)
@@ -133,7 +134,8 @@ def run_demo(
                 # the time spent on the types before it).
                 batch = replace(prepared[name], started=time.perf_counter() - reading[name])
                 try:
-                    report = run_batch(batch, client, journal, mode="create", workers=workers)
+                    destination = VismaDestination(connection, journal=journal, client=client)
+                    report = send(batch, destination, mode="create", workers=workers)
                 finally:
                     client.session.close()
                 run.results.append(TypeResult(name, report, write_report(report, out / name)))
@@ -142,7 +144,7 @@ def run_demo(
     return run
 
 
-def referenced_numbers(prepared: dict[str, Prepared]) -> dict[str, list[str]]:
+def referenced_numbers(prepared: dict[str, Batch]) -> dict[str, list[str]]:
     """The customer and supplier numbers the document samples name, by kind,
     in the order they first appear."""
     wanted: dict[str, dict[str, None]] = {"customer": {}, "supplier": {}}
@@ -157,7 +159,7 @@ def referenced_numbers(prepared: dict[str, Prepared]) -> dict[str, list[str]]:
 
 
 def create_references(
-    connection: Connection, registry: Registry, prepared: dict[str, Prepared]
+    connection: Connection, registry: Registry, prepared: dict[str, Batch]
 ) -> list[Reference]:
     """POST every referenced customer and supplier the sandbox does not have."""
     made: list[Reference] = []

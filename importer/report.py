@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from importer.codes import STATUSES, exit_code, title
+from importer.errors import ConfigError
 from importer.issues import RowIssue
 
-STATUSES = ("valid", "invalid", "created", "updated", "unchanged", "failed", "skipped")
 COLUMNS = ("row", "sheet", "key", "status", "number", "http_status", "columns", "codes", "message")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -34,10 +35,21 @@ class RowResult:
     http_status: int | None = None
     message: str = ""
     cells: list[Any] = field(default_factory=list)  # the input row as read
+    code: str = ""  # why it was not sent as asked (importer.codes), beside the issues' own
 
     @property
     def errors(self) -> list[RowIssue]:
         return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def codes(self) -> list[str]:
+        """The row's problem codes: its errors', then the sending outcome's."""
+        found = dict.fromkeys(i.code for i in self.errors if i.code != "document-invalid")
+        if self.code:
+            found[self.code] = None
+        if not found and any(i.code == "document-invalid" for i in self.issues):
+            found["document-invalid"] = None
+        return list(found)
 
     def as_record(self) -> dict[str, Any]:
         issues = self.issues
@@ -52,7 +64,13 @@ class RowResult:
             "number": self.number,
             "http_status": self.http_status if self.http_status is not None else "",
             "columns": "; ".join(dict.fromkeys(i.column for i in issues if i.column)),
-            "codes": "; ".join(dict.fromkeys(i.code for i in issues)),
+            "codes": "; ".join(
+                dict.fromkeys(
+                    [*(i.code for i in issues), self.code]
+                    if self.code
+                    else [i.code for i in issues]
+                )
+            ),
             "message": text,
         }
 
@@ -69,15 +87,49 @@ class BatchReport:
     # The input's own columns, per sheet ("" for a csv file); two sheets when
     # a document type was read from a header sheet and a lines sheet.
     input_headers: dict[str, list[str]] = field(default_factory=dict)
+    # The files the run read: a report is never written over one of them.
+    input_paths: list[str] = field(default_factory=list)
+    # What stopped the whole run, when something did: (code, message).
+    fatal: tuple[str, str] | None = None
 
     def counts(self) -> dict[str, int]:
         c = Counter(r.status for r in self.results)
-        return {s: c[s] for s in STATUSES if c[s]}
+        known = {s: c[s] for s in STATUSES if c[s]}
+        return {**known, **{s: n for s, n in c.items() if s not in known}}
+
+    def document_counts(self) -> dict[str, int]:
+        """Documents by status: a document counts once, with its worst row's
+        status (rows that belong to no document count as documents of their own)."""
+        worst: dict[tuple[str, str, int], str] = {}
+        order = list(STATUSES)
+        for r in self.results:
+            key = ("", r.key, 0) if r.key else (r.sheet, "", r.row)
+            rank = order.index(r.status) if r.status in order else len(order)
+            old = worst.get(key)
+            if old is None or rank > (order.index(old) if old in order else len(order)):
+                worst[key] = r.status
+        c = Counter(worst.values())
+        return {s: c[s] for s in [*order, *c] if c.get(s)}
+
+    def reasons(self) -> list[tuple[str, str, int]]:
+        """(code, title, rows) for every problem, most frequent first."""
+        c: Counter[str] = Counter()
+        for r in self.results:
+            if STATUSES.get(r.status) is None or STATUSES[r.status].exit_code:
+                c.update(r.codes)
+        return [(code, title(code), n) for code, n in c.most_common()]
 
     @property
     def ok(self) -> bool:
         """Every row is as the user wanted it: valid, or in Visma."""
-        return all(r.status in ("valid", "created", "updated", "unchanged") for r in self.results)
+        return self.fatal is None and self.exit_code == 0
+
+    @property
+    def exit_code(self) -> int:
+        """0 every row fine, 1 some rows to look at, 2 the run could not be done."""
+        if self.fatal is not None:
+            return 2
+        return exit_code({r.status for r in self.results})
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -86,7 +138,11 @@ class BatchReport:
             "rows": len(self.results),
             "documents": self.documents,
             "counts": self.counts(),
+            "document_counts": self.document_counts(),
             "ok": self.ok,
+            "exit_code": self.exit_code,
+            "fatal": {"code": self.fatal[0], "message": self.fatal[1]} if self.fatal else None,
+            "reasons": [{"code": c, "title": t, "rows": n} for c, t, n in self.reasons()],
             "duration_s": round(self.duration_s, 3),
             "warnings": [_issue_dict(i) for i in self.file_issues],
             "issues": [
@@ -122,15 +178,34 @@ def report_paths(path: str | Path) -> dict[str, Path]:
     return {ext: stem.with_name(stem.name + f".{ext}") for ext in ("xlsx", "csv", "json")}
 
 
+def refuse_inputs(outputs: Iterable[str | Path], inputs: Iterable[str | Path]) -> None:
+    """Raise :class:`ConfigError` when an output file would be one the run
+    reads: a report or a requests file must never overwrite the input."""
+    read = [Path(p) for p in inputs if p]
+    for out in outputs:
+        o = Path(out)
+        for i in read:
+            same = o.resolve() == i.resolve()
+            if not same and o.exists() and i.exists():
+                same = o.samefile(i)
+            if same:
+                raise ConfigError(
+                    f"{o} is the file being imported; choose another path for the output "
+                    "(it would overwrite the input)"
+                )
+
+
 def write_report(report: BatchReport, path: str | Path) -> dict[str, Path]:
     """The xlsx, csv and json reports; and, when some documents failed or
-    were invalid, the fix-me workbook (``PATH.fixme.xlsx``)."""
+    were invalid, the fix-me workbook (``PATH.fixme.xlsx``). A path that
+    would overwrite a file the run read is refused (:class:`ConfigError`)."""
     paths = report_paths(path)
+    fixme = paths["xlsx"].with_name(paths["xlsx"].name.replace(".xlsx", ".fixme.xlsx"))
+    refuse_inputs([*paths.values(), fixme], report.input_paths)
     paths["xlsx"].parent.mkdir(parents=True, exist_ok=True)
     write_xlsx(report, paths["xlsx"])
     write_csv(report, paths["csv"])
     write_json(report, paths["json"])
-    fixme = paths["xlsx"].with_name(paths["xlsx"].name.replace(".xlsx", ".fixme.xlsx"))
     if write_fixme(report, fixme):
         paths["fixme"] = fixme
     else:
@@ -152,7 +227,7 @@ def write_csv(report: BatchReport, path: Path) -> None:
 
 
 RESULT_COLUMNS = ("row", "status", "Visma number", "HTTP status", "message")
-_NOT_DONE = ("failed", "invalid")
+_NOT_DONE = ("failed", "invalid", "not sent")  # not "unknown": it may be in Visma
 
 
 def write_xlsx(report: BatchReport, path: Path) -> None:

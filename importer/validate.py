@@ -8,11 +8,13 @@ message in the words of the spreadsheet rather than of JSON Schema.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import jsonschema_rs
 
 from importer.doctypes import DocType
+from importer.group import Grouping
 from importer.issues import RowIssue
 from importer.mapping.columns import ColumnMap, MappedRow
 from importer.sources.files import MAX_CELL
@@ -138,3 +140,51 @@ def _describe(kind: str, err: Any, value: Any) -> tuple[str, str]:
     if kind in ("AnyOf", "OneOfNotValid"):
         return "incomplete", "the row is missing one of the fields it needs"
     return kind.lower() or "invalid", str(err.message)
+
+
+def validate_rows(doctype: DocType, colmap: ColumnMap, rows: list[MappedRow]) -> None:
+    """The stage in one call: every row's schema errors on the row."""
+    validator = RowValidator(doctype, colmap)
+    for row in rows:
+        validator.validate(row)
+
+
+def validate_joined(
+    doctype: DocType,
+    colmap: ColumnMap,
+    grouping: Grouping,
+    head_map: ColumnMap,
+    key_field: str,
+) -> None:
+    """Validate documents read from a header sheet and a lines sheet. A line
+    row is validated with its document's header values; a problem with one
+    of those belongs to the header sheet's row, said once."""
+    validator = RowValidator(doctype, colmap)
+    on_head = set(head_map.by_field) - {key_field}
+    for doc in grouping.documents:
+        head = doc.rows[0]
+        if len(doc.rows) == 1:  # no lines (an error already): check the header's own cells
+            validator.validate(head)
+            head.issues[:] = [i for i in head.issues if not doctype.is_line_field(i.field)]
+        for line in doc.rows[1:]:
+            validator.validate(line)
+            _move_issues(line, head, on_head, head_map)
+
+
+def _move_issues(line: MappedRow, head: MappedRow, fields: set[str], head_map: ColumnMap) -> None:
+    moved = [i for i in line.issues if i.field in fields]
+    if not moved:
+        return
+    line.issues[:] = [i for i in line.issues if i.field not in fields]
+    known = {i.field for i in head.issues}
+    for issue in moved:
+        if issue.field not in known:
+            known.add(issue.field)
+            head.issues.append(
+                replace(
+                    issue,
+                    row=head.number,
+                    sheet=head.sheet,
+                    column=head_map.header_for(issue.field),
+                )
+            )

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from importer.batch import Prepared, prepare
+from importer.batch import Batch, check
 from importer.cli import main
 from importer.doctypes import DocType, Registry
 from importer.errors import VnimportError
@@ -127,7 +127,7 @@ def test_preview_of_a_corpus_file_is_rows_or_one_clear_line(
         out, err = capsys.readouterr()
     elapsed = time.perf_counter() - started
     if "internal error" in err and name not in ISOLATED:
-        prepare(path, doctype)  # raise it again here, with its traceback, for the report
+        check(path, doctype)  # raise it again here, with its traceback, for the report
     assert "Traceback" not in out + err and "internal error" not in err, err[-2000:]
     expected = corpus.EXPECTED[name]
     if expected == "clean":
@@ -145,11 +145,11 @@ def test_preview_of_a_corpus_file_is_rows_or_one_clear_line(
 # ---------------------------------------------- what the readable files mean
 
 
-def _column(field: str) -> Callable[[Prepared], list[Any]]:
+def _column(field: str) -> Callable[[Batch], list[Any]]:
     return lambda p: [r.values.get(field) for r in p.rows]
 
 
-def _issues(p: Prepared) -> set[tuple[int, str, str]]:
+def _issues(p: Batch) -> set[tuple[int, str, str]]:
     return {(r.number, i.column, i.code) for r in p.rows for i in r.issues}
 
 
@@ -157,7 +157,7 @@ NORDIC_ROW = ["Kaffe, hele bønner", "Filterpapir nr. 4", "Service, 2 timer", "K
 PRICE, QTY, DATE = "invoiceLines.unitPriceInCurrency", "invoiceLines.quantity", "documentDate"
 DESCRIPTION = "invoiceLines.description"
 
-MEANING: dict[str, tuple[Callable[[Prepared], Any], Any]] = {
+MEANING: dict[str, tuple[Callable[[Batch], Any], Any]] = {
     "csv-decimal-comma-space-thousands": (
         lambda p: (_column(PRICE)(p), _column(QTY)(p)),
         ([1234.5, -1234.5, -1234.5, -1234.5], [1, -1, -1, -1]),
@@ -251,7 +251,7 @@ def test_a_corpus_file_is_read_as_a_person_reads_it(
     name: str, corpus_files: dict[str, Path], doctype: DocType
 ) -> None:
     get, expected = MEANING[name]
-    assert get(prepare(corpus_files[name], doctype)) == expected
+    assert get(check(corpus_files[name], doctype)) == expected
 
 
 # ------------------------------------------------------- properties: fuzzing
@@ -267,7 +267,7 @@ def _prepare_or_refuse(path: Path, doctype: DocType) -> None:
     propagates and fails the test (with the input as Hypothesis's example)."""
     started = time.perf_counter()
     try:
-        prepare(path, doctype)
+        check(path, doctype)
     except VnimportError as exc:
         assert str(exc) and "\n" not in str(exc).strip()
     assert time.perf_counter() - started < SECONDS

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from conftest import write_csv, write_xlsx
+from records import preview_records
 
-from importer.batch import prepare, preview_records, validation_report
+from importer.batch import check, validation_report
 from importer.doctypes import Registry
 from importer.mapping.dates import AmbiguousDates, DateError, column_order, from_serial, parse_date
 
@@ -58,7 +59,7 @@ HEADER = ["Invoice number", "Customer number", "Invoice date", "Item number"]
 
 
 def _dates(path: Path, **kw: str) -> list[str]:
-    prepared = prepare(path, Registry().get("customer_invoice"), **kw)
+    prepared = check(path, Registry().get("customer_invoice"), **kw)
     return [r["body"]["documentDate"]["value"][:10] for r in preview_records(prepared)]
 
 
@@ -93,7 +94,7 @@ def test_excel_date_numbers_and_impossible_dates_in_a_workbook(tmp_path: Path) -
             ["3", "10000", dt.date(2025, 3, 1), "A"],
         ],
     )
-    prepared = prepare(path, Registry().get("customer_invoice"))
+    prepared = check(path, Registry().get("customer_invoice"))
     results = {r.row: r for r in validation_report(prepared).results}
     assert [i.code for i in results[3].issues] == ["invalid-date"]
     assert "'30.02.2025' is not a real date" in results[3].issues[0].message
@@ -109,6 +110,6 @@ def test_periods_keep_their_leading_zero(tmp_path: Path) -> None:
         ["1", "10000", "2025-01-16", "A", "012025"],
     ]
     [record] = preview_records(
-        prepare(write_csv(tmp_path / "p.csv", rows), Registry().get("customer_debit_note"))
+        check(write_csv(tmp_path / "p.csv", rows), Registry().get("customer_debit_note"))
     )
     assert record["body"]["postPeriod"] == {"value": "012025"}

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from conftest import TYPES
 from openapi import dto_errors
+from records import preview_records
 
-from importer.batch import prepare, preview_records
+from importer.batch import check
 from importer.doctypes import Registry
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -57,7 +58,7 @@ def same(expected: Any, actual: Any, path: str = "") -> list[str]:
 @pytest.mark.parametrize("name", TYPES)
 def test_seed_example_comes_out_field_for_field(name: str, registry: Registry) -> None:
     doctype = registry.get(name)
-    prepared = prepare(GOLDEN / f"{name}.csv", doctype)
+    prepared = check(GOLDEN / f"{name}.csv", doctype)
     records = list(preview_records(prepared))
     assert len(records) == 1, [str(i) for r in prepared.rows for i in r.issues]
     expected = json.loads((GOLDEN / f"{name}.json").read_text(encoding="utf-8"))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import write_csv, write_xlsx
 
-from importer.batch import prepare, validation_report
+from importer.batch import check, validation_report
 from importer.doctypes import Registry
 from importer.errors import FileError
 from importer.sources import files as read
@@ -52,7 +52,7 @@ def test_a_10_mb_csv_cell_is_a_clear_error_quickly(tmp_path: Path) -> None:
     )
     started = time.perf_counter()
     with pytest.raises(FileError, match=r"row 2 has a cell longer than 32,767 characters"):
-        prepare(path, Registry().get("customer_invoice"))
+        check(path, Registry().get("customer_invoice"))
     assert time.perf_counter() - started < 5
 
 
@@ -86,7 +86,7 @@ def test_an_over_long_workbook_cell_is_a_row_issue(tmp_path: Path) -> None:
         + b"</sheetData></worksheet>"
     )
     path = _with_sheet(tmp_path, "long.xlsx", xml)
-    results = validation_report(prepare(path, Registry().get("customer_invoice"))).results
+    results = validation_report(check(path, Registry().get("customer_invoice"))).results
     assert [(i.column, i.code) for i in results[0].issues] == [("Invoice text", "too-long")]
     assert results[1].status == "valid"
 
@@ -104,7 +104,7 @@ def test_excel_error_values_are_cell_issues(tmp_path: Path) -> None:
         ws[cell].data_type = "e"
     wb.save(tmp_path / "errors.xlsx")
     results = validation_report(
-        prepare(tmp_path / "errors.xlsx", Registry().get("customer_invoice"))
+        check(tmp_path / "errors.xlsx", Registry().get("customer_invoice"))
     ).results
     issues = {
         (r.row, i.column, i.code, i.message.split(",")[0])
@@ -152,7 +152,7 @@ def test_a_nul_byte_inside_a_csv_is_an_error_on_its_cell(tmp_path: Path) -> None
     lines.append("400;100\x0000;2025-01-01;A;1;ok")  # far past the binary-file check
     path = tmp_path / "nul.csv"
     path.write_bytes("\n".join(lines).encode())
-    report = validation_report(prepare(path, Registry().get("customer_invoice")))
+    report = validation_report(check(path, Registry().get("customer_invoice")))
     bad = [(r.row, i.column, i.code) for r in report.results for i in r.issues]
     assert bad == [(401, "Customer number", "control-character")]
     assert report.counts() == {"valid": 399, "invalid": 1}

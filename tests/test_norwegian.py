@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 from conftest import TYPES
+from records import preview_records
 from test_two_sheets import split, write_workbook
 
-from importer.batch import prepare, preview_records, validation_report
+from importer.batch import check, validation_report
 from importer.doctypes import DocType, FieldSpec, PatternField, Registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,7 +74,7 @@ def _nb_aliases(doctype: DocType, spec: FieldSpec | PatternField) -> list[str]:
 
 
 def _bodies(path: Path, doctype: DocType) -> list[tuple[str, object]]:
-    prepared = prepare(path, doctype)
+    prepared = check(path, doctype)
     report = validation_report(prepared)
     assert [i for r in report.results for i in r.issues if i.severity == "error"] == []
     return [(r["key"], r["body"]) for r in preview_records(prepared)]

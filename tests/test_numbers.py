@@ -11,8 +11,9 @@ import pytest
 from conftest import write_csv
 from hypothesis import given
 from hypothesis import strategies as st
+from records import preview_records
 
-from importer.batch import prepare, preview_records
+from importer.batch import check
 from importer.doctypes import Registry
 from importer.mapping.numbers import AmbiguousColumn, column_decimal, evidence, parse_number
 
@@ -102,7 +103,7 @@ HEADER = [
 def _prices(tmp_path: Path, prices: list[str], **kw: str) -> list[float]:
     rows = [HEADER] + [["1", "10000", "2025-01-27", f"V{i}", "1", p] for i, p in enumerate(prices)]
     src = write_csv(tmp_path / "in.csv", rows)
-    [record] = preview_records(prepare(src, Registry().get("customer_invoice"), **kw))
+    [record] = preview_records(check(src, Registry().get("customer_invoice"), **kw))
     return [line["unitPriceInCurrency"]["value"] for line in record["body"]["invoiceLines"]]
 
 

@@ -12,8 +12,9 @@ import pytest
 from conftest import write_csv, write_xlsx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from records import preview_records
 
-from importer.batch import prepare, preview_records, validation_report
+from importer.batch import check, validation_report
 from importer.doctypes import Registry
 from importer.errors import ColumnError
 
@@ -46,7 +47,7 @@ def test_cell_values_cannot_change_the_json_structure(
         ["1001", "10000", dt.date(2025, 1, 27), "{% raw %}", "}}{{", 1, 2, JINJA],
     ]
     path = _both(tmp_path, rows)[0 if fmt == "xlsx" else 1]
-    [record] = preview_records(prepare(path, registry.get("customer_invoice")))
+    [record] = preview_records(check(path, registry.get("customer_invoice")))
     body = record["body"]
     assert body["customerNumber"] == {"value": "10000"}
     assert body["invoiceText"] == {"value": JINJA}
@@ -84,7 +85,7 @@ def test_leading_zeros_survive(tmp_path: Path, registry: Registry, fmt: str) -> 
         ["000050", "010023", dt.date(2025, 1, 16), "0101", 2, "012025", "202501"],
     ]
     path = _both(tmp_path, rows)[0 if fmt == "xlsx" else 1]
-    [record] = preview_records(prepare(path, registry.get("customer_debit_note")))
+    [record] = preview_records(check(path, registry.get("customer_debit_note")))
     body = record["body"]
     assert record["key"] == "000050"
     assert body["referenceNumber"] == {"value": "000050"}
@@ -111,7 +112,7 @@ def test_every_error_of_a_row_is_reported_on_its_column(tmp_path: Path, registry
             ["1001", "", "2025-13-01", "ten", "1,5", "kroner", "132025", "150"],
         ],
     )
-    prepared = prepare(src, registry.get("customer_invoice"))
+    prepared = check(src, registry.get("customer_invoice"))
     [result] = validation_report(prepared).results
     got = [(i.row, i.column, i.code) for i in result.issues]
     assert got == [
@@ -139,7 +140,7 @@ def test_unknown_columns_are_warnings_and_headers_match_loosely(
             ["1", "10000", "2025-01-01", "A", "1", "rød", "x"],
         ],
     )
-    prepared = prepare(src, registry.get("customer_invoice"))
+    prepared = check(src, registry.get("customer_invoice"))
     assert [i.code for i in prepared.warnings] == ["unknown-column", "unnamed-column"]
     assert "'Farge'" in prepared.warnings[0].message
     [record] = preview_records(prepared)
@@ -151,7 +152,7 @@ def test_missing_required_column_stops_the_file_before_any_row(
 ) -> None:
     src = write_csv(tmp_path / "in.csv", [["Invoice number", "Item number"], ["1", "A"]])
     with pytest.raises(ColumnError, match="required column missing"):
-        prepare(src, registry.get("customer_invoice"))
+        check(src, registry.get("customer_invoice"))
 
 
 def test_two_columns_for_one_field_is_a_file_error(tmp_path: Path, registry: Registry) -> None:
@@ -163,7 +164,7 @@ def test_two_columns_for_one_field_is_a_file_error(tmp_path: Path, registry: Reg
         ],
     )
     with pytest.raises(ColumnError, match="'Customer number' and 'Kundenummer'"):
-        prepare(src, registry.get("customer_invoice"))
+        check(src, registry.get("customer_invoice"))
 
 
 def test_conflicting_header_holds_back_the_whole_document(
@@ -186,7 +187,7 @@ def test_conflicting_header_holds_back_the_whole_document(
             ["1002", "10001", "2025-01-28", "A", "1", ""],
         ],
     )
-    prepared = prepare(src, registry.get("customer_invoice"))
+    prepared = check(src, registry.get("customer_invoice"))
     results = {r.row: r for r in validation_report(prepared).results}
     assert {(i.column, i.code) for i in results[4].issues} == {
         ("Customer number", "conflicting-header"),
@@ -213,7 +214,7 @@ def test_automatic_numbering_groups_by_the_declared_reference(
             ["", "WEB-1", "10000", "2025-01-27", "B"],
         ],
     )
-    records = list(preview_records(prepare(src, registry.get("customer_invoice"))))
+    records = list(preview_records(check(src, registry.get("customer_invoice"))))
     assert [(r["key"], r["rows"]) for r in records] == [("WEB-1", [2, 4]), ("WEB-2", [3])]
     assert "referenceNumber" not in records[0]["body"]
     assert records[0]["body"]["externalReference"] == {"value": "WEB-1"}
@@ -228,7 +229,7 @@ def test_document_id_groups_and_is_never_sent(tmp_path: Path, registry: Registry
             ["A", "50000", "2025-01-27", "X2", "2"],
         ],
     )
-    [record] = preview_records(prepare(src, registry.get("purchase_order")))
+    [record] = preview_records(check(src, registry.get("purchase_order")))
     assert record["key"] == "A" and len(record["body"]["lines"]) == 2
     assert "A" not in json.dumps(record["body"]).replace('"', " ").split()
 
@@ -241,7 +242,7 @@ def test_rows_without_a_key_column_for_a_line_type_is_a_file_error(
         [["Customer number", "Invoice date", "Item"], ["10000", "2025-01-27", "A"]],
     )
     with pytest.raises(ColumnError, match="add one of 'Invoice number'"):
-        prepare(src, registry.get("customer_invoice"))
+        check(src, registry.get("customer_invoice"))
 
 
 def test_a_customer_number_twice_is_a_duplicate(tmp_path: Path, registry: Registry) -> None:
@@ -249,7 +250,7 @@ def test_a_customer_number_twice_is_a_duplicate(tmp_path: Path, registry: Regist
         tmp_path / "in.csv",
         [["Customer number", "Name"], ["10000", "A"], ["10001", "B"], ["10000", "C"]],
     )
-    prepared = prepare(src, registry.get("customer"))
+    prepared = check(src, registry.get("customer"))
     results = {r.row: r for r in validation_report(prepared).results}
     assert [i.code for i in results[4].issues] == ["duplicate-key"]
     assert "already on row 2" in results[4].issues[0].message
@@ -262,7 +263,7 @@ def test_customers_without_numbers_are_one_document_per_row(
     src = write_csv(
         tmp_path / "in.csv", [["Name", "Customer class"], ["Fjord AS", "1"], ["Fjell AS", "1"]]
     )
-    records = list(preview_records(prepare(src, registry.get("customer"))))
+    records = list(preview_records(check(src, registry.get("customer"))))
     assert [(r["key"], r["rows"]) for r in records] == [("row 2", [2]), ("row 3", [3])]
     assert "number" not in records[0]["body"]
 
@@ -359,6 +360,6 @@ _cell_text = (
 def test_any_text_arrives_unchanged_in_its_field(tmp_path: Path, text: str) -> None:
     registry = Registry()
     for path in _both(tmp_path, [HEADER, ["1", "10000", "2025-01-01", "A", text, 1, 1, text]]):
-        [record] = preview_records(prepare(path, registry.get("customer_invoice")))
+        [record] = preview_records(check(path, registry.get("customer_invoice")))
         assert record["body"]["invoiceText"] == {"value": text}
         assert record["body"]["invoiceLines"][0]["description"] == {"value": text}

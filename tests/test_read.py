@@ -117,7 +117,9 @@ def test_pipe_delimited_csv(tmp_path: Path) -> None:
 
 
 def test_title_rows_above_the_header_are_skipped(tmp_path: Path) -> None:
-    from importer.batch import prepare, preview_records
+    from records import preview_records
+
+    from importer.batch import check
     from importer.doctypes import Registry
 
     rows: list[list[object]] = [
@@ -135,7 +137,7 @@ def test_title_rows_above_the_header_are_skipped(tmp_path: Path) -> None:
                 "1001;010104;2025-03-03;000123;12\n",
                 encoding="utf-8",
             )
-        prepared = prepare(path, Registry().get("customer_invoice"))
+        prepared = check(path, Registry().get("customer_invoice"))
         assert prepared.table.header_row == 4
         assert [r.number for r in prepared.rows] == [5]
         [record] = preview_records(prepared)

@@ -11,7 +11,7 @@ from conftest import TYPES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importer.batch import prepare
+from importer.batch import check
 from importer.doctypes import Registry, load_doctype
 from importer.errors import DocTypeError
 from importer.render.engine import (
@@ -119,7 +119,7 @@ def test_compiled_templates_give_the_sandbox_output_for_every_sample(
     compiled = Registry().get(name)
     sandboxed = Registry().get(name)
     sandboxed.compiled = False
-    prepared = prepare(samples_dir / f"{name}.csv", compiled)
+    prepared = check(samples_dir / f"{name}.csv", compiled)
     columns = prepared.colmap.columns_set
     fast, slow = compiled.renderer(columns), sandboxed.renderer(columns)
     assert (fast.engine, slow.engine) == ("compiled", "jinja")  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import csv
 import json
 import os
 import signal
@@ -15,15 +16,16 @@ from typing import Any
 import pytest
 import requests
 from conftest import write_csv
+from records import send_with
 
-from importer.batch import prepare
+from importer.batch import check
 from importer.doctypes import Registry
 from importer.sandbox import DEMO_CLIENT, DEMO_SECRET, DEMO_TENANT, Faults, Sandbox, SandboxConfig
 from importer.sandbox.config import DEMO_CUSTOMER_TENANT, Client
 from importer.settings import Connection
+from importer.targets import RunAborted
 from importer.targets.client import VismaClient
 from importer.targets.journal import Journal
-from importer.targets.visma import RunAborted, run_batch
 
 HEADER = [
     "External reference",
@@ -96,8 +98,8 @@ def run(
     **client_args: Any,
 ) -> tuple[Any, VismaClient]:
     client = client or VismaClient(connection(sb), workers=workers, **client_args)
-    prepared = prepare(file, Registry().get("customer_invoice"))
-    return run_batch(prepared, client, journal, mode=mode, workers=workers), client
+    prepared = check(file, Registry().get("customer_invoice"))
+    return send_with(prepared, client, journal, mode=mode, workers=workers), client
 
 
 def references(sb: Sandbox) -> collections.Counter[str]:
@@ -181,8 +183,8 @@ def test_a_number_already_in_visma_is_reported_not_duplicated(
         tmp_path / "c.csv", [["Customer number", "Name"], ["10000", "A"], ["10001", "B"]]
     )
     customer(sandbox, "10000")  # created by someone else
-    prepared = prepare(file, Registry().get("customer"))
-    report = run_batch(prepared, VismaClient(connection(sandbox)), Journal(":memory:"))
+    prepared = check(file, Registry().get("customer"))
+    report = send_with(prepared, VismaClient(connection(sandbox)), Journal(":memory:"))
     by_key = {r.key: r for r in report.results}
     assert by_key["10001"].status == "created"
     assert by_key["10000"].status == "failed" and by_key["10000"].http_status == 400
@@ -216,7 +218,7 @@ def test_a_document_changed_in_visma_since_it_was_read_is_not_overwritten(
     file = write_csv(tmp_path / "s.csv", [["Supplier number", "Name"], ["50000", "Lev AS"]])
     doctype = Registry().get("supplier")
     journal = Journal(":memory:")
-    run_batch(prepare(file, doctype), VismaClient(connection(sandbox)), journal)
+    send_with(check(file, doctype), VismaClient(connection(sandbox)), journal)
 
     class Meddling(VismaClient):
         """Someone edits the supplier in Visma between our read and our write."""
@@ -227,8 +229,8 @@ def test_a_document_changed_in_visma_since_it_was_read_is_not_overwritten(
             return super().call(method, path, **kw)
 
     changed = write_csv(tmp_path / "s2.csv", [["Supplier number", "Name"], ["50000", "Ny AS"]])
-    report = run_batch(
-        prepare(changed, doctype), Meddling(connection(sandbox)), journal, mode="update"
+    report = send_with(
+        check(changed, doctype), Meddling(connection(sandbox)), journal, mode="update"
     )
     [result] = report.results
     assert (result.status, result.http_status) == ("failed", 412)
@@ -320,19 +322,29 @@ def test_kill_9_mid_run_and_a_rerun_leaves_every_document_once(tmp_path: Path) -
         assert len(counts) == 150 and max(counts.values()) == 1
 
 
-def test_ctrl_c_stops_cleanly_and_the_rest_follows_on_a_rerun(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_signal_stops_cleanly_with_a_complete_report_and_the_rest_follows_on_a_rerun(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
     with Sandbox(SandboxConfig(faults=Faults(latency_ms=40))) as sb:
         customer(sb)
         file = invoices(tmp_path / "a.csv", 150)
         proc = _start(sb, tmp_path, file)
         _wait_for(sb, 20)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 1, err
-        assert "Traceback" not in err
+        assert "Traceback" not in err and "no new document starts" in err
         summary = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
-        assert summary["counts"]["skipped"] > 0
+        assert summary["rows"] == 300 and summary["stopped"] is True
+        # Every row has a final status: created, or not sent because of the stop.
+        assert set(summary["counts"]) == {"created", "not sent"}
         assert summary["counts"]["created"] == 2 * sb.count("customer_invoice")
+        with (tmp_path / "r.csv").open(encoding="utf-8-sig") as fh:
+            rows = list(csv.DictReader(fh))
+        assert len(rows) == 300
+        stopped = [r for r in rows if r["status"] == "not sent"]
+        assert stopped and all("stopped" in r["message"] and r["codes"] for r in stopped)
         again = _start(sb, tmp_path, file)
         again.communicate(timeout=120)
         counts = references(sb)
@@ -371,7 +383,7 @@ def test_refused_credentials_are_fatal_with_advice(
     client = VismaClient(connection(sandbox, **override))
     with pytest.raises(RunAborted, match=says) as caught:
         run(sandbox, invoices(tmp_path / "a.csv", 5), Journal(":memory:"), client=client)
-    assert {r.status for r in caught.value.report.results} == {"skipped"}
+    assert {r.status for r in caught.value.report.results} == {"not sent"}
     assert "wrong" not in str(caught.value)  # never the secret
 
 
@@ -406,7 +418,7 @@ def test_every_type_is_created_then_updated_or_upserted(
     from importer.demo import create_references
 
     registry = Registry()
-    prepared = {name: prepare(samples_dir / f"{name}.csv", registry.get(name)) for name in TYPES}
+    prepared = {name: check(samples_dir / f"{name}.csv", registry.get(name)) for name in TYPES}
     journal_path = tmp_path / "journal.sqlite"
     with Sandbox() as sb:
         conn = connection(sb)
@@ -414,23 +426,23 @@ def test_every_type_is_created_then_updated_or_upserted(
         for name in TYPES:
             if name == "customer_invoice":
                 create_references(conn, registry, prepared)
-            report = run_batch(prepared[name], VismaClient(conn), journal)
+            report = send_with(prepared[name], VismaClient(conn), journal)
             assert set(report.counts()) == {"created"}, (name, report.summary()["issues"])
         counts = {name: sb.count(name) for name in TYPES}
         # Every document as if the file had changed since: all are sent again.
         with sqlite3.connect(journal_path) as db:
             db.execute("UPDATE entries SET hash = 'changed'")
         for name in TYPES:
-            report = run_batch(prepared[name], VismaClient(conn), journal, mode=mode)
+            report = send_with(prepared[name], VismaClient(conn), journal, mode=mode)
             assert set(report.counts()) == {"updated"}, (name, report.summary()["issues"])
             assert sb.count(name) == counts[name]
-            again = run_batch(prepared[name], VismaClient(conn), journal, mode=mode)
+            again = send_with(prepared[name], VismaClient(conn), journal, mode=mode)
             assert set(again.counts()) == {"unchanged"}
         # Without the journal, a document is found again by its number or reference;
         # one grouped by a Document ID (never sent) cannot be, and the row says so.
         fresh = Journal(":memory:")
         for name in TYPES:
-            report = run_batch(prepared[name], VismaClient(conn), fresh, mode="update")
+            report = send_with(prepared[name], VismaClient(conn), fresh, mode="update")
             if prepared[name].grouping.key_field == "documentId":
                 assert set(report.counts()) == {"failed"}
                 assert "cannot be found in Visma by its Document ID" in report.results[0].message
@@ -441,8 +453,8 @@ def test_every_type_is_created_then_updated_or_upserted(
 
 def test_release_after_create_reports_the_status(sandbox: Sandbox, tmp_path: Path) -> None:
     customer(sandbox)
-    prepared = prepare(invoices(tmp_path / "a.csv", 3), Registry().get("customer_invoice"))
-    report = run_batch(
+    prepared = check(invoices(tmp_path / "a.csv", 3), Registry().get("customer_invoice"))
+    report = send_with(
         prepared, VismaClient(connection(sandbox)), Journal(":memory:"), release=True
     )
     assert {r.message for r in report.results} == {"released: status Open"}
@@ -557,8 +569,8 @@ def test_without_the_first_journal_check_existing_keeps_references_single(
     file = invoices(tmp_path / "a.csv", 4)
     run(sandbox, file, Journal(tmp_path / "first.sqlite"))
     elsewhere = Journal(tmp_path / "second.sqlite")  # another machine, another folder
-    prepared = prepare(file, Registry().get("customer_invoice"))
-    report = run_batch(prepared, VismaClient(connection(sandbox)), elsewhere, check_existing=True)
+    prepared = check(file, Registry().get("customer_invoice"))
+    report = send_with(prepared, VismaClient(connection(sandbox)), elsewhere, check_existing=True)
     assert report.counts() == {"skipped": 8}
     assert "found by its reference" in report.results[0].message
     assert sandbox.count("customer_invoice") == 4

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from conftest import TYPES
 from openapi import dto_errors, request_dto
+from records import preview_records
 
-from importer.batch import prepare, preview_records, validation_report
+from importer.batch import check, validation_report
 from importer.doctypes import Registry
 
 
@@ -18,7 +19,7 @@ def test_sample_previews_to_spec_bodies(
     name: str, suffix: str, registry: Registry, samples_dir: Path
 ) -> None:
     doctype = registry.get(name)
-    prepared = prepare(samples_dir / f"{name}.{suffix}", doctype)
+    prepared = check(samples_dir / f"{name}.{suffix}", doctype)
     report = validation_report(prepared)
     assert [str(i) for r in report.results for i in r.issues] == []
     assert report.file_issues == []
@@ -35,6 +36,6 @@ def test_sample_previews_to_spec_bodies(
 @pytest.mark.parametrize("name", TYPES)
 def test_xlsx_and_csv_samples_agree(name: str, registry: Registry, samples_dir: Path) -> None:
     doctype = registry.get(name)
-    from_xlsx = list(preview_records(prepare(samples_dir / f"{name}.xlsx", doctype)))
-    from_csv = list(preview_records(prepare(samples_dir / f"{name}.csv", doctype)))
+    from_xlsx = list(preview_records(check(samples_dir / f"{name}.xlsx", doctype)))
+    from_csv = list(preview_records(check(samples_dir / f"{name}.csv", doctype)))
     assert from_xlsx == from_csv

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 import requests
 from conftest import TYPES, token_for
+from records import preview_records
 
-from importer.batch import prepare, preview_records
+from importer.batch import check
+from importer.demo import REFERENCES
 from importer.doctypes import Registry
 from importer.sandbox import Faults, Sandbox, SandboxConfig
 from importer.sandbox.config import DEMO_CUSTOMER_TENANT, Client
@@ -35,20 +37,15 @@ class Api:
 
 
 def previews(name: str, samples_dir: Path) -> list[dict[str, Any]]:
-    return list(preview_records(prepare(samples_dir / f"{name}.csv", Registry().get(name))))
+    return list(preview_records(check(samples_dir / f"{name}.csv", Registry().get(name))))
 
 
 def parties(api: Api, samples_dir: Path) -> None:
     """Customers and suppliers the sample documents refer to."""
     for record in previews("customer", samples_dir) + previews("supplier", samples_dir):
         api(record["method"], record["path"], json=record["body"]).raise_for_status()
-    for name, field, path in [
-        ("customer_invoice", "customerNumber", "/v1/customer"),
-        ("customer_credit_note", "customerNumber", "/v1/customer"),
-        ("customer_debit_note", "customerNumber", "/v1/customer"),
-        ("supplier_invoice", "supplierNumber", "/v1/supplier"),
-        ("purchase_order", "supplier", "/v1/supplier"),
-    ]:
+    for name, (party, field) in REFERENCES.items():
+        _, path = Registry().get(party).endpoint("list")
         for record in previews(name, samples_dir):
             number = record["body"][field]["value"]
             if api("GET", f"{path}/{number}").status_code == 404:

@@ -22,8 +22,9 @@ from typing import Any
 import pytest
 from conftest import ROOT, TYPES
 from openapi import dto_errors, spec
+from records import preview_records
 
-from importer.batch import prepare, preview_records
+from importer.batch import check
 from importer.doctypes import Registry
 from importer.sandbox.dtos import DTO_NAMES, SCHEMAS, check_body
 
@@ -45,7 +46,7 @@ def _dto(registry: Registry, name: str) -> str:
 
 
 def _golden_preview(registry: Registry, name: str) -> dict[str, Any]:
-    records = list(preview_records(prepare(GOLDEN / f"{name}.csv", registry.get(name))))
+    records = list(preview_records(check(GOLDEN / f"{name}.csv", registry.get(name))))
     assert len(records) == 1
     body: dict[str, Any] = records[0]["body"]
     return body
@@ -113,7 +114,7 @@ def test_golden_bodies_pass(name: str, registry: Registry) -> None:
 @pytest.mark.parametrize("name", TYPES)
 def test_sample_previews_pass(name: str, registry: Registry, samples_dir: Path) -> None:
     doctype = registry.get(name)
-    records = list(preview_records(prepare(samples_dir / f"{name}.csv", doctype)))
+    records = list(preview_records(check(samples_dir / f"{name}.csv", doctype)))
     assert records
     for record in records:
         assert check_body(_dto(registry, name), record["body"]) == [], record["key"]

@@ -6,8 +6,9 @@ import csv
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
+from records import preview_records
 
-from importer.batch import prepare, preview_records, validation_report
+from importer.batch import check, validation_report
 from importer.doctypes import DocType, Registry
 from importer.report import write_report
 
@@ -58,11 +59,11 @@ def test_header_and_lines_sheets_preview_as_the_one_sheet_file(tmp_path: Path) -
     doctype = Registry().get("customer_invoice")
     rows = _sample("customer_invoice")
     heads, lines = split(doctype, rows, "External reference")
-    one = list(preview_records(prepare(ROOT / "samples" / "customer_invoice.csv", doctype)))
+    one = list(preview_records(check(ROOT / "samples" / "customer_invoice.csv", doctype)))
     for order in (("Invoices", "Lines"), ("Lines", "Invoices")):  # either sheet first
         sheets = {"Invoices": heads, "Lines": lines}
         path = write_workbook(tmp_path / f"{order[0]}.xlsx", {s: sheets[s] for s in order})
-        prepared = prepare(path, doctype)
+        prepared = check(path, doctype)
         two = list(preview_records(prepared))
         assert [(r["key"], r["body"]) for r in two] == [(r["key"], r["body"]) for r in one]
         assert {t.sheet for t in prepared.tables} == {"Invoices", "Lines"}
@@ -90,7 +91,7 @@ def test_problems_are_reported_on_the_row_of_their_own_sheet(tmp_path: Path) -> 
         ["9", "000123", "1"],  # no such invoice
     ]
     path = write_workbook(tmp_path / "two.xlsx", {"Fakturaer": heads, "Linjer": lines})
-    report = validation_report(prepare(path, doctype))
+    report = validation_report(check(path, doctype))
     found = {(r.sheet, r.row, i.column, i.code) for r in report.results for i in r.issues}
     assert found == {
         ("Fakturaer", 3, "Invoice date", "invalid-date"),
@@ -117,7 +118,7 @@ def test_the_fixme_workbook_keeps_both_sheets_and_imports_again(tmp_path: Path) 
     ]
     lines = [["Invoice number", "Item number", "Quantity"], ["1", "A", "1"], ["2", "B", "1"]]
     path = write_workbook(tmp_path / "two.xlsx", {"Invoices": heads, "Lines": lines})
-    paths = write_report(validation_report(prepare(path, doctype)), tmp_path / "out" / "report")
+    paths = write_report(validation_report(check(path, doctype)), tmp_path / "out" / "report")
     results = load_workbook(paths["xlsx"])
     assert results.sheetnames[:2] == ["Invoices result", "Lines result"]
     fixme = load_workbook(paths["fixme"])
@@ -129,17 +130,17 @@ def test_the_fixme_workbook_keeps_both_sheets_and_imports_again(tmp_path: Path) 
     assert [list(r) for r in fixme["Lines"].iter_rows(values_only=True)] == [lines[0], lines[2]]
     fixme["Invoices"]["C2"] = "2025-02-28"
     fixme.save(tmp_path / "fixed.xlsx")
-    [again] = preview_records(prepare(tmp_path / "fixed.xlsx", doctype))
+    [again] = preview_records(check(tmp_path / "fixed.xlsx", doctype))
     assert again["key"] == "2" and again["body"]["documentDate"]["value"].startswith("2025-02-28")
 
 
 def test_a_two_sheet_workbook_imports_into_the_sandbox_once(tmp_path: Path) -> None:
+    from records import send_with
     from test_run import connection, customer
 
     from importer.sandbox import Sandbox
     from importer.targets.client import VismaClient
     from importer.targets.journal import Journal
-    from importer.targets.visma import run_batch
 
     doctype = Registry().get("customer_invoice")
     heads = [["Invoice number", "Customer number", "Invoice date"], ["1", "10000", "2025-03-03"]]
@@ -150,7 +151,7 @@ def test_a_two_sheet_workbook_imports_into_the_sandbox_once(tmp_path: Path) -> N
         customer(sb)
         for expected in ("created", "unchanged"):  # a re-run sends nothing
             client = VismaClient(connection(sb), workers=2)
-            report = run_batch(prepare(path, doctype), client, journal, mode="create")
+            report = send_with(check(path, doctype), client, journal, mode="create")
             assert {(r.sheet, r.row): r.status for r in report.results} == {
                 ("Invoices", 2): expected,
                 ("Lines", 2): expected,

@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from openpyxl import Workbook
+from records import preview_records
 
-from importer.batch import prepare, preview_records, validation_report
+from importer.batch import check, validation_report
 from importer.doctypes import Registry
 from importer.sources.files import read_table
 
@@ -29,7 +30,7 @@ def test_a_number_cell_formatted_0000_is_read_as_it_is_shown(tmp_path: Path) -> 
     ws["B2"].number_format = "000000"  # Excel shows 010104
     ws["D2"].number_format = '"000000"'  # quoted, as some exports write it
     wb.save(path)
-    [record] = preview_records(prepare(path, Registry().get("customer_invoice")))
+    [record] = preview_records(check(path, Registry().get("customer_invoice")))
     assert record["body"]["customerNumber"]["value"] == "010104"
     assert record["body"]["invoiceLines"][0]["inventoryNumber"]["value"] == "000123"
 
@@ -45,7 +46,7 @@ def test_a_code_that_arrived_as_a_bare_number_is_warned_on_its_row(tmp_path: Pat
         ],
     )
     wb.save(path)
-    report = validation_report(prepare(path, Registry().get("customer_invoice")))
+    report = validation_report(check(path, Registry().get("customer_invoice")))
     warned = {
         (r.row, i.column, i.code, i.severity)
         for r in report.results
@@ -67,7 +68,7 @@ def test_numbers_in_a_code_column_of_one_length_are_not_warned(tmp_path: Path) -
         [HEADER, ["1", 10104, "2025-03-03", "A1", 1], ["2", 10102, "2025-03-03", "A1", 1]],
     )
     wb.save(path)
-    report = validation_report(prepare(path, Registry().get("customer_invoice")))
+    report = validation_report(check(path, Registry().get("customer_invoice")))
     assert not [i for r in report.results for i in r.issues]
 
 
@@ -90,7 +91,7 @@ def test_hidden_sheets_columns_and_rows_are_reported(tmp_path: Path) -> None:
     ws.row_dimensions[3].hidden = True  # filtered out in Excel
     path = tmp_path / "hidden.xlsx"
     wb.save(path)
-    prepared = prepare(path, Registry().get("customer_invoice"))
+    prepared = check(path, Registry().get("customer_invoice"))
     assert prepared.table.sheet == "Invoices"
     warnings = {w.code: w.message for w in prepared.warnings}
     assert "'Old invoices'" in warnings["hidden-sheet"] and "not read" in warnings["hidden-sheet"]
@@ -98,7 +99,7 @@ def test_hidden_sheets_columns_and_rows_are_reported(tmp_path: Path) -> None:
     assert "(3)" in warnings["hidden-row"] and "imported" in warnings["hidden-row"]
     assert [r["key"] for r in preview_records(prepared)] == ["1", "2", "3"]
     # a hidden sheet named with --sheet is read, and says so
-    hidden = prepare(path, Registry().get("customer_invoice"), sheet="Old invoices")
+    hidden = check(path, Registry().get("customer_invoice"), sheet="Old invoices")
     assert [w.code for w in hidden.warnings] == ["hidden-sheet"]
     assert [r["key"] for r in preview_records(hidden)] == ["9"]
 
@@ -122,7 +123,7 @@ def test_a_merged_cell_counts_on_every_row_it_spans(tmp_path: Path) -> None:
     wb.save(path)
     table = read_table(path, is_header=Registry().get("customer_invoice").looks_like_header)
     assert [r.cells[:3] for r in table.rows][:3] == [["1", "010104", "2025-03-03"]] * 3
-    records = list(preview_records(prepare(path, Registry().get("customer_invoice"))))
+    records = list(preview_records(check(path, Registry().get("customer_invoice"))))
     assert [(r["key"], r["rows"]) for r in records] == [("1", [3, 4, 5]), ("2", [6])]
     assert [line["quantity"]["value"] for line in records[0]["body"]["invoiceLines"]] == [1, 2, 3]
 
@@ -159,7 +160,7 @@ def test_formulas_are_read_as_the_values_excel_last_calculated(tmp_path: Path) -
         for item in src.infolist():
             is_sheet = item.filename == "xl/worksheets/sheet1.xml"
             dst.writestr(item, xml if is_sheet else src.read(item))
-    [record] = preview_records(prepare(path, Registry().get("customer_invoice")))
+    [record] = preview_records(check(path, Registry().get("customer_invoice")))
     body = record["body"]
     assert body["customerNumber"]["value"] == "010104"
     assert body["documentDate"]["value"].startswith("2025-03-03")  # a date number, date column

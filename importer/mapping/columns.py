@@ -196,7 +196,7 @@ def _describe(doctype: DocType, canonical: str) -> str:
 
 
 def _where(table: Table) -> str:
-    return f"{table.path}" + (f", sheet {table.sheet!r}" if table.sheet else "")
+    return f"{table.name}" + (f", sheet {table.sheet!r}" if table.sheet else "")
 
 
 def _warn(table: Table, header: str, code: str, message: str) -> RowIssue:

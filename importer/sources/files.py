@@ -25,6 +25,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,17 @@ class Table:
     # How the file was read, when the user should know: (code, message).
     notes: list[tuple[str, str]] = field(default_factory=list)
     other_sheets: list[str] = field(default_factory=list)  # the workbook's other visible sheets
+    # What messages call the source, when ``path`` is not it: an upload's own
+    # name (``path`` is then a temporary copy), or the name given to rows.
+    display_name: str | None = None
+    # Whatever must live as long as the table: an upload's temporary copy,
+    # deleted once no table holds it (see importer.sources.uploads).
+    keep: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def name(self) -> str:
+        """The source as the user knows it: for messages and reports."""
+        return self.display_name if self.display_name is not None else str(self.path)
 
 
 HeaderTest = Callable[[list[str]], bool]
@@ -171,8 +183,9 @@ def _calamine_errors(p: Path, message: str) -> Iterator[None]:
     """Calamine's errors, and its panics (pyo3's PanicException is a
     BaseException), as a FileError: ``message`` with DETAIL replaced. A
     panic also writes Rust's report to the process's stderr; that is held
-    back, as the FileError says what happened in one line."""
-    held = _hold_stderr()
+    back when the caller asked for it (:func:`hold_native_stderr`), as the
+    FileError says what happened in one line."""
+    held = _hold_stderr() if _HOLD_STDERR.get() else None
     panicked = False
     try:
         yield
@@ -183,6 +196,22 @@ def _calamine_errors(p: Path, message: str) -> Iterator[None]:
         raise FileError(f"{p}: " + message.replace("DETAIL", _short(exc))) from None
     finally:
         _release_stderr(held, show=not panicked)
+
+
+_HOLD_STDERR: ContextVar[bool] = ContextVar("hold_native_stderr", default=False)
+
+
+@contextmanager
+def hold_native_stderr(on: bool = True) -> Iterator[None]:
+    """While reading, keep calamine's own crash report (Rust writes it to
+    file descriptor 2) off the process's stderr. That redirects descriptor 2
+    for the whole process during each read, so only a caller that owns the
+    process (the CLI) turns it on."""
+    token = _HOLD_STDERR.set(on)
+    try:
+        yield
+    finally:
+        _HOLD_STDERR.reset(token)
 
 
 def _hold_stderr() -> tuple[int, Any] | None:

@@ -27,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from importer.codes import http_code
 from importer.errors import AuthError
 from importer.settings import Connection
 
@@ -42,10 +43,11 @@ class OutcomeUnknown(Exception):
 class Outcome:
     """What happened to one document."""
 
-    status: str  # created, updated, unchanged, failed, skipped
+    status: str  # a status of importer.codes.STATUSES: created, updated, failed ...
     number: str = ""
     http_status: int | None = None
     message: str = ""
+    code: str = ""  # why, when it did not go as asked (importer.codes.CODES)
 
 
 def visma_message(reply: requests.Response) -> str:
@@ -155,6 +157,8 @@ class VismaClient:
         self._token_lock = threading.Lock()
         self._count_lock = threading.Lock()
         self.calls = 0
+        # Told how long the rate limit holds the next call, when it does.
+        self.on_wait: Callable[[float], None] | None = None
 
     # -------------------------------------------------------------- token
 
@@ -213,7 +217,11 @@ class VismaClient:
         renewed = False
         failures = 0
         while True:
-            self._sleep(self.limiter.wait())
+            delay = self.limiter.wait()
+            if delay > 0:
+                if delay >= 1.0 and self.on_wait is not None:
+                    self.on_wait(delay)
+                self._sleep(delay)
             send_headers = {"Authorization": f"Bearer {self.token()}", **(headers or {})}
             with self._count_lock:
                 self.calls += 1
@@ -274,7 +282,8 @@ class VismaClient:
             except OutcomeUnknown as unknown:
                 if find is None:
                     return Outcome(
-                        "failed",
+                        "unknown",
+                        code="outcome-unknown",
                         message=f"{unknown}; the document has no reference "
                         "to look it up by, so it is not sent again: check in Visma "
                         "before importing it again",
@@ -286,7 +295,9 @@ class VismaClient:
                     )
                 if attempts > self.retries:
                     return Outcome(
-                        "failed", message=f"{unknown}; not in Visma after {attempts} tries"
+                        "failed",
+                        code="outcome-unknown",
+                        message=f"{unknown}; not in Visma after {attempts} tries",
                     )
                 self._sleep(self._backoff(attempts))
                 continue
@@ -294,7 +305,12 @@ class VismaClient:
                 return Outcome(
                     "created", number_from_location(reply.headers.get("Location", "")), 201
                 )
-            return Outcome("failed", http_status=reply.status_code, message=visma_message(reply))
+            return Outcome(
+                "failed",
+                http_status=reply.status_code,
+                message=visma_message(reply),
+                code=http_code(reply.status_code),
+            )
 
     def _find_after_unknown(self, find: Callable[[], str | None]) -> str | None:
         # A request that timed out may still be in progress: look twice, apart.

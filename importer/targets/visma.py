@@ -1,32 +1,113 @@
-"""Sending a prepared batch: each document exactly once, every row reported.
+"""The Visma.net destination: each document exactly once, every row reported.
 
-:func:`run_batch` runs a pool of workers over the valid documents of a
-:class:`~importer.batch.Prepared` file; for each document the sender
-decides, with the journal, whether it is new, unchanged, to be updated or
-already in Visma, and the client of :mod:`importer.targets.client` does the talking.
+:class:`VismaDestination` delivers a batch's requests to one company: for
+each document the sender decides, with the journal, whether it is new,
+unchanged, to be updated or already in Visma, and the client of
+:mod:`importer.targets.client` does the talking. Per-type facts (the
+release action, If-Match, the line number field) come from the type's
+schema (``x-release``, ``x-etag``, ``x-line-number``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
-from concurrent.futures import wait as futures_wait
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from importer.batch import Prepared, render_text, validation_report
-from importer.errors import AuthError, ConfigError
+from importer.codes import http_code, message
+from importer.doctypes import DocType
 from importer.group import Document
+from importer.render import Request
 from importer.report import BatchReport
+from importer.settings import Connection
+from importer.targets import Event, Progress, body_hash
 from importer.targets.client import Outcome, OutcomeUnknown, VismaClient, visma_message
 from importer.targets.journal import DONE, Entry, Journal
 
-MODES = ("create", "update", "upsert")
-RELEASABLE = {"customer_invoice", "customer_credit_note", "customer_debit_note", "supplier_invoice"}
-ETAG_TYPES = {"supplier", "supplier_invoice", "purchase_order"}
+if TYPE_CHECKING:
+    from importer.batch import Batch
+
+
+class VismaDestination:
+    """One Visma.net company, with the journal of what was sent there.
+
+    ``journal`` is a :class:`Journal` (left open) or a path (opened here and
+    closed at the end). ``release`` releases each created document of a type
+    that can be released. ``check_existing`` looks a document the journal
+    does not know up in Visma by its reference before creating it."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        journal: Journal | str | Path,
+        release: bool = False,
+        check_existing: bool = False,
+        workers: int = 4,
+        client: VismaClient | None = None,
+    ) -> None:
+        self.connection = connection
+        self._journal_arg = journal
+        self.journal: Journal | None = journal if isinstance(journal, Journal) else None
+        self.release = release
+        self.check_existing = check_existing
+        self.workers = workers
+        self.client = client
+        self._own_client = client is None
+        self._sender: _Sender | None = None
+
+    def describe(self) -> str:
+        return f"{self.connection.base_url} (tenant {self.connection.tenant_id})"
+
+    def open(self, batch: Batch, mode: str, notify: Progress) -> None:
+        if self.journal is None:
+            self.journal = Journal(self._journal_arg)  # type: ignore[arg-type]
+        if self.client is None:
+            self.client = VismaClient(self.connection, workers=self.workers)
+
+        def waiting(seconds: float) -> None:
+            notify(Event("waiting", -1, -1, seconds))
+
+        self.client.on_wait = waiting
+        self._sender = _Sender(
+            batch.doctype,
+            self.client,
+            self.journal,
+            mode=mode,
+            release=self.release,
+            check_existing=self.check_existing,
+        )
+
+    def deliver(self, request: Request) -> Outcome:
+        assert self._sender is not None, "open() first"
+        return self._sender.send(request.document, request.text)
+
+    def close(self, report: BatchReport) -> None:
+        client = self.client
+        if client is not None:
+            sent = len(
+                {
+                    r.key
+                    for r in report.results
+                    if r.status not in ("unchanged", "skipped", "invalid")
+                }
+            )
+            report.extra.update(
+                {
+                    "calls": client.calls,
+                    "calls_per_document": round(client.calls / sent, 3) if sent else 0.0,
+                    "target": self.connection.base_url,
+                }
+            )
+            client.on_wait = None
+            if self._own_client:
+                client.session.close()
+                self.client = None
+        if self.journal is not None and not isinstance(self._journal_arg, Journal):
+            self.journal.close()
+            self.journal = None
 
 
 class _Sender:
@@ -34,7 +115,7 @@ class _Sender:
 
     def __init__(
         self,
-        prepared: Prepared,
+        doctype: DocType,
         client: VismaClient,
         journal: Journal,
         *,
@@ -42,9 +123,8 @@ class _Sender:
         release: bool,
         check_existing: bool = False,
     ) -> None:
-        self.prepared = prepared
         self.check_existing = check_existing
-        self.doctype = prepared.doctype
+        self.doctype = doctype
         self.client = client
         self.journal = journal
         self.mode = mode
@@ -58,12 +138,11 @@ class _Sender:
     def path(self, number: str) -> str:
         return self.doctype.endpoint("get")[1].replace("{number}", quote(number, safe=""))
 
-    def send(self, doc: Document) -> Outcome:
-        text = render_text(self.prepared, doc)
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    def send(self, doc: Document, text: str) -> Outcome:
+        digest = body_hash(text)
         entry = self.journal.get(self.target, self.doctype.name, doc.key)
         if entry is not None and entry.state in DONE and entry.hash == digest:
-            return Outcome("unchanged", entry.number, message="already in Visma as sent before")
+            return Outcome("unchanged", entry.number, message=message("unchanged"))
         try:
             if self.mode == "create":
                 return self._create(doc, text, digest, entry)
@@ -72,6 +151,7 @@ class _Sender:
                 title = self.doctype.fields[doc.key_field].title if doc.key_field else "key"
                 return Outcome(
                     "failed",
+                    code="no-reference",
                     message=f"cannot be found in Visma by its {title} "
                     "(it is not sent to Visma): update it with the journal of the "
                     "run that created it, or give it a number or a reference",
@@ -81,13 +161,18 @@ class _Sender:
                 if self.mode == "update":
                     return Outcome(
                         "failed",
+                        code="not-found",
                         message="not in Visma, so there is nothing to "
                         "update (--mode upsert creates it)",
                     )
                 return self._create(doc, text, digest, entry)
             return self._update(doc, text, digest, number)
         except OutcomeUnknown as exc:
-            return Outcome("failed", message=f"{exc}; check in Visma before importing again")
+            return Outcome(
+                "unknown",
+                code="outcome-unknown",
+                message=f"{exc}; check in Visma before importing again",
+            )
 
     # ------------------------------------------------------------ create
 
@@ -97,9 +182,8 @@ class _Sender:
             return Outcome(
                 "skipped",
                 entry.number,
-                message=f"already created as "
-                f"{entry.number}; the file has changed since (--mode update sends "
-                "the changes)",
+                code="already-created",
+                message=message("already-created", number=entry.number),
             )
         find = self._finder(doc)
         if entry is not None and entry.state == "sending" and find is not None:
@@ -119,6 +203,7 @@ class _Sender:
                 return Outcome(
                     "skipped",
                     number,
+                    code="exists-in-visma",
                     message=f"already in Visma as {number} "
                     "(found by its reference); not created again",
                 )
@@ -135,7 +220,7 @@ class _Sender:
             http_status=outcome.http_status,
             message=outcome.message,
         )
-        if outcome.status == "created" and self.release and name in RELEASABLE:
+        if outcome.status == "created" and self.release and self.doctype.releasable:
             outcome.message = self._release(outcome.number)
         return outcome
 
@@ -216,13 +301,13 @@ class _Sender:
     def _update(self, doc: Document, text: str, digest: str, number: str) -> Outcome:
         current = self.client.call("GET", self.path(number))
         if current.status_code == 404:
-            return Outcome("failed", number, 404, f"{number} is not in Visma")
+            return Outcome("failed", number, 404, f"{number} is not in Visma", "not-found")
         body = json.loads(text)
         if self.doctype.lines:
             lines = current.json().get(self.doctype.lines) or []
-            _line_operations(body.get(self.doctype.lines) or [], lines)
+            _line_operations(body.get(self.doctype.lines) or [], lines, self.doctype.line_number)
         headers = {}
-        if self.doctype.name in ETAG_TYPES and current.headers.get("ETag"):
+        if self.doctype.etag and current.headers.get("ETag"):
             headers["If-Match"] = current.headers["ETag"]
         inserts = any(
             line.get("operation") == "Insert"
@@ -249,139 +334,34 @@ class _Sender:
                 412,
                 "changed in Visma since it was read; "
                 "nothing was overwritten (run again to update the new version)",
+                "http-412",
             )
-        return Outcome("failed", number, reply.status_code, visma_message(reply))
+        return Outcome(
+            "failed", number, reply.status_code, visma_message(reply), http_code(reply.status_code)
+        )
 
 
 LOOKUP_PAGE = 100
 
 
-def _line_operations(sent: list[dict[str, Any]], current: list[dict[str, Any]]) -> None:
+def _line_operations(
+    sent: list[dict[str, Any]], current: list[dict[str, Any]], field: str = "lineNumber"
+) -> None:
     """Make the file's lines replace Visma's: the n-th line updates Visma's
-    n-th, extra lines are inserted, Visma's extra lines deleted."""
-    numbers = sorted(int(line.get("lineNumber", line.get("lineNbr", 0))) for line in current)
-    explicit = {int(line["lineNumber"]["value"]) for line in sent if "lineNumber" in line}
+    n-th, extra lines are inserted, Visma's extra lines deleted. ``field``
+    is the type's line number field (``x-line-number``); Visma's read
+    records may call it ``lineNbr``."""
+    numbers = sorted(int(line.get(field, line.get("lineNbr", 0))) for line in current)
+    explicit = {int(line[field]["value"]) for line in sent if field in line}
     free = [n for n in numbers if n not in explicit]
     for line in sent:
-        if "lineNumber" in line:
-            wanted = int(line["lineNumber"]["value"])
+        if field in line:
+            wanted = int(line[field]["value"])
             line["operation"] = "Update" if wanted in numbers else "Insert"
         elif free:
-            line["lineNumber"] = {"value": free.pop(0)}
+            line[field] = {"value": free.pop(0)}
             line["operation"] = "Update"
         else:
             line["operation"] = "Insert"
-    used = {int(line["lineNumber"]["value"]) for line in sent if "lineNumber" in line}
-    sent.extend(
-        {"operation": "Delete", "lineNumber": {"value": n}} for n in numbers if n not in used
-    )
-
-
-def run_batch(
-    prepared: Prepared,
-    client: VismaClient,
-    journal: Journal,
-    *,
-    mode: str = "create",
-    workers: int = 4,
-    release: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-    stop: threading.Event | None = None,
-    check_existing: bool = False,
-) -> BatchReport:
-    """Send every valid document of ``prepared`` and report every row.
-
-    Documents go out through ``workers`` threads; a Ctrl-C (or ``stop``) lets
-    the requests in flight finish and reports the rest as not sent. A fatal
-    error (Visma refusing the credentials) stops the run the same way and is
-    raised after the report is made, as :class:`AuthError` with the report."""
-    if mode not in MODES:
-        raise ConfigError(f"--mode must be one of {', '.join(MODES)}")
-    stop = stop or threading.Event()
-    sender = _Sender(
-        prepared, client, journal, mode=mode, release=release, check_existing=check_existing
-    )
-    docs = [d for d in prepared.documents if d.valid]
-    outcomes: dict[int, Outcome] = {}
-    fatal: AuthError | None = None
-    done = 0
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        queue = iter(docs)
-        pending: dict[Future[Outcome], Document] = {}
-        try:
-            while True:
-                while len(pending) < workers * 2 and not stop.is_set():
-                    doc = next(queue, None)
-                    if doc is None:
-                        break
-                    pending[pool.submit(sender.send, doc)] = doc
-                if not pending:
-                    break
-                finished, _ = futures_wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    doc = pending.pop(future)
-                    try:
-                        outcomes[id(doc)] = future.result()
-                    except AuthError as exc:
-                        fatal = fatal or exc
-                        stop.set()
-                    done += 1
-                    if progress is not None:
-                        progress(done, len(docs))
-        except KeyboardInterrupt:
-            stop.set()
-            for future, doc in pending.items():  # the requests in flight finish
-                try:
-                    outcomes[id(doc)] = future.result()
-                except AuthError as exc:
-                    fatal = fatal or exc
-    report = _run_report(prepared, outcomes, stopped=stop.is_set(), fatal=fatal)
-    sent = sum(1 for o in outcomes.values() if o.status not in ("unchanged", "skipped"))
-    report.extra.update(
-        {
-            "mode": mode,
-            "calls": client.calls,
-            "calls_per_document": round(client.calls / sent, 3) if sent else 0.0,
-            "target": client.connection.base_url,
-        }
-    )
-    if fatal is not None:
-        raise RunAborted(str(fatal), report)
-    return report
-
-
-class RunAborted(AuthError):
-    """A fatal error stopped the run; ``report`` says what was done before."""
-
-    def __init__(self, message: str, report: BatchReport) -> None:
-        super().__init__(message)
-        self.report = report
-
-
-def _run_report(
-    prepared: Prepared, outcomes: dict[int, Outcome], *, stopped: bool, fatal: AuthError | None
-) -> BatchReport:
-    report = validation_report(prepared)
-    by_row = {}
-    for doc in prepared.documents:
-        outcome = outcomes.get(id(doc))
-        for row in doc.rows:
-            by_row[(row.sheet, row.number)] = outcome
-    why_not = (
-        "not sent: the run stopped after a fatal error"
-        if fatal
-        else "not sent: the run was interrupted"
-    )
-    for result in report.results:
-        if result.status == "invalid":
-            continue
-        outcome = by_row.get((result.sheet, result.row))
-        if outcome is None:
-            result.status = "skipped"
-            result.message = why_not if stopped else "not sent"
-            continue
-        result.status = outcome.status
-        result.number = outcome.number
-        result.http_status = outcome.http_status
-        result.message = outcome.message
-    return report
+    used = {int(line[field]["value"]) for line in sent if field in line}
+    sent.extend({"operation": "Delete", field: {"value": n}} for n in numbers if n not in used)

@@ -1,0 +1,158 @@
+"""The catalogue: every problem code and every row status, as data.
+
+A code names one kind of problem, in kebab case, and never changes: reports,
+the CLI and the web app show it, and scripts match on it. A status is what
+became of a row. Each has a title; each status says whether it is final and
+which exit code it leads to. Messages vnimport writes itself are rendered
+from :data:`MESSAGES` with parameters, one table per language, so a language
+is added as data (``message("not-sent-stopped", lang="nb")``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Stage = Literal["file", "row", "send"]
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    code: str
+    stage: Stage  # where it is found: reading the file, checking a row, sending
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    name: str
+    title: str
+    final: bool  # nothing more will happen to the row without the user
+    exit_code: int  # 0 fine, 1 the user has rows to look at
+
+
+_CODES = [
+    # reading and mapping the file (file-level problems and warnings)
+    Code("file-error", "file", "The file cannot be read"),
+    Code("column-error", "file", "The header row cannot be used"),
+    Code("doctype-error", "file", "The document type is unknown or broken"),
+    Code("config-error", "file", "The settings are missing or wrong"),
+    Code("auth-error", "send", "Visma.net refused the credentials"),
+    Code("internal-error", "send", "vnimport failed (a bug)"),
+    Code("report-path", "file", "The report would overwrite the input"),
+    Code("encoding", "file", "The csv file is not UTF-8"),
+    Code("hidden-sheet", "file", "A sheet is hidden in Excel"),
+    Code("hidden-column", "file", "A column is hidden in Excel"),
+    Code("hidden-row", "file", "Rows are hidden in Excel"),
+    Code("other-sheet", "file", "Other sheets were not read"),
+    Code("unknown-column", "file", "A column vnimport does not know"),
+    Code("unnamed-column", "file", "A column without a header has values"),
+    # checking rows
+    Code("required", "row", "A value is required"),
+    Code("type", "row", "The value has the wrong type"),
+    Code("enum", "row", "The value is not one of those allowed"),
+    Code("format", "row", "The value does not have the required format"),
+    Code("pattern", "row", "The value does not have the expected form"),
+    Code("too-long", "row", "The text is too long"),
+    Code("too-short", "row", "The text is too short"),
+    Code("too-small", "row", "The number is below the minimum"),
+    Code("too-large", "row", "The number is above the maximum"),
+    Code("incomplete", "row", "The row is missing a field it needs"),
+    Code("invalid-date", "row", "The date cannot be read"),
+    Code("excel-error", "row", "The cell shows an Excel error"),
+    Code("control-character", "row", "The cell holds a control character"),
+    Code("number-code", "row", "A code may have lost its leading zeros"),
+    Code("conflicting-header", "row", "The document's rows disagree"),
+    Code("duplicate-key", "row", "The document is in the file twice"),
+    Code("missing-key", "row", "The row has no document key"),
+    Code("unknown-key", "row", "The line's document is not on the header sheet"),
+    Code("no-lines", "row", "The document has no lines"),
+    Code("document-invalid", "row", "Another row of the document is invalid"),
+    Code("template-error", "row", "The document type's template failed on this document"),
+    # sending
+    Code("http-400", "send", "Visma refused the request (400)"),
+    Code("http-404", "send", "Visma does not have the document (404)"),
+    Code("http-409", "send", "Visma reports a conflict (409)"),
+    Code("http-412", "send", "The document changed in Visma since it was read (412)"),
+    Code("http-4xx", "send", "Visma refused the request"),
+    Code("http-5xx", "send", "Visma failed to answer the request"),
+    Code("visma-validation", "send", "Visma's validation refused the document"),
+    Code("outcome-unknown", "send", "No answer from Visma: check the document there"),
+    Code("rate-limited", "send", "Visma's rate limit held the request back"),
+    Code("not-found", "send", "The document to update is not in Visma"),
+    Code("no-reference", "send", "The document cannot be looked up in Visma"),
+    Code("already-created", "send", "The document was created before, and changed since"),
+    Code("exists-in-visma", "send", "The document is already in Visma"),
+    Code("release-refused", "send", "Visma refused to release the document"),
+    Code("stopped", "send", "The run was stopped before this document was sent"),
+]
+CODES: dict[str, Code] = {c.code: c for c in _CODES}
+
+_STATUSES = [
+    Status("valid", "Valid: ready to send", True, 0),
+    Status("written", "Written to the requests file (not sent)", True, 0),
+    Status("created", "Created in Visma", True, 0),
+    Status("updated", "Updated in Visma", True, 0),
+    Status("unchanged", "Already in Visma as in the file", True, 0),
+    Status("invalid", "Invalid: fix the row", True, 1),
+    Status("failed", "Refused by Visma or not sent", True, 1),
+    Status("skipped", "Not sent, on purpose (see the message)", True, 1),
+    Status("not sent", "Not sent: the run stopped first", True, 1),
+    Status("unknown", "Sent, but no answer: check in Visma", True, 1),
+]
+STATUSES: dict[str, Status] = {s.name: s for s in _STATUSES}
+
+#: Messages vnimport writes itself, by language, with ``{parameters}``.
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "not-sent-stopped": "not sent: the run was stopped ({why})",
+        "not-sent-fatal": "not sent: the run stopped after a fatal error ({why})",
+        "not-sent": "not sent",
+        "unknown-in-flight": (
+            "sent, and the run was stopped before Visma answered: check in Visma "
+            "whether it is there before importing it again (the next run looks it up)"
+        ),
+        "template-error": "the template {template} failed on this document: {detail}",
+        "unchanged": "already in Visma as sent before",
+        "already-created": (
+            "already created as {number}; the file has changed since "
+            "(--mode update sends the changes)"
+        ),
+        "would-skip": (
+            "already created as {number}; the file has changed since: a run skips it "
+            "(--mode update would send the changes)"
+        ),
+        "written": "written to {path}, not sent",
+        "internal-error": "not sent: vnimport failed ({detail})",
+    },
+    "nb": {},  # the web app brings Norwegian
+}
+
+
+def message(key: str, lang: str = "en", **params: object) -> str:
+    """The message ``key`` in ``lang`` (English when that language lacks it)."""
+    text = MESSAGES.get(lang, {}).get(key) or MESSAGES["en"][key]
+    return text.format(**params)
+
+
+def title(code: str) -> str:
+    found = CODES.get(code)
+    if found is not None:
+        return found.title
+    if code.startswith("http-"):
+        return f"Visma answered {code[5:]}"
+    return code
+
+
+def http_code(status: int | None) -> str:
+    """The code of an HTTP answer that refused a document."""
+    if status is None:
+        return "outcome-unknown"
+    if f"http-{status}" in CODES:
+        return f"http-{status}"
+    return "http-5xx" if status >= 500 else "http-4xx"
+
+
+def exit_code(statuses: set[str]) -> int:
+    """The exit code rows with these statuses lead to."""
+    return max((STATUSES[s].exit_code if s in STATUSES else 1 for s in statuses), default=0)
