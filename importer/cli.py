@@ -136,17 +136,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: loopback only)"
     )
-    p.add_argument("--port", type=int, default=8750)
+    p.add_argument("--port", type=int, default=8750, help="port to listen on (default 8750)")
     p.add_argument("--db", metavar="PATH", help="keep the state in this SQLite file")
     p.add_argument(
         "--rate-limit", type=int, metavar="N", help="calls per window per client and tenant"
     )
-    p.add_argument("--rate-window", type=float, metavar="SECONDS")
-    p.add_argument("--token-lifetime", type=float, metavar="SECONDS")
+    p.add_argument(
+        "--rate-window", type=float, metavar="SECONDS", help="length of a rate-limit window"
+    )
+    p.add_argument(
+        "--token-lifetime", type=float, metavar="SECONDS", help="how long a token is valid"
+    )
     p.add_argument("--latency-ms", type=float, default=0.0, help="added to every answer")
-    p.add_argument("--fail-500", type=float, default=0.0, metavar="SHARE")
-    p.add_argument("--fail-503", type=float, default=0.0, metavar="SHARE")
-    p.add_argument("--throttle-429", type=float, default=0.0, metavar="SHARE")
+    p.add_argument(
+        "--fail-500", type=float, default=0.0, metavar="SHARE", help="share of calls answered 500"
+    )
+    p.add_argument(
+        "--fail-503", type=float, default=0.0, metavar="SHARE", help="share of calls answered 503"
+    )
+    p.add_argument(
+        "--throttle-429",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of calls answered 429 (rate limited)",
+    )
     p.add_argument(
         "--drop-after-commit",
         type=float,
@@ -161,7 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SHARE",
         help="answers held back for --slow-seconds",
     )
-    p.add_argument("--slow-seconds", type=float, default=5.0)
+    p.add_argument(
+        "--slow-seconds", type=float, default=5.0, help="how long a --slow answer is held back"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the injected faults")
     p.add_argument("--log", action="store_true", help="print a line per request on stderr")
 

@@ -1,25 +1,127 @@
-"""Connection settings: the environment, else ``vnimport.toml``.
+"""Settings: one declared table, read from the environment, else ``vnimport.toml``.
 
-``VNIMPORT_BASE_URL``, ``VNIMPORT_TOKEN_URL``, ``VNIMPORT_CLIENT_ID``,
-``VNIMPORT_CLIENT_SECRET``, ``VNIMPORT_TENANT_ID`` (DESIGN.md), or the same
-keys in lower case (``base_url = ...``) in ``vnimport.toml``. The secret is
-kept out of every repr, log line, report and journal.
+:data:`SETTINGS` lists every setting vnimport reads: its environment
+variable, its key in ``vnimport.toml`` (if it has one), its kind, default and
+description, and whether it is a secret. Loading, the error messages and
+``docs/configuration.md`` all come from it (a test keeps the page in step).
+
+A command-line option beats the environment, which beats ``vnimport.toml``,
+which beats the default. ``vnimport.toml`` is read from the folder vnimport
+starts in; a key it does not know, or a value that is not text, stops the run
+with a message that names the file and the key: a typo must not quietly leave
+a setting at its default. Secret values are never shown: not in a repr, an
+error message, a log line, a report or the journal.
+
+``[targets.NAME]`` tables (one connection per company) are reserved and
+refused for now: the settings marked ``per_target`` are the ones such a table
+will hold, checked by the same code as the top-level keys.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 from importer.errors import ConfigError
 
-KEYS = ("base_url", "token_url", "client_id", "client_secret", "tenant_id")
+CONFIG_FILE = "vnimport.toml"
+TARGETS_KEY = "targets"  # reserved for [targets.NAME], one connection per company
 DEFAULT_SCOPE = " ".join(
     f"vismanet_erp_service_api:{s}" for s in ("read", "create", "update", "delete")
 )
+
+Kind = Literal["text", "url", "path", "paths"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting, as the user writes it and as the docs describe it."""
+
+    name: str
+    env: str  # the environment variable
+    toml: str | None  # the key in vnimport.toml; None: not read from the file
+    kind: Kind  # text; url (http:// or https://); path; paths (os.pathsep between)
+    description: str
+    default: str | None = None  # as the docs show it; None: no default
+    secret: bool = False  # never shown: not in a repr, a message or a report
+    option: str | None = None  # the command-line option that beats it
+    per_target: bool = False  # part of the connection to one company
+    example: str = ""
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "base_url",
+        "VNIMPORT_BASE_URL",
+        "base_url",
+        "url",
+        "the Visma.net Financials API",
+        per_target=True,
+        example="https://api.finance.visma.net",
+    ),
+    Setting(
+        "token_url",
+        "VNIMPORT_TOKEN_URL",
+        "token_url",
+        "url",
+        "where vnimport gets its access token (Visma Connect)",
+        per_target=True,
+        example="https://connect.visma.com/connect/token",
+    ),
+    Setting(
+        "client_id",
+        "VNIMPORT_CLIENT_ID",
+        "client_id",
+        "text",
+        "the client id of your integration in the Visma Developer Portal",
+        per_target=True,
+    ),
+    Setting(
+        "client_secret",
+        "VNIMPORT_CLIENT_SECRET",
+        "client_secret",
+        "text",
+        "the client secret that goes with the client id",
+        secret=True,
+        per_target=True,
+    ),
+    Setting(
+        "tenant_id",
+        "VNIMPORT_TENANT_ID",
+        "tenant_id",
+        "text",
+        "the company's tenant id in Visma.net: which company the documents go to",
+        per_target=True,
+    ),
+    Setting(
+        "journal",
+        "VNIMPORT_JOURNAL",
+        None,
+        "path",
+        "the journal of what was sent where, so that nothing is sent twice; "
+        "one per user, wherever vnimport starts from",
+        default="$XDG_STATE_HOME/vnimport/journal.sqlite (~/.local/state/vnimport/journal.sqlite)",
+        option="--journal",
+    ),
+    Setting(
+        "types_path",
+        "VNIMPORT_TYPES_PATH",
+        None,
+        "paths",
+        "extra folders of document types, separated by ':' (';' on Windows); searched "
+        "after the --types-dir folders and before the built-in types",
+        option="--types-dir",
+    ),
+)
+
+BY_NAME = {s.name: s for s in SETTINGS}
+BY_TOML = {s.toml: s for s in SETTINGS if s.toml}
+CONNECTION = tuple(s for s in SETTINGS if s.per_target)
 
 
 @dataclass(frozen=True)
@@ -43,35 +145,52 @@ def load_connection(
     """The connection settings, or ``None`` when nothing is configured.
     Half a configuration is an error that names what is missing."""
     env = os.environ if env is None else env
-    values = {k: env.get(f"VNIMPORT_{k.upper()}", "") for k in KEYS}
-    path = config or Path("vnimport.toml")
-    if path.exists():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-        for key in KEYS:
-            if not values[key] and isinstance(data.get(key), str):
-                values[key] = data[key]
-    if not any(values.values()):
+    path = config or Path(CONFIG_FILE)
+    from_file = read_config(path)
+    values: dict[str, str] = {}
+    found: dict[str, str] = {}  # setting name -> where its value came from
+    for s in CONNECTION:
+        if env.get(s.env):
+            values[s.name], found[s.name] = env[s.env], s.env
+        elif s.toml and from_file.get(s.toml):
+            values[s.name], found[s.name] = from_file[s.toml], f"{s.toml} in {path}"
+    if not values:
         return None
-    missing = [f"VNIMPORT_{k.upper()}" for k in KEYS if not values[k]]
+    missing = [s for s in CONNECTION if s.name not in values]
     if missing:
-        raise ConfigError(
-            "the connection to Visma.net is not complete: set "
-            + ", ".join(missing)
-            + f" (in the environment or as lower-case keys in {path})"
-        )
+        raise ConfigError(_incomplete(missing, found, env, path))
+    for s in CONNECTION:
+        _check_value(s, values[s.name], found[s.name])
     return Connection(**values)
 
 
+def read_config(path: Path) -> dict[str, str]:
+    """The settings in a ``vnimport.toml``, checked against :data:`SETTINGS`;
+    empty when there is no such file. Every problem of the file is in the one
+    error it raises."""
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    problems = [p for key, value in data.items() if (p := _check_key(key, value))]
+    if problems:
+        raise ConfigError(f"{path}: " + "; ".join(problems))
+    return {key: value for key, value in data.items() if value}
+
+
 def how_to_configure() -> str:
+    """What to do when no connection is configured at all."""
+    names = [f"{s.env} ({s.example})" if s.example else s.env for s in CONNECTION]
+    keys = ", ".join(s.toml for s in CONNECTION if s.toml)
     return (
-        "no Visma.net connection is configured: set VNIMPORT_BASE_URL "
-        "(https://api.finance.visma.net), VNIMPORT_TOKEN_URL "
-        "(https://connect.visma.com/connect/token), VNIMPORT_CLIENT_ID, "
-        "VNIMPORT_CLIENT_SECRET and VNIMPORT_TENANT_ID (the company's tenant id), "
-        "or write them to vnimport.toml; or try it with --target sandbox"
+        "no Visma.net connection is configured: set "
+        + ", ".join(names[:-1])
+        + f" and {names[-1]}, or write them to {CONFIG_FILE} in lower case ({keys}); "
+        "or try it with --target sandbox (see docs/configuration.md)"
     )
 
 
@@ -81,7 +200,85 @@ def default_journal_path(env: Mapping[str, str] | None = None) -> Path:
     change; its journal must not): ``$VNIMPORT_JOURNAL``, else
     ``$XDG_STATE_HOME/vnimport/journal.sqlite`` (``~/.local/state/...``)."""
     env = os.environ if env is None else env
-    if env.get("VNIMPORT_JOURNAL"):
-        return Path(env["VNIMPORT_JOURNAL"])
+    journal = BY_NAME["journal"].env
+    if env.get(journal):
+        return Path(env[journal])
     state = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(state) / "vnimport" / "journal.sqlite"
+
+
+def types_path(env: Mapping[str, str] | None = None) -> list[Path]:
+    """The folders of ``$VNIMPORT_TYPES_PATH``, in order (``--types-dir`` goes first)."""
+    env = os.environ if env is None else env
+    return [Path(d) for d in env.get(BY_NAME["types_path"].env, "").split(os.pathsep) if d]
+
+
+# ------------------------------------------------------------------ checks
+
+
+def _check_key(key: str, value: Any) -> str | None:
+    """What is wrong with one top-level entry of vnimport.toml, if anything.
+    Never shows the value: it may be a secret."""
+    if key == TARGETS_KEY:
+        return (
+            f"[{TARGETS_KEY}.NAME] tables (one connection per company) are not supported "
+            "yet: write the connection's keys at the top of the file"
+        )
+    setting = BY_TOML.get(key)
+    if setting is None:
+        return _unknown(key)
+    if not isinstance(value, str):
+        return f'{key} must be text in quotes ({key} = "..."), not {_toml_kind(value)}'
+    return None
+
+
+def _unknown(key: str) -> str:
+    plain = key.lower().removeprefix("vnimport_")
+    env_only = [s for s in SETTINGS if s.toml is None and plain in (s.name, s.env.lower())]
+    if env_only:
+        s = env_only[0]
+        ways = f"{s.env} or {s.option}" if s.option else s.env
+        return f"{key!r} cannot be set in {CONFIG_FILE}: use {ways}"
+    near = plain if plain in BY_TOML else next(iter(difflib.get_close_matches(plain, BY_TOML)), "")
+    if near:
+        return f"unknown key {key!r} (did you mean {near!r}?)"
+    return f"unknown key {key!r} (the keys are {', '.join(BY_TOML)})"
+
+
+def _toml_kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return "a date or time"
+
+
+def _check_value(s: Setting, value: str, where: str) -> None:
+    if s.kind == "url" and not value.startswith(("https://", "http://")):
+        shown = "the value" if s.secret else repr(value)
+        example = f", e.g. {s.example}" if s.example else ""
+        raise ConfigError(f"{where}: {shown} is not a web address (https://...{example})")
+
+
+def _incomplete(
+    missing: list[Setting], found: Mapping[str, str], env: Mapping[str, str], path: Path
+) -> str:
+    message = (
+        "the connection to Visma.net is not complete: set "
+        + ", ".join(s.env for s in missing)
+        + f" (in the environment, or as {', '.join(str(s.toml) for s in missing)} in {path})"
+        + "; found "
+        + ", ".join(found.values())
+    )
+    # A misspelt variable is the likeliest reason one is missing: name it.
+    known = [s.env for s in SETTINGS]
+    for name in sorted(env):
+        if name.startswith("VNIMPORT_") and name not in known:
+            near = difflib.get_close_matches(name, [s.env for s in missing], n=1)
+            if near:
+                message += f" ({name} is set: did you mean {near[0]}?)"
+    return message
