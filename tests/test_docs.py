@@ -70,3 +70,14 @@ def test_the_commands_in_the_docs_name_real_commands_and_options() -> None:
         for block in re.findall(r"```sh\n(.*?)```", text, flags=re.S):
             for line in block.splitlines():
                 _check_command(line, page.name)
+
+
+def test_the_api_example_runs_as_written(tmp_path: Path) -> None:
+    page = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    [example] = re.findall(r"```python\n(.*?)```", page, flags=re.S)[1:]
+    proc = subprocess.run(
+        [sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "2 of 2 documents are valid" in proc.stdout and "{'created': 2}" in proc.stdout
+    assert (tmp_path / "out" / "customers.xlsx").exists()
