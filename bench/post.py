@@ -1,6 +1,6 @@
 """Benchmark: the batch runner posting to a sandbox in its own process.
 
-`run_batch` (the work of `vnimport run`) creates N two-line customer invoices
+`send` (the work of `vnimport run`) creates N two-line customer invoices
 through `VismaClient` against `vnimport sandbox`, started as a subprocess (in
 this process it would share the GIL with the client), fresh for every run so
 that every document is created:
@@ -36,12 +36,11 @@ from typing import Any
 
 import requests
 
-from importer.batch import prepare
+from importer import VismaDestination, check, send
 from importer.doctypes import Registry
 from importer.sandbox.process import SandboxProcess
 from importer.targets.client import VismaClient
 from importer.targets.journal import Journal
-from importer.targets.visma import run_batch
 
 OUT = Path(__file__).resolve().parent / "out"
 HEADER = "External reference;Customer number;Invoice date;Due date;Currency;Invoice text;"
@@ -75,16 +74,16 @@ class Sandbox(SandboxProcess):
 
 def post(sandbox: Sandbox, csv_path: Path, workers: int, align: float = 0.0) -> dict[str, Any]:
     """One run of the runner; ``align`` starts it at a rate window's start."""
-    prepared = prepare(csv_path, Registry().get("customer_invoice"))
+    prepared = check(csv_path, Registry().get("customer_invoice"))
     client = VismaClient(sandbox.connection, workers=workers)
     client.token()  # not part of what is measured
     statuses: Counter[int] = Counter()
     windows: Counter[int] = Counter()  # answered calls per rate window
-    send, lock = client.session.request, threading.Lock()
+    request, lock = client.session.request, threading.Lock()
 
     def counted(*args: Any, **kwargs: Any) -> requests.Response:
         sent = time.time()
-        reply = send(*args, **kwargs)
+        reply = request(*args, **kwargs)
         with lock:
             statuses[reply.status_code] += 1
             if align and reply.status_code != 429:
@@ -95,7 +94,8 @@ def post(sandbox: Sandbox, csv_path: Path, workers: int, align: float = 0.0) -> 
     if align:  # the sandbox's windows are aligned on its (and our) clock
         time.sleep(align - time.time() % align + 0.01)
     started = time.perf_counter()
-    report = run_batch(prepared, client, Journal(":memory:"), workers=workers)
+    destination = VismaDestination(client.connection, journal=Journal(":memory:"), client=client)
+    report = send(prepared, destination, workers=workers)
     elapsed = time.perf_counter() - started
     created = sum(1 for r in report.results if r.status == "created") // len(LINES)
     return {

@@ -17,12 +17,11 @@ import csv
 import time
 from pathlib import Path
 
-from importer.batch import prepare
+from importer import VismaDestination, check, send
 from importer.doctypes import Registry
 from importer.sandbox.process import SandboxProcess
 from importer.targets.client import VismaClient
 from importer.targets.journal import Journal
-from importer.targets.visma import run_batch
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -69,11 +68,11 @@ def main() -> None:
         client = VismaClient(sandbox.connection, workers=args.workers, timeout=2.0, backoff=0.1)
         client.calls = 0
         started = time.perf_counter()
-        report = run_batch(
-            prepare(file, Registry().get("customer_invoice")),
-            client,
-            Journal(":memory:"),
-            workers=args.workers,
+        destination = VismaDestination(
+            client.connection, journal=Journal(":memory:"), client=client
+        )
+        report = send(
+            check(file, Registry().get("customer_invoice")), destination, workers=args.workers
         )
         elapsed = time.perf_counter() - started
         found: collections.Counter[str] = collections.Counter()

@@ -226,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VnimportError as exc:
         if args.debug:
             traceback.print_exc()
-        _failure_report(args, getattr(exc, "code", "") or _code_of(exc), str(exc))
+        _failure_report(args, exc.code, str(exc))
         print(f"vnimport: error: {exc}", file=sys.stderr)
         return EXIT_FATAL
     except BrokenPipeError:  # `vnimport preview ... | head`: the reader has had enough
@@ -256,20 +256,6 @@ def main_entry() -> None:
     except (BrokenPipeError, ValueError):
         pass
     os._exit(code)
-
-
-def _code_of(exc: VnimportError) -> str:
-    from importer.errors import AuthError, ColumnError, DocTypeError, FileError
-
-    for kind, code in (
-        (FileError, "file-error"),
-        (ColumnError, "column-error"),
-        (DocTypeError, "doctype-error"),
-        (AuthError, "auth-error"),
-    ):
-        if isinstance(exc, kind):
-            return code
-    return "config-error"
 
 
 def _failure_report(args: argparse.Namespace, code: str, message: str) -> None:

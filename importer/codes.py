@@ -33,6 +33,7 @@ class Status:
 
 _CODES = [
     # reading and mapping the file (file-level problems and warnings)
+    Code("error", "file", "vnimport stopped"),
     Code("file-error", "file", "The file cannot be read"),
     Code("column-error", "file", "The header row cannot be used"),
     Code("doctype-error", "file", "The document type is unknown or broken"),

@@ -16,8 +16,9 @@ fatal (exit code 2)::
     └── AuthError               Visma.net refuses the credentials, the tenant or
                                 the client's rights (a 401/403 that persists)
 
-Each carries a message written for the person who has to fix it; the CLI
-prints ``str(error)`` and never a traceback unless ``--debug`` is given.
+Each carries a message written for the person who has to fix it, and a
+stable ``code`` from the catalogue in :mod:`importer.codes`; the CLI prints
+``str(error)`` and never a traceback unless ``--debug`` is given.
 """
 
 from __future__ import annotations
@@ -26,22 +27,34 @@ from __future__ import annotations
 class VnimportError(Exception):
     """Base of every error vnimport raises on purpose."""
 
+    code = "error"
+
 
 class FileError(VnimportError):
     """The input file cannot be read whole."""
+
+    code = "file-error"
 
 
 class ColumnError(VnimportError):
     """The header row of the input cannot be used for this document type."""
 
+    code = "column-error"
+
 
 class DocTypeError(VnimportError):
     """A document type is unknown, or its schema or template is broken."""
+
+    code = "doctype-error"
 
 
 class ConfigError(VnimportError):
     """Settings are missing or contradict each other."""
 
+    code = "config-error"
+
 
 class AuthError(VnimportError):
     """Visma.net refuses the credentials, the tenant, or the client's rights."""
+
+    code = "auth-error"

@@ -89,7 +89,7 @@ class RunAborted(VnimportError):
     def __init__(self, message: str, report: BatchReport, code: str = "auth-error") -> None:
         super().__init__(message)
         self.report = report
-        self.code = code
+        self.code = code  # what stopped it: auth-error, internal-error
 
 
 def body_hash(text: str) -> str:
