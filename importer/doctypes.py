@@ -25,12 +25,25 @@ Schema keywords vnimport reads:
 ``x-read-number``    the same number's name in the read DTO (``orderNbr`` for POs)
 ``x-find``           per key field: how to find a document again by it, as
                      ``{"query": {list filter: row field}, "match": read field}``
+``x-releasable``     true when Visma has ``POST .../{number}/action/release`` for the
+                     type (what ``run --release`` calls); default false
+``x-etag``           true when the type's GET answers an ``ETag`` and its PUT takes
+                     ``If-Match`` (412 when the document changed since); default false
+``x-line-number``    the field of a request line that holds its number, which an
+                     update's ``Update`` and ``Delete`` lines name; only with
+                     ``x-lines``, default ``lineNumber``
+``x-read-line-number`` the same number's name in the read DTO's lines (``lineNbr``
+                     for POs); default ``x-line-number``
+
+A misspelt keyword would silently mean its default (no ``If-Match``, no
+release), so a top-level ``x-`` keyword that is close to one of these names
+but is not one stops the type at load.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,10 +53,10 @@ from typing import Any
 from importer.errors import DocTypeError
 from importer.render.compile import Unsupported, compile_renderer
 from importer.render.engine import TypeTemplate, View, finish, parse_body
+from importer.settings import types_path
 
 Renderer = Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]]], str]
 
-ENV_PATH = "VNIMPORT_TYPES_PATH"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _SCALAR_TYPES = {"string", "number", "integer", "boolean"}
 
@@ -99,6 +112,10 @@ class DocType:
     key_fields: list[str]
     lines: str | None
     endpoints: dict[str, str]
+    releasable: bool = False  # x-releasable: Visma has action/release for it
+    etag: bool = False  # x-etag: GET answers an ETag, PUT takes If-Match
+    line_number: str = ""  # x-line-number: a request line's number field; "" without lines
+    read_line_number: str = ""  # x-read-line-number: the same in the read DTO's lines
     aliases: dict[str, str] = field(default_factory=dict)  # normalized header → canonical
     _skeleton_cache: dict[frozenset[str], tuple[dict[str, Any], dict[str, Any]]] = field(
         default_factory=dict
@@ -223,10 +240,7 @@ def builtin_dirs() -> list[Path]:
 
 
 def search_path(extra: Sequence[str | Path] = ()) -> list[Path]:
-    dirs = [Path(d) for d in extra]
-    env = os.environ.get(ENV_PATH, "")
-    dirs += [Path(d) for d in env.split(os.pathsep) if d]
-    return dirs + builtin_dirs()
+    return [Path(d) for d in extra] + types_path() + builtin_dirs()
 
 
 def _candidates(d: Path, name: str) -> tuple[Path, Path]:
@@ -266,7 +280,7 @@ class Registry:
 
     def _load(self, name: str) -> DocType:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-            raise DocTypeError(f"{name!r} is not a document type name")
+            raise DocTypeError(f"{name!r} is not a document type name{self._closest(name)}")
         for d in self.dirs:
             schema_path, template_path = _candidates(d, name)
             if schema_path.exists():
@@ -274,7 +288,27 @@ class Registry:
                     raise DocTypeError(f"{schema_path}: no template {template_path.name} beside it")
                 return load_doctype(name, schema_path, template_path)
         known = ", ".join(self.names()) or "none"
-        raise DocTypeError(f"unknown document type {name!r}; the types are: {known}")
+        raise DocTypeError(
+            f"unknown document type {name!r}{self._closest(name)}; the types are: {known}"
+        )
+
+    def _closest(self, name: str) -> str:
+        """``" (did you mean 'customer_invoice'?)"`` for a near miss, else ``""``."""
+        wanted = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+        names = self.names()
+        plain = {n.replace("_", ""): n for n in names}
+        found = difflib.get_close_matches(wanted, names, n=1, cutoff=0.6) or [
+            plain[m] for m in difflib.get_close_matches(wanted.replace("_", ""), list(plain), n=1)
+        ]
+        return f" (did you mean {found[0]!r}?)" if found and found[0] != name else ""
+
+
+def load_type(name: str, *, types_dirs: Sequence[str | Path] = ()) -> DocType:
+    """The document type ``name``: its schema and template, checked. Folders
+    in ``types_dirs`` (and ``VNIMPORT_TYPES_PATH``) are searched before the
+    built-in types. Raises :class:`DocTypeError`, with the closest name when
+    there is no such type."""
+    return Registry(types_dirs).get(name)
 
 
 def load_doctype(name: str, schema_path: Path, template_path: Path) -> DocType:
@@ -323,6 +357,9 @@ def load_doctype(name: str, schema_path: Path, template_path: Path) -> DocType:
     endpoints = schema.get("x-endpoints", {})
     if "create" not in endpoints:
         raise DocTypeError(f"{schema_path}: x-endpoints needs a 'create' entry")
+    # The per-type facts of Visma's API, read here and nowhere else (their
+    # types were checked by _check_meta).
+    line_number = str(schema.get("x-line-number", "lineNumber")) if lines else ""
     doctype = DocType(
         name=name,
         title=str(schema.get("title", name)),
@@ -335,6 +372,10 @@ def load_doctype(name: str, schema_path: Path, template_path: Path) -> DocType:
         key_fields=key_fields,
         lines=lines,
         endpoints=dict(endpoints),
+        releasable=schema.get("x-releasable", False),
+        etag=schema.get("x-etag", False),
+        line_number=line_number,
+        read_line_number=str(schema.get("x-read-line-number", line_number)) if lines else "",
     )
     doctype.aliases = _alias_index(doctype)
     _check_template(doctype)
@@ -362,6 +403,55 @@ def _check_meta(schema: dict[str, Any], path: Path) -> None:
         raise DocTypeError(f"{path}: not a valid JSON Schema at {where}: {exc.message}") from None
     if schema.get("type") != "object":
         raise DocTypeError(f'{path}: a row schema must have "type": "object"')
+    _check_keywords(schema, path)
+
+
+# Every keyword the module docstring documents; a top-level x- keyword close to
+# one of these but not one is a typo (see _check_keywords).
+_KEYWORDS = frozenset(
+    {
+        "x-dto",
+        "x-endpoints",
+        "x-document-key",
+        "x-lines",
+        "x-aliases",
+        "x-code",
+        "x-column",
+        "x-message",
+        "x-number",
+        "x-read-number",
+        "x-find",
+        "x-releasable",
+        "x-etag",
+        "x-line-number",
+        "x-read-line-number",
+    }
+)
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _check_keywords(schema: dict[str, Any], path: Path) -> None:
+    """The per-type facts have the right types, and no fact is misspelt."""
+    for key in schema:
+        if key.startswith("x-") and key not in _KEYWORDS:
+            near = difflib.get_close_matches(key, _KEYWORDS, n=1, cutoff=0.8)
+            if near:
+                raise DocTypeError(f"{path}: unknown keyword {key!r}; did you mean {near[0]!r}?")
+    for key in ("x-releasable", "x-etag"):
+        value = schema.get(key, False)
+        if not isinstance(value, bool):
+            raise DocTypeError(f"{path}: {key} must be true or false, not {json.dumps(value)}")
+    for key in ("x-line-number", "x-read-line-number"):
+        if key not in schema:
+            continue
+        value = schema[key]
+        if not isinstance(value, str) or not _FIELD_NAME.fullmatch(value):
+            raise DocTypeError(
+                f"{path}: {key} must be the name of a line field such as "
+                f'"lineNumber", not {json.dumps(value)}'
+            )
+        if not schema.get("x-lines"):
+            raise DocTypeError(f"{path}: {key} is given, but the type has no x-lines")
 
 
 def _kind(prop: dict[str, Any], path: Path, name: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -146,6 +147,13 @@ def test_kinds_name_the_spec_paths_and_schemas(name: str) -> None:
     read = schemas[kind.read_dto]["properties"]
     assert kind.number_field in request and kind.read_number in read
     assert ("timeStamp" in read) == kind.etag
+    prefix = f"/v1/{kind.collection}/".lower()
+    below = {
+        re.sub(r"\{\w+\}", "{}", p.lower()[len(prefix) :])
+        for p in paths
+        if p.lower().startswith(prefix)
+    }
+    assert ("{}/attachment" in below) == kind.attachable  # .../{number}/attachment
     if kind.lines:
         assert kind.lines in request and kind.read_lines in read
         line_schema = _resolve(read[kind.read_lines]["items"])

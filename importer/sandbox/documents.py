@@ -105,9 +105,11 @@ class Kind:
     read_number: str  # read field with the number: number/referenceNumber/orderNbr
     lines: str | None  # request line array: invoiceLines/lines/None
     read_lines: str | None  # read line array
-    line_number: str | None  # read line number field: lineNumber/lineNbr
+    line_number: str | None  # request line number field: lineNumber
+    read_line_number: str | None  # read line number field: lineNumber/lineNbr
     etag: bool  # carries timeStamp (ETag, If-Match)
     releasable: bool  # has action/release
+    attachable: bool  # has .../{number}/attachment
     read_dto: str  # the spec's read schema
     update_dto: str  # the spec's request schema
 
@@ -115,7 +117,7 @@ class Kind:
 def _kind(
     name: str, title: str, collection: str, number: str, lines: str | None, dto: str, **flags: bool
 ) -> Kind:
-    read_number, line_number = (
+    read_number, read_line_number = (
         ("orderNbr", "lineNbr") if number == "orderNumber" else (number, "lineNumber")
     )
     return Kind(
@@ -126,9 +128,11 @@ def _kind(
         read_number=read_number,
         lines=lines,
         read_lines=lines,
-        line_number=line_number if lines else None,
+        line_number="lineNumber" if lines else None,
+        read_line_number=read_line_number if lines else None,
         etag=flags.get("etag", False),
         releasable=flags.get("releasable", False),
+        attachable=flags.get("attachable", False),
         read_dto=f"{dto}Dto",
         update_dto=f"{dto}UpdateDto",
     )
@@ -147,6 +151,7 @@ KINDS: dict[str, Kind] = {
             "invoiceLines",
             "CustomerInvoice",
             releasable=True,
+            attachable=True,
         ),
         _kind(
             "customer_credit_note",
@@ -156,6 +161,7 @@ KINDS: dict[str, Kind] = {
             "lines",
             "CustomerCreditNote",
             releasable=True,
+            attachable=True,
         ),
         _kind(
             "customer_debit_note",
@@ -165,6 +171,7 @@ KINDS: dict[str, Kind] = {
             "lines",
             "CustomerDebitNote",
             releasable=True,
+            attachable=True,
         ),
         _kind(
             "supplier_invoice",
@@ -175,6 +182,7 @@ KINDS: dict[str, Kind] = {
             "SupplierInvoice",
             etag=True,
             releasable=True,
+            attachable=True,
         ),
         _kind(
             "purchase_order",
@@ -853,7 +861,7 @@ def _apply(
         _defaults(model, doc, body, now, lookup)
     if model.family == "party" and not doc.get("name"):
         raise _Invalid(f"'{model.noun.capitalize()} name' cannot be empty.")
-    if kind.lines and kind.read_lines and kind.line_number and model.calc:
+    if kind.lines and kind.read_lines and kind.read_line_number and model.calc:
         raw_lines = body.get(kind.lines)
         if raw_lines is not None:
             if not isinstance(raw_lines, list):
@@ -961,8 +969,8 @@ def _defaults(
 
 
 def _lines(kind: Kind, model: _Model, doc: Json, raw_lines: list[Any], creating: bool) -> None:
-    assert kind.read_lines and kind.line_number and model.calc
-    nbr = kind.line_number
+    assert kind.read_lines and kind.line_number and kind.read_line_number and model.calc
+    nbr = kind.read_line_number
     by_no: dict[int, Json] = {int(line[nbr]): line for line in doc.get(kind.read_lines) or []}
     touched: dict[int, set[str]] = {}
     # Like Visma's line counter, a number deleted in this request is not reused
@@ -974,8 +982,8 @@ def _lines(kind: Kind, model: _Model, doc: Json, raw_lines: list[Any], creating:
         op = raw.get("operation") or "Insert"
         if op not in ("Insert", "Update", "Delete"):
             raise _Invalid(f"Line operation '{op}' is not one of Insert, Update, Delete.")
-        given = raw.get("lineNumber")
-        n = _int(given, "lineNumber") if given is not None else None
+        given = raw.get(kind.line_number)
+        n = _int(given, kind.line_number) if given is not None else None
         if creating and op != "Insert":
             raise _Invalid(
                 f"Line operation '{op}' cannot be used when creating a document; use 'Insert'."
@@ -989,7 +997,7 @@ def _lines(kind: Kind, model: _Model, doc: Json, raw_lines: list[Any], creating:
             by_no[n] = line
             continue
         if n is None:
-            raise _Invalid(f"Line operation '{op}' needs a lineNumber.")
+            raise _Invalid(f"Line operation '{op}' needs a {kind.line_number}.")
         if n not in by_no:
             raise _Invalid(f"Line number {n} cannot be found in the document.")
         if op == "Delete":

@@ -37,16 +37,6 @@ from importer.sandbox.config import DEMO_TENANT, Client, SandboxConfig, TenantKi
 from importer.sandbox.dtos import check_body
 from importer.sandbox.store import Store
 
-# The request DTO of each kind (POST and PUT), from the spec's paths.
-REQUEST_DTO = {
-    "customer": "CustomerUpdateDto",
-    "supplier": "SupplierUpdateDto",
-    "customer_invoice": "CustomerInvoiceUpdateDto",
-    "customer_credit_note": "CustomerCreditNoteUpdateDto",
-    "customer_debit_note": "CustomerDebitNoteUpdateDto",
-    "supplier_invoice": "SupplierInvoiceUpdateDto",
-    "purchase_order": "PurchaseOrderUpdateDto",
-}
 # Where each number series starts (Visma: per company, set up in the ERP).
 SERIES_START = {
     "customer": 10001,
@@ -58,8 +48,6 @@ SERIES_START = {
     "purchase_order": 500001,
 }
 V2_CREATE = {"customer_invoice", "customer_credit_note", "customer_debit_note"}
-RELEASABLE = {"customer_invoice", "customer_credit_note", "customer_debit_note", "supplier_invoice"}
-ATTACHABLE = RELEASABLE
 BACKGROUND_HEADER = "erp-api-background"
 BACKGROUND_TTL = 24 * 3600.0
 DATETIME_CONDITIONS = {">", ">=", "<", "<="}
@@ -436,7 +424,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _json_body(self, kind: documents.Kind, raw: bytes) -> dict[str, Any]:
         body = _json_object(raw)
-        problems = check_body(REQUEST_DTO[kind.name], body)
+        problems = check_body(kind.update_dto, body)
         if problems:
             raise visma_error(400, "The request is invalid: " + "; ".join(problems[:10]))
         return body
@@ -543,7 +531,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _action(
         self, caller: Caller, kind: documents.Kind, number: str, action: str, raw: bytes
     ) -> Reply:
-        if action == "release" and kind.name in RELEASABLE:
+        if action == "release" and kind.releasable:
             store = self.server.store
             with store.transaction() as db:
                 doc = self._stored(caller, kind, number)
@@ -562,7 +550,7 @@ class _Handler(BaseHTTPRequestHandler):
         raise Refusal(404, f"No action '{action}' on {kind.collection}")
 
     def _attach(self, caller: Caller, kind: documents.Kind, number: str, raw: bytes) -> Reply:
-        if kind.name not in ATTACHABLE:
+        if not kind.attachable:
             raise Refusal(404, f"{kind.collection} has no attachments")
         content_type = self.headers.get("Content-Type", "")
         if not content_type.lower().startswith("multipart/form-data"):

@@ -305,7 +305,12 @@ class _Sender:
         body = json.loads(text)
         if self.doctype.lines:
             lines = current.json().get(self.doctype.lines) or []
-            _line_operations(body.get(self.doctype.lines) or [], lines, self.doctype.line_number)
+            _line_operations(
+                body.get(self.doctype.lines) or [],
+                lines,
+                self.doctype.line_number,
+                self.doctype.read_line_number,
+            )
         headers = {}
         if self.doctype.etag and current.headers.get("ETag"):
             headers["If-Match"] = current.headers["ETag"]
@@ -345,13 +350,13 @@ LOOKUP_PAGE = 100
 
 
 def _line_operations(
-    sent: list[dict[str, Any]], current: list[dict[str, Any]], field: str = "lineNumber"
+    sent: list[dict[str, Any]], current: list[dict[str, Any]], field: str, read_field: str
 ) -> None:
     """Make the file's lines replace Visma's: the n-th line updates Visma's
     n-th, extra lines are inserted, Visma's extra lines deleted. ``field``
-    is the type's line number field (``x-line-number``); Visma's read
-    records may call it ``lineNbr``."""
-    numbers = sorted(int(line.get(field, line.get("lineNbr", 0))) for line in current)
+    is the line number in a request (``x-line-number``), ``read_field`` in
+    what Visma gives back (``x-read-line-number``)."""
+    numbers = sorted(int(line.get(read_field, 0)) for line in current)
     explicit = {int(line[field]["value"]) for line in sent if field in line}
     free = [n for n in numbers if n not in explicit]
     for line in sent:
