@@ -17,7 +17,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -212,7 +212,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.report_written = False
+    args.sending = False  # once documents may have gone out, no report says "nothing sent"
+    args.exit_code = EXIT_OK
     try:
+        _guard_outputs(args)
         registry = Registry(args.types_dir)
         handler = {
             "types": cmd_types,
@@ -231,10 +234,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FATAL
     except BrokenPipeError:  # `vnimport preview ... | head`: the reader has had enough
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
-        return EXIT_OK
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
+        return int(args.exit_code)
     except KeyboardInterrupt:
         _failure_report(args, "stopped", "interrupted before any document was sent")
-        print("vnimport: interrupted", file=sys.stderr)
+        _say("vnimport: interrupted")
         return EXIT_FATAL
     except Exception as exc:  # a bug: say so plainly, keep the traceback for --debug
         if args.debug:
@@ -262,7 +266,7 @@ def _failure_report(args: argparse.Namespace, code: str, message: str) -> None:
     """Whatever ends a run, a report: when none was written yet, one that
     says why nothing (or not everything) was done."""
     path = getattr(args, "report", None)
-    if path is None or args.report_written:
+    if path is None or args.report_written or args.sending:
         return
     report = BatchReport(
         source=str(args.file),
@@ -273,11 +277,54 @@ def _failure_report(args: argparse.Namespace, code: str, message: str) -> None:
     )
     try:
         paths = write_report(report, path)
-    except (OSError, VnimportError) as exc:
-        print(f"vnimport: the report could not be written: {exc}", file=sys.stderr)
+    except Exception as exc:
+        _say(f"vnimport: the report could not be written: {exc}")
         return
     args.report_written = True
-    print("report: " + ", ".join(str(p) for p in paths.values()), file=sys.stderr)
+    _say("report: " + ", ".join(str(p) for p in paths.values()))
+
+
+def _say(text: str) -> None:
+    """A line on stderr, when there is still someone to read it."""
+    with suppress(OSError, ValueError):
+        print(text, file=sys.stderr)
+
+
+def _guard_outputs(args: argparse.Namespace) -> None:
+    """Before anything is read or sent: every file the command will write
+    must be writable, and none may be one the run reads (the input, the
+    journal). Found out after sending, it would cost the report."""
+    from importer.report import check_report_path, report_paths
+
+    outputs: list[Path] = []
+    if getattr(args, "report", None) is not None:
+        check_report_path(args.report)
+        outputs += report_paths(args.report).values()
+    out = getattr(args, "out", None)
+    if args.command == "run":
+        if out is not None and not args.dry_run:
+            raise ConfigError("--out writes the requests of a --dry-run; add --dry-run")
+        if args.dry_run and out is None and args.report is not None:
+            out = args.requests_out = _requests_path(args.report)
+        args.requests_out = out
+    if out is not None and args.command in ("preview", "run"):
+        if out.is_dir():
+            raise ConfigError(f"{out} is a folder; --out names the file to write")
+        outputs.append(out)
+    inputs = [args.file] if getattr(args, "file", None) is not None else []
+    if args.command == "run" and args.target != "sandbox":
+        from importer.settings import default_journal_path
+
+        inputs.append(args.journal or default_journal_path())
+    refuse_inputs(outputs, inputs)
+
+
+def _requests_path(report: Path) -> Path:
+    """``out/result`` (or ``out/result.xlsx``) → ``out/result.requests.jsonl``."""
+    from importer.report import report_paths
+
+    stem = report_paths(report)["json"].with_suffix("")
+    return stem.with_name(stem.name + ".requests.jsonl")
 
 
 # ------------------------------------------------------------ commands
@@ -365,8 +412,6 @@ def cmd_validate(args: argparse.Namespace, registry: Registry) -> int:
 def cmd_preview(args: argparse.Namespace, registry: Registry) -> int:
     from importer.render import render_requests
 
-    if args.out:
-        refuse_inputs([args.out], [args.file])
     batch = _check(args, registry)
     with _output(args.out) as out:
         written = 0
@@ -405,20 +450,16 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
     from importer.targets import Destination, JsonLinesDestination, RunAborted, send
 
     stop = threading.Event()
+    requests_out: Path | None = args.requests_out
     with ExitStack() as stack:
-        stack.enter_context(_stop_on_signals(stop))
-        requests_out = args.out or (
-            Path(str(args.report) + ".requests.jsonl") if args.report and args.dry_run else None
-        )
-        if requests_out is not None:
-            refuse_inputs([requests_out], [args.file])
         connection, journal = _connection_and_journal(args, stack)
         batch = _check(args, registry)
         destination: Destination
         if args.dry_run:
             sink = stack.enter_context(_output(requests_out))
             target = connection.target if connection is not None else ""
-            destination = JsonLinesDestination(sink, journal=journal, target=target)
+            name = str(requests_out) if requests_out else "standard output"
+            destination = JsonLinesDestination(sink, journal=journal, target=target, name=name)
         else:
             from importer.targets.visma import VismaDestination
 
@@ -431,31 +472,34 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
                 workers=args.workers,
             )
         progress = Progress(sys.stderr)
+        args.sending = True
         try:
-            report = send(
-                batch,
-                destination,
-                mode=args.mode,
-                workers=1 if args.dry_run else args.workers,
-                progress=progress.event,
-                stop=stop,
-            )
+            with _stop_on_signals(stop):
+                report = send(
+                    batch,
+                    destination,
+                    mode=args.mode,
+                    workers=1 if args.dry_run else args.workers,
+                    progress=progress.event,
+                    stop=stop,
+                )
         except RunAborted as aborted:
             progress.close()
-            aborted.report.fatal = (aborted.code, str(aborted))
-            _finish(args, aborted.report)
+            with _signals_wait():
+                _finish(args, aborted.report)
             raise
         progress.close()
-        _finish(args, report)
-        if args.dry_run:
-            where = f" to {requests_out}" if requests_out else ""
-            written = report.extra.get("requests_written", 0)
-            print(
-                f"dry run: nothing was sent; {written} request(s) written{where}", file=sys.stderr
-            )
-        else:
-            calls = report.extra.get("calls", 0)
-            print(f"{calls} call(s) to {destination.describe()}", file=sys.stderr)
+        with _signals_wait():
+            _finish(args, report)
+            if args.dry_run:
+                where = f" to {requests_out}" if requests_out else ""
+                written = report.extra.get("requests_written", 0)
+                _say(f"dry run: nothing was sent; {written} request(s) written{where}")
+                if args.release or args.check_existing:
+                    _say("dry run: --release and --check-existing act only in a real run")
+            else:
+                calls = report.extra.get("calls", 0)
+                _say(f"{calls} call(s) to {destination.describe()}")
     return report.exit_code
 
 
@@ -483,39 +527,72 @@ def _connection_and_journal(args: argparse.Namespace, stack: Any) -> tuple[Any, 
         if connection is None and not args.dry_run:
             raise ConfigError(how_to_configure())
         path = args.journal or default_journal_path()
-    if args.dry_run and (str(path) == ":memory:" or not Path(path).exists()):
-        return connection, None
-    journal = Journal(path)
+    if args.dry_run:
+        if str(path) == ":memory:" or not Path(path).exists():
+            return connection, None
+        if connection is None:
+            _say(
+                f"dry run: no Visma.net connection is configured, so the journal {path} "
+                "cannot tell which documents are already in Visma: every one is listed"
+            )
+            return None, None
+        journal = Journal(path, read_only=True)
+    else:
+        journal = Journal(path)
     stack.callback(journal.close)
     return connection, journal
 
 
+_STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
 @contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """Ctrl-C or SIGTERM: no new document starts, the requests in flight
-    finish, every row gets its status and the report is written. A second
-    signal stops at once (the documents in flight end ``unknown``)."""
-
-    def handler(signum: int, frame: Any) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-        name = signal.Signals(signum).name
-        print(
-            f"\nvnimport: {name}: stopping; no new document starts, the ones in flight "
-            "finish (again to stop at once)",
-            file=sys.stderr,
-        )
-
+def _on_signals(handler: Callable[[int, Any], None]) -> Iterator[None]:
+    """``handler`` for Ctrl-C, SIGTERM and SIGHUP (a closed terminal) while
+    inside; signals belong to the main thread, so elsewhere nothing changes."""
     if threading.current_thread() is not threading.main_thread():
-        yield  # signals are the main thread's; a caller in a thread has its own stop
+        yield
         return
-    saved = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signals = [getattr(signal, name) for name in _STOP_SIGNALS if hasattr(signal, name)]
+    saved = {sig: signal.signal(sig, handler) for sig in signals}
     try:
         yield
     finally:
         for sig, old in saved.items():
             signal.signal(sig, old)
+
+
+def _stop_on_signals(stop: threading.Event) -> Any:
+    """Ctrl-C, SIGTERM or SIGHUP: no new document starts, the requests in
+    flight finish, every row gets its status and the report is written. A
+    second signal stops at once (the documents in flight end ``unknown``)."""
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        _write_stderr(
+            f"\nvnimport: {signal.Signals(signum).name}: stopping; no new document starts, "
+            "the ones in flight finish (again to stop at once)\n"
+        )
+
+    return _on_signals(handler)
+
+
+def _signals_wait() -> Any:
+    """While the report is written, a signal waits: the report is what says
+    what was sent, and a half-written one would say less."""
+
+    def handler(signum: int, frame: Any) -> None:
+        _write_stderr("\nvnimport: writing the report; it will be done in a moment\n")
+
+    return _on_signals(handler)
+
+
+def _write_stderr(text: str) -> None:
+    """From a signal handler: one system call, no buffered stream."""
+    with suppress(OSError):
+        os.write(2, text.encode("utf-8", "replace"))
 
 
 def cmd_demo(args: argparse.Namespace, registry: Registry) -> int:
@@ -594,17 +671,21 @@ class Progress:
         if not force and self.last is not None and now - self.last < self.every:
             return
         self.last = now
-        if self.tty:
-            self.out.write(f"\r{text}\x1b[K")
-            self.drawn = True
-        else:
-            self.out.write(text + "\n")
-        self.out.flush()
+        try:
+            if self.tty:
+                self.out.write(f"\r{text}\x1b[K")
+                self.drawn = True
+            else:
+                self.out.write(text + "\n")
+            self.out.flush()
+        except (OSError, ValueError):  # nobody reads any more (a closed pipe): stay quiet
+            self.every = float("inf")
 
     def close(self) -> None:
         if self.drawn:
-            self.out.write("\n")
             self.drawn = False
+            with suppress(OSError, ValueError):
+                self.out.write("\n")
 
 
 def cmd_sandbox(args: argparse.Namespace, registry: Registry) -> int:
@@ -650,14 +731,17 @@ def cmd_sandbox(args: argparse.Namespace, registry: Registry) -> int:
 
 
 def _finish(args: argparse.Namespace, report: BatchReport) -> None:
-    print_summary(report, sys.stderr)
-    if args.report:
-        paths = write_report(report, args.report)
-        args.report_written = True
+    """Write the report, then say how it went (the report first: a closed
+    terminal must not cost it)."""
+    args.exit_code = report.exit_code
+    paths = write_report(report, args.report) if args.report else {}
+    args.report_written = bool(paths)
+    print_summary(report, sys.stderr, reported=bool(paths))
+    if paths:
         print("report: " + ", ".join(str(p) for p in paths.values()), file=sys.stderr)
 
 
-def print_summary(report: BatchReport, out: IO[str]) -> None:
+def print_summary(report: BatchReport, out: IO[str], *, reported: bool = False) -> None:
     """Documents and rows by status, the main reasons by code, then the
     first problems row by row."""
 
@@ -687,7 +771,8 @@ def print_summary(report: BatchReport, out: IO[str]) -> None:
             problems.append(("", r.message, r.code))
         for column, message, code in problems:
             if listed == MAX_LISTED:
-                print("  ... more in the report (--report PATH)", file=out)
+                more = "in the report" if reported else "in the report (--report PATH)"
+                print(f"  ... more {more}", file=out)
                 return
             sheet = f" ({r.sheet})" if r.sheet else ""
             where = f", {column}" if column else ""

@@ -106,9 +106,9 @@ STATUSES: dict[str, Status] = {s.name: s for s in _STATUSES}
 #: Messages vnimport writes itself, by language, with ``{parameters}``.
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
-        "not-sent-stopped": "not sent: the run was stopped ({why})",
+        "not-sent-stopped": "not sent: the run was stopped before this document",
+        "not-sent-at-once": "not sent: the run was stopped at once, before this document",
         "not-sent-fatal": "not sent: the run stopped after a fatal error ({why})",
-        "not-sent": "not sent",
         "unknown-in-flight": (
             "sent, and the run was stopped before Visma answered: check in Visma "
             "whether it is there before importing it again (the next run looks it up)"
@@ -124,7 +124,22 @@ MESSAGES: dict[str, dict[str, str]] = {
             "(--mode update would send the changes)"
         ),
         "written": "written to {path}, not sent",
-        "internal-error": "not sent: vnimport failed ({detail})",
+        "written-update": (
+            "written to {path}, not sent: a run updates {number} (its lines as Visma has them "
+            "decide which are inserted, updated or deleted)"
+        ),
+        "written-lookup": (
+            "written to {path}, not sent: a run looks it up in Visma by its number or "
+            "reference first, and updates it when it is there"
+        ),
+        "written-interrupted": (
+            "written to {path}, not sent: an earlier run was stopped while sending it; a run "
+            "looks it up in Visma first and sends it only if it is not there"
+        ),
+        "internal-error": (
+            "vnimport failed while sending this document ({detail}); check in Visma "
+            "whether it is there before importing it again"
+        ),
     },
     "nb": {},  # the web app brings Norwegian
 }

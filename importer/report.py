@@ -129,7 +129,9 @@ class BatchReport:
         """0 every row fine, 1 some rows to look at, 2 the run could not be done."""
         if self.fatal is not None:
             return 2
-        return exit_code({r.status for r in self.results})
+        code = exit_code({r.status for r in self.results})
+        # A row done as asked, with a problem beside (a release refused): look at it.
+        return max(code, 1 if any(r.code for r in self.results) else 0)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -178,6 +180,33 @@ def report_paths(path: str | Path) -> dict[str, Path]:
     return {ext: stem.with_name(stem.name + f".{ext}") for ext in ("xlsx", "csv", "json")}
 
 
+def check_report_path(path: str | Path) -> None:
+    """Raise :class:`ConfigError` unless the report files can be written at
+    ``path``: it names files (``out/result``), not a folder, and its folder
+    exists or can be made and is writable. Made sure of before a run, so
+    that a bad path never costs the report of a run that sent documents."""
+    import os
+
+    p = Path(path)
+    if p.name in ("", ".", "..") or p.is_dir():
+        raise ConfigError(
+            f"{path} is a folder; the report path names its files, e.g. {p / 'result'} "
+            "(for result.xlsx, result.csv and result.json)"
+        )
+    folder = p.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"the report cannot be written in {folder}: {exc.strerror or exc}"
+        ) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"the report cannot be written in {folder}: permission denied")
+    for out in report_paths(p).values():
+        if out.is_dir():
+            raise ConfigError(f"the report file {out} is a folder")
+
+
 def refuse_inputs(outputs: Iterable[str | Path], inputs: Iterable[str | Path]) -> None:
     """Raise :class:`ConfigError` when an output file would be one the run
     reads: a report or a requests file must never overwrite the input."""
@@ -203,14 +232,26 @@ def write_report(report: BatchReport, path: str | Path) -> dict[str, Path]:
     fixme = paths["xlsx"].with_name(paths["xlsx"].name.replace(".xlsx", ".fixme.xlsx"))
     refuse_inputs([*paths.values(), fixme], report.input_paths)
     paths["xlsx"].parent.mkdir(parents=True, exist_ok=True)
-    write_xlsx(report, paths["xlsx"])
-    write_csv(report, paths["csv"])
-    write_json(report, paths["json"])
-    if write_fixme(report, fixme):
+    # The summary first (it is quick), and each file written beside itself
+    # and renamed into place: a report is whole or the earlier one stays.
+    for key, writer in (("json", write_json), ("csv", write_csv), ("xlsx", write_xlsx)):
+        _atomically(paths[key], lambda out, w=writer: w(report, out))
+    if _atomically(fixme, lambda out: write_fixme(report, out)):
         paths["fixme"] = fixme
     else:
         fixme.unlink(missing_ok=True)  # an old one would ask to fix what is fixed
     return paths
+
+
+def _atomically(path: Path, write: Any) -> Any:
+    partial = path.with_name(path.name + ".partial")
+    try:
+        result = write(partial)
+        if partial.exists():
+            partial.replace(path)
+        return result
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _records(report: BatchReport) -> Iterable[dict[str, Any]]:

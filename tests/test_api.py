@@ -204,8 +204,12 @@ def test_dry_run_writes_every_request_and_a_rerun_lists_only_what_changed(
             "--report", str(tmp_path / "again"), env=env,
         )  # fmt: skip
         assert again.returncode == 0, again.stderr
-        keys = [json.loads(line)["key"] for line in out.read_text(encoding="utf-8").splitlines()]
-        assert keys == ["10002", "10004"]  # the changed one and the new one only
+        records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        # the changed one, as the update a run makes, and the new one only
+        assert [(r["key"], r["method"], r["path"]) for r in records] == [
+            ("10002", "PUT", "/v1/customer/10002"),
+            ("10004", "POST", "/v1/customer"),
+        ]
         assert sb.count("customer") == 3
     summary = json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))
     assert summary["counts"] == {"written": 2, "unchanged": 2}
@@ -286,6 +290,8 @@ def test_a_bug_in_a_destination_stops_the_run_with_a_report(tmp_path: Path) -> N
         send(batch, Flaky(), workers=1)
     report = caught.value.report
     assert caught.value.code == "internal-error" and report.extra["closed"] is True
+    assert report.fatal is not None and report.fatal[0] == "internal-error"
+    assert report.exit_code == 2
     statuses = [r.status for r in report.results]
     assert statuses[:2] == ["created", "unknown"]  # the bug's document: check in Visma
     assert set(statuses[2:]) <= {"created", "not sent"} and "not sent" in statuses
@@ -395,3 +401,48 @@ def test_main_returns_the_report_exit_code(tmp_path: Path) -> None:
     assert main(["validate", str(good), "--type", "customer"]) == 0
     bad = write_csv(tmp_path / "b.csv", [CUSTOMERS[0], ["", "No number", "x"]])
     assert main(["validate", str(bad), "--type", "customer"]) == 1
+
+
+def test_outputs_are_checked_before_anything_is_sent(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "c.csv", CUSTOMERS)
+    journal = tmp_path / "journal.sqlite"
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    with Sandbox() as sb:
+        env = env_for(sb)
+        run = ["run", str(src), "--type", "customer", "--journal", str(journal)]
+        vnimport(*run, env=env)  # the journal now knows the three customers
+        assert sb.count("customer") == 3
+        kept = journal.read_bytes()
+        for extra, says in (
+            (["--dry-run", "--out", str(journal)], "overwrite the input"),
+            (["--report", str(journal.with_suffix(""))], ""),  # journal.sqlite is not a report
+            (["--report", "."], "is a folder"),
+            (["--report", str(tmp_path / "afile" / "r")], "cannot be written"),
+            (["--out", str(tmp_path / "x.jsonl")], "add --dry-run"),
+        ):
+            proc = vnimport(*run, *extra, env=env, cwd=tmp_path)
+            if not says:
+                assert proc.returncode == 0, proc.stderr
+                continue
+            assert proc.returncode == 2, (extra, proc.stderr)
+            assert says in proc.stderr and "Traceback" not in proc.stderr, extra
+        assert journal.read_bytes()[:100] == kept[:100] and sb.count("customer") == 3
+        again = vnimport(*run, env=env)
+        assert again.returncode == 0 and "3 unchanged" in again.stderr
+
+
+def test_a_closed_terminal_does_not_cost_the_report_or_the_exit_code(tmp_path: Path) -> None:
+    rows = [CUSTOMERS[0], *([f"{n:05}", "X", "1"] for n in range(60))]
+    src = write_csv(tmp_path / "c.csv", rows)
+    with Sandbox() as sb:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "importer", "run", str(src), "--type", "customer",
+             "--journal", str(tmp_path / "j.sqlite"), "--report", str(tmp_path / "r")],
+            env=env_for(sb), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        assert proc.stderr is not None
+        proc.stderr.close()  # `vnimport run ... 2>&1 | head -1`: nobody reads stderr
+        assert proc.wait(timeout=120) == 0
+        assert sb.count("customer") == 60
+    summary = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert summary["counts"] == {"created": 60}

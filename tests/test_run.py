@@ -610,3 +610,20 @@ def test_connection_settings_from_the_environment_or_vnimport_toml(tmp_path: Pat
         load_connection({}, toml)
     assert default_journal_path({"VNIMPORT_JOURNAL": "/x/j.sqlite"}) == Path("/x/j.sqlite")
     assert default_journal_path({"XDG_STATE_HOME": "/s"}) == Path("/s/vnimport/journal.sqlite")
+
+
+def test_a_refused_release_is_a_problem_on_the_row(sandbox: Sandbox, tmp_path: Path) -> None:
+    customer(sandbox)
+    rows = [
+        [*HEADER, "On hold"],
+        ["R-1", "10000", "2025-01-31", "Text", "A", "1", "10", "false"],
+        ["R-2", "10000", "2025-01-31", "Text", "A", "1", "10", "true"],
+    ]
+    batch = check(write_csv(tmp_path / "h.csv", rows), Registry().get("customer_invoice"))
+    report = send_with(batch, VismaClient(connection(sandbox)), Journal(":memory:"), release=True)
+    by_key = {r.key: r for r in report.results}
+    assert by_key["R-1"].message == "released: status Open" and not by_key["R-1"].code
+    held = by_key["R-2"]
+    assert (held.status, held.code) == ("created", "release-refused")
+    assert "on hold" in held.message and "release it in Visma" in held.message
+    assert report.exit_code == 1

@@ -16,12 +16,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from importer.codes import message
 from importer.issues import RowIssue
 
 if TYPE_CHECKING:  # the render engines load with the document types, before these
     from importer.batch import Batch
+    from importer.doctypes import DocType
     from importer.group import Document
 
 __all__ = ["Request", "render_requests"]
@@ -40,6 +42,7 @@ class Request:
     path: str
     text: str
     document: Document
+    doctype: DocType
 
     @property
     def body(self) -> Any:
@@ -54,6 +57,12 @@ class Request:
             f'"rows":[{rows}],"method":{encode_basestring(self.method)},'
             f'"path":{encode_basestring(self.path)},"body":{self.text}}}'
         )
+
+    def document_path(self, action: str, number: str) -> tuple[str, str]:
+        """``(method, path)`` of ``action`` (``update``, ``get``) on the
+        document Visma numbered ``number``."""
+        method, path = self.doctype.endpoint(action)
+        return method, path.replace("{number}", quote(number, safe=""))
 
     def record(self) -> dict[str, Any]:
         return {
@@ -81,7 +90,7 @@ def render_requests(batch: Batch) -> Iterator[Request]:
         except Exception as exc:  # the template's bug, or a value it cannot take
             _template_failed(doc, str(doctype.template_path.name), exc)
             continue
-        yield Request(doctype.name, doc.key, doc.row_numbers, method, path, text, doc)
+        yield Request(doctype.name, doc.key, doc.row_numbers, method, path, text, doc, doctype)
 
 
 def _template_failed(doc: Document, template: str, exc: Exception) -> None:

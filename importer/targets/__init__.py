@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol
 
@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 MODES = ("create", "update", "upsert")
+MAX_WORKERS = 64  # Visma's rate limit binds long before
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,19 +119,50 @@ def send(
     """
     if mode not in MODES:
         raise ConfigError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    if workers < 1:
-        raise ConfigError(f"workers must be 1 or more, not {workers}")
+    if not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
+        raise ConfigError(
+            f"workers must be a whole number from 1 to {MAX_WORKERS}, not {workers!r}"
+        )
     stop = stop or threading.Event()
-    notify: Progress = progress or (lambda event: None)
     outcomes: dict[int, Outcome] = {}
     fatal: tuple[str, str] | None = None  # (code, message)
-    why_stopped = "stopped"
-    requests = render_requests(batch)  # rendered as they are sent: a failure marks its rows
-    total = len(batch.valid_documents)
+    at_once = False
     done = 0
+    total = len(batch.valid_documents)
+    quiet = False
+
+    def notify(event: Event) -> None:
+        """Progress goes to the caller; a callback that fails (a closed
+        terminal) is dropped, never the run."""
+        nonlocal quiet
+        if progress is None or quiet:
+            return
+        try:
+            progress(event)
+        except Exception:
+            quiet = True
+
+    requests = render_requests(batch)  # rendered as they are sent: a failure marks its rows
     destination.open(batch, mode, notify)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vnimport-send")
     pending: dict[Future[Outcome], Document] = {}
+
+    def settle(future: Future[Outcome], doc: Document) -> None:
+        nonlocal fatal, done
+        try:
+            outcomes[id(doc)] = future.result()
+        except AuthError as exc:
+            fatal = fatal or ("auth-error", str(exc))
+            stop.set()
+        except Exception as exc:  # a bug: this document's fate is not known
+            detail = f"{type(exc).__name__}: {exc}"
+            outcomes[id(doc)] = Outcome(
+                "unknown", code="internal-error", message=message("internal-error", detail=detail)
+            )
+            fatal = fatal or ("internal-error", f"internal error: {detail}")
+            stop.set()
+        done += 1
+
     try:
         while True:
             while len(pending) < workers * 2 and not stop.is_set():
@@ -142,39 +174,37 @@ def send(
                 break
             finished, _ = futures_wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                doc = pending.pop(future)
-                try:
-                    outcomes[id(doc)] = future.result()
-                except AuthError as exc:
-                    fatal = fatal or ("auth-error", str(exc))
-                    stop.set()
-                except Exception as exc:  # a bug: this document's fate is not known
-                    detail = f"{type(exc).__name__}: {exc}"
-                    outcomes[id(doc)] = Outcome(
-                        "unknown",
-                        code="internal-error",
-                        message=message("internal-error", detail=detail)
-                        + "; check in Visma whether it is there",
-                    )
-                    fatal = fatal or ("internal-error", f"internal error: {detail}")
-                    stop.set()
-                done += 1
+                settle(future, pending.pop(future))
                 notify(Event("sending", done, total))
         pool.shutdown(wait=True)
     except KeyboardInterrupt:  # a second signal: stop at once
         stop.set()
-        why_stopped = "stopped at once"
-        for doc in pending.values():
-            outcomes[id(doc)] = Outcome(
-                "unknown", code="outcome-unknown", message=message("unknown-in-flight")
-            )
+        at_once = True
         pool.shutdown(wait=False, cancel_futures=True)
-    if fatal is not None:
-        why_stopped = fatal[1]
-    report = _run_report(batch, outcomes, stopped=stop.is_set(), why=why_stopped, fatal=fatal)
+        for future, doc in pending.items():
+            if future.done() and not future.cancelled():
+                settle(future, doc)
+            elif not future.cancelled():  # on its way to Visma: its fate is not known
+                outcomes[id(doc)] = Outcome(
+                    "unknown", code="outcome-unknown", message=message("unknown-in-flight")
+                )
+    except BaseException as exc:  # a bug here: the documents in flight finish first
+        stop.set()
+        for future, doc in pending.items():
+            if not future.cancel():
+                futures_wait([future])
+                settle(future, doc)
+        pool.shutdown(wait=True)
+        fatal = fatal or ("internal-error", f"internal error: {type(exc).__name__}: {exc}")
+    report = _run_report(batch, outcomes, stopped=stop.is_set(), at_once=at_once, fatal=fatal)
     report.extra["mode"] = mode
     report.extra["destination"] = destination.describe()
-    destination.close(report)
+    report.fatal = fatal
+    try:
+        destination.close(report)
+    except Exception as exc:
+        fatal = fatal or ("internal-error", f"internal error: {type(exc).__name__}: {exc}")
+        report.fatal = fatal
     notify(Event("done", done, total))
     if fatal is not None:
         raise RunAborted(fatal[1], report, fatal[0])
@@ -186,7 +216,7 @@ def _run_report(
     outcomes: dict[int, Outcome],
     *,
     stopped: bool,
-    why: str,
+    at_once: bool,
     fatal: tuple[str, str] | None,
 ) -> BatchReport:
     from importer.batch import validation_report
@@ -201,11 +231,13 @@ def _run_report(
         if result.status == "invalid":
             continue
         outcome = by_row.get((result.sheet, result.row))
-        if outcome is None:
+        if outcome is None:  # the run stopped before this document
             result.status = "not sent"
-            result.code = "stopped" if stopped else "not-sent"
-            key = "not-sent-fatal" if fatal else "not-sent-stopped"
-            result.message = message(key, why=why) if stopped else message("not-sent")
+            result.code = "stopped"
+            if fatal:
+                result.message = message("not-sent-fatal", why=fatal[1])
+            else:
+                result.message = message("not-sent-at-once" if at_once else "not-sent-stopped")
             continue
         result.status = outcome.status
         result.number = outcome.number
@@ -232,8 +264,10 @@ class JsonLinesDestination:
         *,
         journal: Journal | None = None,
         target: str = "",
+        name: str = "",
     ) -> None:
         self._out = out
+        self._name = name
         self._journal = journal
         self._target = target
         self._lock = threading.Lock()
@@ -245,11 +279,12 @@ class JsonLinesDestination:
 
     @property
     def name(self) -> str:
-        return (
-            getattr(self._out, "name", "<stream>")
-            if not isinstance(self._out, (str, Path))
-            else str(self._out)
-        )
+        """The file the requests go to, as the user named it."""
+        if self._name:
+            return self._name
+        if isinstance(self._out, (str, Path)):
+            return str(self._out)
+        return str(getattr(self._out, "name", "<stream>"))
 
     def describe(self) -> str:
         return f"requests file {self.name}"
@@ -266,24 +301,34 @@ class JsonLinesDestination:
             self._stream = self._out
 
     def deliver(self, request: Request) -> Outcome:
+        note = message("written", path=self.name)
+        entry = None
         if self._journal is not None:
             entry = self._journal.get(self._target, self._doctype, request.key)
-            if entry is not None and entry.state in DONE:
-                if entry.hash == body_hash(request.text):
-                    return Outcome("unchanged", entry.number, message=message("unchanged"))
-                if self._mode == "create":
-                    return Outcome(
-                        "skipped",
-                        entry.number,
-                        code="already-created",
-                        message=message("would-skip", number=entry.number),
-                    )
+        if entry is not None and entry.state in DONE:
+            if entry.hash == body_hash(request.text):
+                return Outcome("unchanged", entry.number, message=message("unchanged"))
+            if self._mode == "create":
+                return Outcome(
+                    "skipped",
+                    entry.number,
+                    code="already-created",
+                    message=message("would-skip", number=entry.number),
+                )
+            if entry.number:  # an update of the document the journal knows
+                method, path = request.document_path("update", entry.number)
+                request = replace(request, method=method, path=path)
+                note = message("written-update", path=self.name, number=entry.number)
+        elif self._mode != "create":
+            note = message("written-lookup", path=self.name)
+        elif entry is not None and entry.state == "sending":
+            note = message("written-interrupted", path=self.name)
         assert self._stream is not None
         with self._lock:
             self._stream.write(request.json_line())
             self._stream.write("\n")
             self.written += 1
-        return Outcome("written", message=message("written", path=self.name))
+        return Outcome("written", entry.number if entry else "", message=note)
 
     def close(self, report: BatchReport) -> None:
         report.extra["requests_written"] = self.written

@@ -37,12 +37,18 @@ class Entry:
 
 
 class Journal:
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        """``read_only`` opens an existing journal to read it, changing
+        nothing (a dry run): no claim, no schema, no WAL files."""
         self.path = str(path)
+        self._lock = threading.Lock()
+        if read_only:
+            uri = Path(self.path).resolve().as_uri() + "?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            return
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._lock = threading.Lock()
         if self.path != ":memory:":
             # WAL with a commit per change: a killed process loses nothing it
             # had written (the OS keeps the file; synchronous=NORMAL is enough

@@ -221,7 +221,9 @@ class _Sender:
             message=outcome.message,
         )
         if outcome.status == "created" and self.release and self.doctype.releasable:
-            outcome.message = self._release(outcome.number)
+            outcome.message, refused = self._release(outcome.number)
+            if refused:
+                outcome.code = "release-refused"
         return outcome
 
     def _remember(self, doc: Document, digest: str, number: str, message: str) -> None:
@@ -236,12 +238,17 @@ class _Sender:
             message=message,
         )
 
-    def _release(self, number: str) -> str:
+    def _release(self, number: str) -> tuple[str, bool]:
+        """(what to say, whether Visma refused the release)."""
         reply = self.client.call("POST", self.path(number) + "/action/release", json={}, safe=False)
         if reply.status_code != 200:
-            return f"created; release refused: {reply.status_code} {visma_message(reply)}"
+            return (
+                f"created as {number}, but the release was refused: {reply.status_code} "
+                f"{visma_message(reply)}; release it in Visma",
+                True,
+            )
         status = self.client.call("GET", self.path(number)).json().get("status", "?")
-        return f"released: status {status}"
+        return f"released: status {status}", False
 
     # ------------------------------------------------------------ lookup
 
