@@ -600,7 +600,7 @@ def cmd_demo(args: argparse.Namespace, registry: Registry) -> int:
 
     print("importing the samples into an embedded sandbox...", file=sys.stderr)
     run = run_demo(args.out, args.workers, registry=registry)
-    head = ("type", "documents", "rows", "created", "failed/invalid", "calls")
+    head = ("type", "documents", "rows", "rows created", "rows not created", "calls")
     table = [head] + [
         (r.doctype, str(r.documents), str(r.rows), str(r.created), str(r.failed), str(r.calls))
         for r in run.results
