@@ -5,13 +5,18 @@ the CLI and the web app show it, and scripts match on it. A status is what
 became of a row. Each has a title; each status says whether it is final and
 which exit code it leads to. Messages vnimport writes itself are rendered
 from :data:`MESSAGES` with parameters, one table per language, so a language
-is added as data (``message("not-sent-stopped", lang="nb")``).
+is added as data (``message("not-sent-stopped", lang="nb")``); a row's issue
+keeps its message's key and parameters (``render_issue(issue, lang="nb")``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from importer.issues import RowIssue
 
 Stage = Literal["file", "row", "send"]
 
@@ -59,6 +64,10 @@ _CODES = [
     Code("too-small", "row", "The number is below the minimum"),
     Code("too-large", "row", "The number is above the maximum"),
     Code("incomplete", "row", "The row is missing a field it needs"),
+    Code("const", "row", "The value is not the one allowed"),
+    Code("multiple-of", "row", "The number is not a multiple of the step allowed"),
+    Code("not", "row", "The value is one the document type rules out"),
+    Code("schema", "row", "The value breaks a rule of the document type"),
     Code("invalid-date", "row", "The date cannot be read"),
     Code("excel-error", "row", "The cell shows an Excel error"),
     Code("control-character", "row", "The cell holds a control character"),
@@ -103,9 +112,117 @@ _STATUSES = [
 ]
 STATUSES: dict[str, Status] = {s.name: s for s in _STATUSES}
 
-#: Messages vnimport writes itself, by language, with ``{parameters}``.
+#: Messages vnimport writes itself, by language, with ``{parameters}``. A key
+#: is a problem code, or ``code.variant`` where one code says more than one
+#: thing (``type.whole``); a row's issue keeps its key and parameters, so
+#: :func:`render_issue` can say it in any language here. Parameters that hold
+#: the user's own text are inserted as they are (``{value!r}`` quotes them).
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
+        # reading the file (table notes and column warnings)
+        "encoding": (
+            "the file is not UTF-8; it was read as {encoding}: check that "
+            "letters such as æ ø å ä ö look right in the result"
+        ),
+        "hidden-sheet": "sheet {sheet!r} is hidden in Excel; it was read",
+        "hidden-sheet.others": "the workbook has hidden sheets ({sheets}); they were not read",
+        "hidden-column": (
+            "column {columns} is hidden in Excel; hidden columns are imported like the others"
+        ),
+        "hidden-column.many": (
+            "columns {columns} are hidden in Excel; hidden columns are imported like the others"
+        ),
+        "hidden-row": (
+            "{count} row ({rows}) is hidden in Excel, perhaps by a filter; "
+            "hidden rows are imported like the others"
+        ),
+        "hidden-row.many": (
+            "{count} rows ({rows}) are hidden in Excel, perhaps by a filter; "
+            "hidden rows are imported like the others"
+        ),
+        "unknown-column": (
+            "column {letter} {header!r} is not a field of {doctype}; its values are not imported"
+        ),
+        "unnamed-column": (
+            "column {letter} has values (first on row {first}) but no header; "
+            "its values are not imported"
+        ),
+        "other-sheet.header": (
+            "column {letter} {header!r} of sheet {sheet!r} is not imported: header fields "
+            "are read from sheet {other!r}"
+        ),
+        "other-sheet.line": (
+            "column {letter} {header!r} of sheet {sheet!r} is not imported: line fields "
+            "are read from sheet {other!r}"
+        ),
+        # reading a cell
+        "excel-error": (
+            "the cell shows {error}, an error in the workbook's formula: correct it in Excel"
+        ),
+        "control-character": (
+            "the cell holds an invisible control character (such as NUL) that is not text; "
+            "the file is damaged or was exported wrongly: type the value again"
+        ),
+        "type.number": "expected a number, got {text!r}",
+        "type.number-bool": "expected a number, got {value}",
+        "type.number-cell": "expected a number, got a {kind}",
+        "type.number-infinite": "expected a number",
+        "type.whole": "expected a whole number, got {value}",
+        "type.boolean": "expected yes or no (true/false), got {text!r}",
+        "type.boolean-number": "expected yes or no, got a number ({value})",
+        "type.boolean-cell": "expected yes or no, got a {kind}",
+        "invalid-date": "{text!r} is not a date; write it as 2025-01-31 or 31.01.2025",
+        "invalid-date.unreal": "{text!r} is not a real date",
+        "invalid-date.serial": (
+            "{value:g} is not a date (as an Excel date number it is out of range)"
+        ),
+        "invalid-date.number": "expected a date, got a number ({value})",
+        "invalid-date.cell": "expected a date, got a {kind}",
+        "number-code": (
+            "{header} {digits} is a number cell, and Excel drops leading zeros from numbers "
+            "(other values look like {example!r}); if it was {padded}, format the column "
+            "as Text in Excel and type it again"
+        ),
+        # checking a row against the schema
+        "required": "{title} is empty; a value is required",
+        "type": "expected {types}, got {value!r}",
+        "enum": "{value!r} is not allowed; use one of: {allowed}",
+        "format": "{value!r} is not a valid {format}",
+        "pattern": "{value!r} does not have the expected form",
+        "too-long": "is longer than {limit} characters",
+        "too-short": "is shorter than {limit} characters",
+        "too-small": "{value!r} is below the minimum {limit}",
+        "too-large": "{value!r} is above the maximum {limit}",
+        "incomplete": "the row is missing one of the fields it needs",
+        "const": "{value!r} is not allowed; the value must be {expected!r}",
+        "multiple-of": "{value!r} is not a multiple of {step}",
+        "not": "{value!r} is not allowed",
+        "schema": "{detail}",  # jsonschema's own words, for a keyword vnimport has none for
+        "x-message": "{text}",  # the schema's x-message: the document type's own words
+        # grouping rows into documents
+        "missing-key": "{title} is empty; it says which document this row belongs to",
+        "duplicate-key": (
+            "{title} {value!r} is already on row {first}; each {doctype} must appear once"
+        ),
+        "duplicate-key.sheet": (
+            "{title} {value!r} is already on row {first} of sheet {sheet!r}; "
+            "each {doctype} has one row there"
+        ),
+        "unknown-key": "{title} {value!r} is on no row of sheet {sheet!r}",
+        "no-lines": (
+            "no row of sheet {sheet!r} has {title} {value!r}; a {doctype} needs at least one line"
+        ),
+        "conflicting-header": (
+            "{title} is {value!r} here but {known!r} on row {first} "
+            "of the same document {document!r}"
+        ),
+        "document-invalid": (
+            "not imported: row {rows} of the same document {document!r} has errors"
+        ),
+        "document-invalid.many": (
+            "not imported: rows {rows} of the same document {document!r} has errors"
+        ),
+        # sending
         "not-sent-stopped": "not sent: the run was stopped before this document",
         "not-sent-at-once": "not sent: the run was stopped at once, before this document",
         "not-sent-fatal": "not sent: the run stopped after a fatal error ({why})",
@@ -147,8 +264,23 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 def message(key: str, lang: str = "en", **params: object) -> str:
     """The message ``key`` in ``lang`` (English when that language lacks it)."""
+    return render(key, params, lang)
+
+
+def render(key: str, params: Mapping[str, object], lang: str = "en") -> str:
+    """The message ``key`` in ``lang`` with ``params`` (English when that
+    language lacks it); :func:`message` for parameters named ``key`` or ``lang``."""
     text = MESSAGES.get(lang, {}).get(key) or MESSAGES["en"][key]
-    return text.format(**params)
+    return text.format_map(params)
+
+
+def render_issue(issue: RowIssue, lang: str = "en") -> str:
+    """``issue``'s message in ``lang``, from its key and parameters (English
+    when the language lacks the key); an issue without a key (a message from
+    elsewhere, such as Visma's) as it was written."""
+    if not issue.key:
+        return issue.message
+    return render(issue.key, dict(issue.params), lang)
 
 
 def title(code: str) -> str:

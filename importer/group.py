@@ -119,8 +119,12 @@ def group_rows(
                 colmap,
                 key_field,
                 "duplicate-key",
-                f"{doctype.fields[key_field].title} {key!r} is already on row "
-                f"{doc.rows[0].number}; each {doctype.title.lower()} must appear once",
+                {
+                    "title": doctype.fields[key_field].title,
+                    "value": key,
+                    "first": doc.rows[0].number,
+                    "doctype": doctype.title.lower(),
+                },
             )
             ungrouped.append(row)
         else:
@@ -153,9 +157,14 @@ def join_rows(
                 row,
                 colmap,
                 key_field,
-                "duplicate-key",
-                f"{title} {key_value!r} is already on row {doc.rows[0].number} of sheet "
-                f"{doc.rows[0].sheet!r}; each {doctype.title.lower()} has one row there",
+                "duplicate-key.sheet",
+                {
+                    "title": title,
+                    "value": key_value,
+                    "first": doc.rows[0].number,
+                    "sheet": doc.rows[0].sheet,
+                    "doctype": doctype.title.lower(),
+                },
             )
             ungrouped.append(row)
         else:
@@ -172,7 +181,7 @@ def join_rows(
                 colmap,
                 key_field,
                 "unknown-key",
-                f"{title} {key_value!r} is on no row of sheet {head_sheet!r}",
+                {"title": title, "value": key_value, "sheet": head_sheet},
             )
         else:
             for name, value in doc.rows[0].values.items():
@@ -188,31 +197,31 @@ def join_rows(
                 colmap,
                 key_field,
                 "no-lines",
-                f"no row of sheet {lines_sheet!r} has {title} {doc.key!r}; "
-                f"a {doctype.title.lower()} needs at least one line",
+                {
+                    "sheet": lines_sheet,
+                    "title": title,
+                    "value": doc.key,
+                    "doctype": doctype.title.lower(),
+                },
             )
     return Grouping(list(documents.values()), ungrouped, key_field)
 
 
 def _missing_key(doctype: DocType, colmap: ColumnMap, row: MappedRow, key_field: str) -> None:
-    title = doctype.fields[key_field].title
-    _flag(
-        row,
-        colmap,
-        key_field,
-        "missing-key",
-        f"{title} is empty; it says which document this row belongs to",
-    )
+    _flag(row, colmap, key_field, "missing-key", {"title": doctype.fields[key_field].title})
 
 
-def _flag(row: MappedRow, colmap: ColumnMap, name: str, code: str, message: str) -> None:
-    """An error on the cell of field ``name`` in ``row``."""
+def _flag(
+    row: MappedRow, colmap: ColumnMap, name: str, key: str, params: dict[str, object]
+) -> None:
+    """An error on the cell of field ``name`` in ``row``: message ``key``
+    (importer.codes.MESSAGES) with ``params``."""
     row.issues.append(
-        RowIssue(
+        RowIssue.from_key(
             row.number,
             colmap.header_in(row.sheet, name),
-            code,
-            message,
+            key,
+            params,
             sheet=row.sheet,
             field=name,
         )
@@ -235,14 +244,18 @@ def _merge_header(
             for earlier in doc.rows:  # first given here: it holds for the rows above too
                 earlier.values[name] = value
         else:
-            title = doctype.fields[name].title
             _flag(
                 row,
                 colmap,
                 name,
                 "conflicting-header",
-                f"{title} is {value!r} here but {known!r} on row {doc.rows[0].number} "
-                f"of the same document {doc.key!r}",
+                {
+                    "title": doctype.fields[name].title,
+                    "value": value,
+                    "known": known,
+                    "first": doc.rows[0].number,
+                    "document": doc.key,
+                },
             )
             values[name] = known  # validate the row as the document will be sent
 
@@ -253,16 +266,9 @@ def hold_back(grouping: Grouping) -> None:
         bad = [r.number for r in doc.rows if _has_error(r)]
         if not bad:
             continue
-        listed = ("row " if len(bad) == 1 else "rows ") + ", ".join(str(n) for n in bad[:10])
-        listed += " ..." if len(bad) > 10 else ""
+        key = "document-invalid" if len(bad) == 1 else "document-invalid.many"
+        listed = ", ".join(str(n) for n in bad[:10]) + (" ..." if len(bad) > 10 else "")
+        params: dict[str, object] = {"rows": listed, "document": doc.key}
         for row in doc.rows:
             if not _has_error(row):
-                row.issues.append(
-                    RowIssue(
-                        row.number,
-                        "",
-                        "document-invalid",
-                        f"not imported: {listed} of the same document {doc.key!r} has errors",
-                        sheet=row.sheet,
-                    )
-                )
+                row.issues.append(RowIssue.from_key(row.number, "", key, params, sheet=row.sheet))

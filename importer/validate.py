@@ -53,19 +53,21 @@ class RowValidator:
         schema_path = list(err.schema_path)
         kind = type(err.kind).__name__
         canonical = str(path[0]) if path else ""
-        custom = self._custom_message(schema_path)
-        code, message = _describe(kind, err, row.values.get(canonical))
+        key, params = _describe(kind, err, row.values.get(canonical))
+        code = key.partition(".")[0]
         if kind == "Required":
             canonical = str(getattr(err.kind, "property", "")) or canonical
             spec = self.doctype.fields.get(canonical)
-            title = spec.title if spec else canonical
-            message = f"{title} is empty; a value is required"
+            params = {"title": spec.title if spec else canonical}
+        custom = self._custom_message(schema_path)
         if custom:
-            message = custom
+            key, params = "x-message", {"text": custom}
         if not canonical and kind in ("AnyOf", "OneOfNotValid"):
             canonical = self._first_named(schema_path)
         column = self.colmap.header_in(row.sheet, canonical) if canonical else ""
-        return RowIssue(row.number, column, code, message, sheet=row.sheet, field=canonical)
+        return RowIssue.from_key(
+            row.number, column, key, params, sheet=row.sheet, field=canonical, code=code
+        )
 
     def _subschema(self, schema_path: list[Any]) -> Any:
         node: Any = self.doctype.schema
@@ -112,34 +114,46 @@ def _with_cell_limit(schema: dict[str, Any]) -> dict[str, Any]:
     return limited
 
 
-def _describe(kind: str, err: Any, value: Any) -> tuple[str, str]:
+def _describe(kind: str, err: Any, value: Any) -> tuple[str, dict[str, object]]:
+    """The message key and parameters of a schema error, in the words of
+    the spreadsheet (``kind`` is the name of jsonschema-rs's error kind)."""
     k = err.kind
     if kind == "Required":
-        return "required", "a value is required"
+        return "required", {}  # the caller names the field
     if kind == "Type":
-        types = getattr(k, "types", None) or []
-        want = " or ".join(str(t) for t in types) or "another type"
-        return "type", f"expected {want}, got {value!r}"
+        types = " or ".join(str(t) for t in getattr(k, "types", None) or [])
+        return "type", {"types": types or "another type", "value": value}
     if kind == "Enum":
         options = getattr(k, "options", None)
         allowed = ", ".join(str(o) for o in options) if isinstance(options, list) else ""
-        return "enum", f"{value!r} is not allowed" + (f"; use one of: {allowed}" if allowed else "")
+        return "enum", {"value": value, "allowed": allowed}
     if kind == "Format":
-        fmt = getattr(k, "format", "")
-        return "format", f"{value!r} is not a valid {fmt}"
+        return "format", {"value": value, "format": getattr(k, "format", "")}
     if kind == "Pattern":
-        return "pattern", f"{value!r} does not have the expected form"
-    if kind == "MaxLength":
-        return "too-long", f"is longer than {getattr(k, 'limit', '?')} characters"
-    if kind == "MinLength":
-        return "too-short", f"is shorter than {getattr(k, 'limit', '?')} characters"
-    if kind in ("Minimum", "ExclusiveMinimum"):
-        return "too-small", f"{value!r} is below the minimum {getattr(k, 'limit', '')}".rstrip()
-    if kind in ("Maximum", "ExclusiveMaximum"):
-        return "too-large", f"{value!r} is above the maximum {getattr(k, 'limit', '')}".rstrip()
+        return "pattern", {"value": value}
+    if kind in ("MaxLength", "MinLength"):  # the text may be long: not in the message
+        return _LIMITS[kind], {"limit": getattr(k, "limit", "?")}
+    if kind in _LIMITS:
+        return _LIMITS[kind], {"value": value, "limit": getattr(k, "limit", "?")}
     if kind in ("AnyOf", "OneOfNotValid"):
-        return "incomplete", "the row is missing one of the fields it needs"
-    return kind.lower() or "invalid", str(err.message)
+        return "incomplete", {}
+    if kind == "Constant":
+        return "const", {"value": value, "expected": getattr(k, "expected_value", None)}
+    if kind == "MultipleOf":
+        return "multiple-of", {"value": value, "step": getattr(k, "multiple_of", "?")}
+    if kind == "Not":
+        return "not", {"value": value}
+    return "schema", {"detail": str(err.message)}
+
+
+_LIMITS = {
+    "MaxLength": "too-long",
+    "MinLength": "too-short",
+    "Minimum": "too-small",
+    "ExclusiveMinimum": "too-small",
+    "Maximum": "too-large",
+    "ExclusiveMaximum": "too-large",
+}
 
 
 def validate_rows(doctype: DocType, colmap: ColumnMap, rows: list[MappedRow]) -> None:

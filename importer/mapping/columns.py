@@ -12,13 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
 from operator import itemgetter
 from typing import Any
 
+from importer.codes import render
 from importer.doctypes import DocType, normalize_header
 from importer.errors import ColumnError
 from importer.issues import RowIssue
@@ -28,12 +29,15 @@ from importer.sources.files import Cell, ControlText, ExcelError, Row, Table, co
 
 
 class ConversionError(ValueError):
-    """A cell that cannot be read as its field's type; ``code`` goes to the report."""
+    """A cell that cannot be read as its field's type: the message ``key``
+    (importer.codes.MESSAGES) with ``params``; ``code`` goes to the report."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    def __init__(self, key: str, **params: object) -> None:
+        self.message = render(key, params)
+        super().__init__(self.message)
+        self.key = key
+        self.code = key.partition(".")[0]
+        self.params = params
 
 
 Converter = Callable[[Cell], Any]
@@ -107,8 +111,7 @@ def build_column_map(table: Table, doctype: DocType, *, check_required: bool = T
                     table,
                     header,
                     "unknown-column",
-                    f"column {letter} {header!r} is not a field of "
-                    f"{doctype.title}; its values are not imported",
+                    {"letter": letter, "header": header, "doctype": doctype.title},
                 )
             )
             continue
@@ -127,8 +130,8 @@ def build_column_map(table: Table, doctype: DocType, *, check_required: bool = T
         )
     if check_required:
         _require(_where(table), doctype, by_field)
-    for code, note in table.notes:
-        warnings.append(_warn(table, "", code, note))
+    for key, params in table.notes:
+        warnings.append(_warn(table, "", key, params))
     return ColumnMap(columns, by_field, warnings, len(table.header), unnamed)
 
 
@@ -167,10 +170,13 @@ def join_column_maps(
                 _warn(
                     table,
                     col.header,
-                    "other-sheet",
-                    f"column {column_letter(col.index)} {col.header!r} of sheet {table.sheet!r} "
-                    f"is not imported: {'header' if lines_here else 'line'} fields are "
-                    f"read from sheet {other.sheet!r}",
+                    "other-sheet.header" if lines_here else "other-sheet.line",
+                    {
+                        "letter": column_letter(col.index),
+                        "header": col.header,
+                        "sheet": table.sheet,
+                        "other": other.sheet,
+                    },
                 )
             )
 
@@ -199,8 +205,8 @@ def _where(table: Table) -> str:
     return f"{table.name}" + (f", sheet {table.sheet!r}" if table.sheet else "")
 
 
-def _warn(table: Table, header: str, code: str, message: str) -> RowIssue:
-    return RowIssue(table.header_row, header, code, message, "warning", table.sheet)
+def _warn(table: Table, header: str, key: str, params: Mapping[str, object]) -> RowIssue:
+    return RowIssue.from_key(table.header_row, header, key, params, "warning", table.sheet)
 
 
 def decide_date_orders(rows: list[Row], colmap: ColumnMap, order: str | None) -> None:
@@ -307,24 +313,15 @@ def map_rows(rows: Iterable[Row], colmap: ColumnMap) -> Iterator[MappedRow]:
             else:
                 try:
                     if type(cell) is ExcelError:
-                        raise ConversionError(
-                            "excel-error",
-                            f"the cell shows {cell}, an error in the workbook's formula: "
-                            "correct it in Excel",
-                        )
+                        raise ConversionError("excel-error", error=str(cell))
                     if type(cell) is ControlText:
-                        raise ConversionError(
-                            "control-character",
-                            "the cell holds an invisible control character (such as NUL) "
-                            "that is not text; the file is damaged or was exported wrongly: "
-                            "type the value again",
-                        )
+                        raise ConversionError("control-character")
                     value = convert(cell)
                 except ConversionError as exc:
                     header = colmap.by_field[name].header
                     issues.append(
-                        RowIssue(
-                            row.number, header, exc.code, exc.message, sheet=row.sheet, field=name
+                        RowIssue.from_key(
+                            row.number, header, exc.key, exc.params, sheet=row.sheet, field=name
                         )
                     )
                     continue
@@ -343,12 +340,11 @@ def _report_unnamed(colmap: ColumnMap, row: Row, unnamed: set[int], reported: se
         reported.add(index)
         letter = column_letter(index)
         colmap.warnings.append(
-            RowIssue(
+            RowIssue.from_key(
                 row.number,
                 "",
                 "unnamed-column",
-                f"column {letter} has values (first on row {row.number}) but no "
-                "header; its values are not imported",
+                {"letter": letter, "first": row.number},
                 "warning",
                 row.sheet,
                 field=letter,
@@ -386,14 +382,16 @@ def warn_bare_codes(rows: list[MappedRow], colmap: ColumnMap, doctype: DocType) 
                 continue
             example = zero_led.strip() if zero_led else digits.zfill(longest)
             row.issues.append(
-                RowIssue(
+                RowIssue.from_key(
                     row.number,
                     col.header,
                     "number-code",
-                    f"{col.header} {digits} is a number cell, and Excel drops leading zeros "
-                    f"from numbers (other values look like {example!r}); if it was "
-                    f"{'0' * max(1, longest - len(digits))}{digits}, format the column as "
-                    "Text in Excel and type it again",
+                    {
+                        "header": col.header,
+                        "digits": digits,
+                        "example": example,
+                        "padded": "0" * max(1, longest - len(digits)) + digits,
+                    },
                     "warning",
                     row.sheet,
                     field=col.field,
@@ -439,7 +437,7 @@ def to_number(cell: Cell, decimal: str = ".") -> int | float | None:
     """A number cell as it is; text as written, with ``decimal`` as its
     decimal separator (decided for the whole column: decide_number_formats)."""
     if isinstance(cell, bool):
-        raise ConversionError("type", f"expected a number, got {cell}")
+        raise ConversionError("type.number-bool", value=cell)
     if isinstance(cell, int):
         return cell
     if isinstance(cell, float):
@@ -453,13 +451,13 @@ def to_number(cell: Cell, decimal: str = ".") -> int | float | None:
         try:
             return _tidy(parse_number(s, decimal))
         except ValueError:
-            raise ConversionError("type", f"expected a number, got {s!r}") from None
-    raise ConversionError("type", f"expected a number, got a {_cell_kind(cell)}")
+            raise ConversionError("type.number", text=s) from None
+    raise ConversionError("type.number-cell", kind=type(cell).__name__)
 
 
 def _tidy(x: float) -> int | float:
     if math.isnan(x) or math.isinf(x):
-        raise ConversionError("type", "expected a number")
+        raise ConversionError("type.number-infinite")
     return int(x) if x.is_integer() and abs(x) < _EXACT else x
 
 
@@ -468,7 +466,7 @@ def to_integer(cell: Cell, decimal: str = ".") -> int | None:
     if n is None:
         return None
     if isinstance(n, float):
-        raise ConversionError("type", f"expected a whole number, got {n}")
+        raise ConversionError("type.whole", value=n)
     return n
 
 
@@ -489,8 +487,10 @@ def to_boolean(cell: Cell) -> bool | None:
             return True
         if s in _FALSE:
             return False
-        raise ConversionError("type", f"expected yes or no (true/false), got {cell.strip()!r}")
-    raise ConversionError("type", f"expected yes or no, got a {_cell_kind(cell)}")
+        raise ConversionError("type.boolean", text=cell.strip())
+    if isinstance(cell, (int, float)):
+        raise ConversionError("type.boolean-number", value=cell)
+    raise ConversionError("type.boolean-cell", kind=type(cell).__name__)
 
 
 def to_date(cell: Cell, order: str = "dmy") -> str | None:
@@ -507,14 +507,10 @@ def to_date(cell: Cell, order: str = "dmy") -> str | None:
             s = cell.strip()
             return parse_date(s, order).isoformat() if s else None
     except DateError as exc:
-        raise ConversionError("invalid-date", str(exc)) from None
-    raise ConversionError("invalid-date", f"expected a date, got a {_cell_kind(cell)}")
-
-
-def _cell_kind(cell: Cell) -> str:
-    if isinstance(cell, (int, float)):
-        return f"number ({cell})"
-    return type(cell).__name__
+        raise ConversionError(exc.key, **exc.params) from None
+    if isinstance(cell, (int, float)):  # True or False: a boolean cell
+        raise ConversionError("invalid-date.number", value=cell)
+    raise ConversionError("invalid-date.cell", kind=type(cell).__name__)
 
 
 _EXACT = 2.0**53  # beyond this a float no longer holds every whole number

@@ -14,6 +14,8 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
+from importer.codes import render
+
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?")
 _DOT = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})")
 _SLASH = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})")
@@ -28,12 +30,18 @@ def order_for_locale(locale: str) -> str:
 
 
 class DateError(ValueError):
-    """Not a date; the message is for the user."""
+    """Not a date; the message, ``key`` with ``params`` (importer.codes.MESSAGES),
+    is for the user."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(render(key, params))
+        self.key = key
+        self.params = params
 
 
 def from_serial(value: float) -> dt.date:
     if not 1 <= value <= _LAST_SERIAL:
-        raise DateError(f"{value:g} is not a date (as an Excel date number it is out of range)")
+        raise DateError("invalid-date.serial", value=value)
     return _EXCEL_EPOCH + dt.timedelta(days=int(value))
 
 
@@ -49,11 +57,11 @@ def parse_date(text: str, order: str = "dmy") -> dt.date:
         d, mo = (a, b) if order == "dmy" else (b, a)
         y = _year(m.group(3))
     else:
-        raise DateError(f"{s!r} is not a date; write it as 2025-01-31 or 31.01.2025")
+        raise DateError("invalid-date", text=s)
     try:
         return dt.date(y, mo, d)
     except ValueError:
-        raise DateError(f"{s!r} is not a real date") from None
+        raise DateError("invalid-date.unreal", text=s) from None
 
 
 def _year(text: str) -> int:

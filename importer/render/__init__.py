@@ -18,7 +18,6 @@ from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from importer.codes import message
 from importer.issues import RowIssue
 
 if TYPE_CHECKING:  # the render engines load with the document types, before these
@@ -95,6 +94,8 @@ def render_requests(batch: Batch) -> Iterator[Request]:
 
 def _template_failed(doc: Document, template: str, exc: Exception) -> None:
     detail = f"{type(exc).__name__}: {exc}".strip()[:500]
-    text = message("template-error", template=template, detail=detail)
+    params = {"template": template, "detail": detail}
     for row in doc.rows:
-        row.issues.append(RowIssue(row.number, "", "template-error", text, sheet=row.sheet))
+        row.issues.append(
+            RowIssue.from_key(row.number, "", "template-error", params, sheet=row.sheet)
+        )

@@ -91,8 +91,9 @@ class Table:
     header: list[str]
     rows: Iterator[Row]
     header_row: int = 1
-    # How the file was read, when the user should know: (code, message).
-    notes: list[tuple[str, str]] = field(default_factory=list)
+    # How the file was read, when the user should know: (message key, its
+    # parameters), a key of importer.codes.MESSAGES that starts with the code.
+    notes: list[tuple[str, dict[str, object]]] = field(default_factory=list)
     other_sheets: list[str] = field(default_factory=list)  # the workbook's other visible sheets
     # What messages call the source, when ``path`` is not it: an upload's own
     # name (``path`` is then a temporary copy), or the name given to rows.
@@ -254,7 +255,7 @@ def _read_xlsx(p: Path, sheet: str | None, is_header: HeaderTest | None) -> Tabl
     visible = [n for n, shown in sheets if shown]
     if not names:
         raise FileError(f"{p}: the workbook has no sheets")
-    notes: list[tuple[str, str]] = []
+    notes: list[tuple[str, dict[str, object]]] = []
     if sheet is None:
         name = visible[0] if visible else names[0]  # the sheet the user sees first
     elif sheet in names:
@@ -262,13 +263,10 @@ def _read_xlsx(p: Path, sheet: str | None, is_header: HeaderTest | None) -> Tabl
     else:
         raise FileError(f"{p}: no sheet named {sheet!r}; the sheets are {', '.join(names)}")
     if name not in visible:
-        notes.append(("hidden-sheet", f"sheet {name!r} is hidden in Excel; it was read"))
+        notes.append(("hidden-sheet", {"sheet": name}))
     hidden = [n for n in names if n not in visible and n != name]
     if hidden:
-        listed = ", ".join(repr(n) for n in hidden)
-        notes.append(
-            ("hidden-sheet", f"the workbook has hidden sheets ({listed}); they were not read")
-        )
+        notes.append(("hidden-sheet.others", {"sheets": ", ".join(repr(n) for n in hidden)}))
     # One pass over the sheet's XML bounds its area and says whether it holds
     # what calamine does not report (error cells, display formats, hidden and
     # merged cells); if it does, those are read while calamine parses.
@@ -459,33 +457,21 @@ class SheetScan:
             for r in range(r1 + 1, min(r2 + 1, len(data))):  # rows of the data only
                 _put(data[r], c1, value)
 
-    def notes(self, table: Table) -> list[tuple[str, str]]:
-        found: list[tuple[str, str]] = []
+    def notes(self, table: Table) -> list[tuple[str, dict[str, object]]]:
+        found: list[tuple[str, dict[str, object]]] = []
         columns = [
             f"{column_letter(c)} ({table.header[c]!r})"
             for c in self.hidden_columns
             if c < len(table.header) and table.header[c]
         ]
         if columns:
-            found.append(
-                (
-                    "hidden-column",
-                    f"column{'s' if len(columns) > 1 else ''} {', '.join(columns)} "
-                    f"{'are' if len(columns) > 1 else 'is'} hidden in Excel; "
-                    "hidden columns are imported like the others",
-                )
-            )
+            key = "hidden-column.many" if len(columns) > 1 else "hidden-column"
+            found.append((key, {"columns": ", ".join(columns)}))
         rows = [r + 1 for r in self.hidden_rows if r + 1 > table.header_row]
         if rows:
             listed = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
-            found.append(
-                (
-                    "hidden-row",
-                    f"{len(rows)} row{'s' if len(rows) > 1 else ''} ({listed}) "
-                    f"{'are' if len(rows) > 1 else 'is'} hidden in Excel, perhaps by a "
-                    "filter; hidden rows are imported like the others",
-                )
-            )
+            key = "hidden-row.many" if len(rows) > 1 else "hidden-row"
+            found.append((key, {"count": len(rows), "rows": listed}))
         return found
 
 
@@ -690,13 +676,7 @@ def _read_csv(p: Path, is_header: HeaderTest | None) -> Table:
                     cells[i] = ControlText(c)
     table = _table_from_grid(p, "", grid, is_header)
     if encoding in _LEGACY:
-        table.notes.append(
-            (
-                "encoding",
-                f"the file is not UTF-8; it was read as {_LEGACY[encoding]}: check that "
-                "letters such as æ ø å ä ö look right in the result",
-            )
-        )
+        table.notes.append(("encoding", {"encoding": _LEGACY[encoding]}))
     return table
 
 
