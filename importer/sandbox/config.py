@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -66,6 +68,9 @@ class SandboxConfig:
     max_page_size: int = 100
     db: str = ":memory:"
     faults: Faults = field(default_factory=Faults)
+    # The wall clock of the server's rate windows and token lifetimes (Visma's
+    # windows are aligned on it); tests give their own.
+    clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
 
     def client(self, client_id: str) -> Client | None:
         return next((c for c in self.clients if c.client_id == client_id), None)

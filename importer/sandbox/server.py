@@ -112,7 +112,7 @@ class SandboxServer(ThreadingHTTPServer):
 
     def issue_token(self, client: Client, tenant: str) -> tuple[str, float]:
         token = secrets.token_urlsafe(32)
-        expires = time.time() + self.config.token_lifetime
+        expires = self.config.clock() + self.config.token_lifetime
         with self._lock:
             self._tokens[token] = (
                 Caller(client.client_id, tenant, client.tenants[tenant]),
@@ -126,7 +126,7 @@ class SandboxServer(ThreadingHTTPServer):
             if entry is None:
                 return None
             caller, expiry = entry
-            if expiry <= time.time():
+            if expiry <= self.config.clock():
                 del self._tokens[token]
                 return None
             return caller
@@ -137,7 +137,7 @@ class SandboxServer(ThreadingHTTPServer):
         """Count one call in the caller's fixed window: (allowed, headers)."""
         window = self.config.rate_window
         limit = self.config.rate_limit
-        now = time.time()
+        now = self.config.clock()
         start = math.floor(now / window) * window
         key = (caller.client, caller.tenant)
         with self._lock:
