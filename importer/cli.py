@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from importer import __version__
-from importer.batch import Batch, check, validation_report
+from importer.batch import Batch, check, gc_paused, validation_report
 from importer.doctypes import DocType, Registry
 from importer.errors import ConfigError, VnimportError
 from importer.report import BatchReport, refuse_inputs, write_report
@@ -30,6 +30,10 @@ from importer.report import BatchReport, refuse_inputs, write_report
 EXIT_OK, EXIT_ROWS, EXIT_FATAL = 0, 1, 2
 MAX_LISTED = 50
 MAX_REASONS = 8
+# What a batch command leaves (its batch and report), held so that
+# main_entry's os._exit drops it with the process instead of it being freed
+# object by object when the command returns (0.1 s for 100,000 rows).
+_finished: list[Any] = []
 
 
 def _common_options(top: bool) -> argparse.ArgumentParser:
@@ -214,6 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.report_written = False
     args.sending = False  # once documents may have gone out, no report says "nothing sent"
     args.exit_code = EXIT_OK
+    _finished.clear()
     try:
         _guard_outputs(args)
         registry = Registry(args.types_dir)
@@ -404,7 +409,10 @@ def _check(args: argparse.Namespace, registry: Registry) -> Batch:
 
 
 def cmd_validate(args: argparse.Namespace, registry: Registry) -> int:
-    report = validation_report(_check(args, registry))
+    with gc_paused():  # the report's 100,000 results too, not only the check
+        batch = _check(args, registry)
+        report = validation_report(batch)
+    _finished.extend((batch, report))
     _finish(args, report)
     return report.exit_code
 
@@ -412,14 +420,16 @@ def cmd_validate(args: argparse.Namespace, registry: Registry) -> int:
 def cmd_preview(args: argparse.Namespace, registry: Registry) -> int:
     from importer.render import render_requests
 
-    batch = _check(args, registry)
-    with _output(args.out) as out:
-        written = 0
-        for request in render_requests(batch):
-            out.write(request.json_line())
-            out.write("\n")
-            written += 1
-    report = validation_report(batch)
+    with gc_paused():  # rendering and the report too, not only the check
+        batch = _check(args, registry)
+        with _output(args.out) as out:
+            written = 0
+            for request in render_requests(batch):
+                out.write(request.json_line())
+                out.write("\n")
+                written += 1
+        report = validation_report(batch)
+    _finished.extend((batch, report))
     _finish(args, report)
     where = f" to {args.out}" if args.out else ""
     print(f"{written} request(s) written{where}", file=sys.stderr)

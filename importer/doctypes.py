@@ -392,15 +392,26 @@ def _read_schema(path: Path) -> dict[str, Any]:
     return schema
 
 
-def _check_meta(schema: dict[str, Any], path: Path) -> None:
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
+_DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
-        raise DocTypeError(f"{path}: not a valid JSON Schema at {where}: {exc.message}") from None
+
+def _check_meta(schema: dict[str, Any], path: Path) -> None:
+    """The schema is JSON Schema 2020-12 (whatever its ``$schema`` says), with
+    Python regular expressions. jsonschema-rs checks a valid schema in a
+    millisecond; only one that it or ``re`` rejects is checked again by the
+    ``jsonschema`` package (60 ms to import, 20 ms to check), whose message
+    says where the schema is wrong."""
+    if not _valid_fast(schema):
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
+            raise DocTypeError(
+                f"{path}: not a valid JSON Schema at {where}: {exc.message}"
+            ) from None
     if schema.get("type") != "object":
         raise DocTypeError(f'{path}: a row schema must have "type": "object"')
     _check_keywords(schema, path)
@@ -452,6 +463,39 @@ def _check_keywords(schema: dict[str, Any], path: Path) -> None:
             )
         if not schema.get("x-lines"):
             raise DocTypeError(f"{path}: {key} is given, but the type has no x-lines")
+
+
+def _valid_fast(schema: dict[str, Any]) -> bool:
+    """True when jsonschema-rs finds the schema valid 2020-12 and ``re``
+    compiles its patterns; False when either does not (or cannot say)."""
+    import jsonschema_rs
+
+    try:
+        valid = jsonschema_rs.meta.is_valid({**schema, "$schema": _DRAFT_2020_12})
+    except Exception:  # something it cannot take: the full check decides
+        return False
+    return bool(valid) and _patterns_compile(schema)
+
+
+def _patterns_compile(node: Any) -> bool:
+    """Every ``pattern`` and ``patternProperties`` key under ``node`` is a
+    Python regular expression, as the ``jsonschema`` package's check of the
+    "regex" format wants (jsonschema-rs's meta check does not look at them).
+    False also for what only looks like one: the full check decides then."""
+    if isinstance(node, list):
+        return all(_patterns_compile(x) for x in node)
+    if not isinstance(node, dict):
+        return True
+    found = [node["pattern"]] if "pattern" in node else []
+    props = node.get("patternProperties")
+    if isinstance(props, dict):
+        found += props
+    for rx in found:
+        try:
+            re.compile(rx)
+        except (re.error, TypeError):
+            return False
+    return all(_patterns_compile(v) for v in node.values())
 
 
 def _kind(prop: dict[str, Any], path: Path, name: str) -> str:
