@@ -776,6 +776,8 @@ def print_summary(report: BatchReport, out: IO[str], *, reported: bool = False) 
         print(f"  warning: {w.message}", file=out)
     listed = 0
     for r in report.results:
+        if not r.issues and not r.code:
+            continue
         problems = [(i.column, i.message, i.code) for i in r.errors if i.code != "document-invalid"]
         if r.code and r.message:
             problems.append(("", r.message, r.code))
