@@ -36,6 +36,7 @@ _WHERE = {
     "ConfigError": "importer.errors",
     "DocTypeError": "importer.errors",
     "FileError": "importer.errors",
+    "JournalError": "importer.errors",
     "VnimportError": "importer.errors",
     "RowIssue": "importer.issues",
     "Request": "importer.render",
@@ -81,6 +82,7 @@ if TYPE_CHECKING:
         ConfigError,
         DocTypeError,
         FileError,
+        JournalError,
         VnimportError,
     )
     from importer.issues import RowIssue
@@ -111,6 +113,7 @@ __all__ = [
     "Event",
     "FileError",
     "Journal",
+    "JournalError",
     "JsonLinesDestination",
     "Registry",
     "Request",

@@ -133,6 +133,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="before creating a document the journal does not know, look it up in Visma "
         "by its reference (one more call each; for runs without the first run's journal)",
     )
+    p.add_argument(
+        "--resend-unknown",
+        action="store_true",
+        help="send again the documents an earlier run sent without an answer and that "
+        "cannot be looked up in Visma (check in Visma first that they are not there)",
+    )
+
+    p = sub.add_parser("runs", parents=[common], help="list the runs the journal remembers")
+    p.add_argument(
+        "--journal",
+        type=Path,
+        metavar="PATH",
+        help="the journal (default: $VNIMPORT_JOURNAL or ~/.local/state/vnimport/journal.sqlite)",
+    )
+    p.add_argument("--limit", type=int, default=20, metavar="N", help="the last N runs (20)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = sub.add_parser(
         "sandbox", parents=[common], help="run a Visma.net-compatible API server on loopback"
@@ -229,6 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "sandbox": cmd_sandbox,
             "run": cmd_run,
             "demo": cmd_demo,
+            "runs": cmd_runs,
         }
         return handler[args.command](args, registry)
     except VnimportError as exc:
@@ -480,6 +497,7 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
                 release=args.release,
                 check_existing=args.check_existing,
                 workers=args.workers,
+                resend_unknown=args.resend_unknown,
             )
         progress = Progress(sys.stderr)
         args.sending = True
@@ -603,6 +621,35 @@ def _write_stderr(text: str) -> None:
     """From a signal handler: one system call, no buffered stream."""
     with suppress(OSError):
         os.write(2, text.encode("utf-8", "replace"))
+
+
+def cmd_runs(args: argparse.Namespace, registry: Registry) -> int:
+    """The runs of a journal, newest first."""
+    from dataclasses import asdict
+
+    from importer.settings import default_journal_path
+    from importer.targets.journal import Journal
+
+    path = args.journal or default_journal_path()
+    if not Path(path).exists():
+        raise ConfigError(f"there is no journal at {path} (no run has used it yet)")
+    journal = Journal(path, read_only=True)
+    try:
+        runs = journal.runs(limit=args.limit)
+    finally:
+        journal.close()
+    if args.json:
+        print(json.dumps([asdict(r) for r in runs], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for r in runs:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started))
+        counts = ", ".join(f"{n} {s}" for s, n in r.counts.items()) or "-"
+        state = r.outcome or ("running or killed" if r.ended is None else "")
+        print(f"{r.id}  {when}  {r.user}@{r.host}  {r.doctype} {r.mode}  {r.file}")
+        print(f"    {r.target}  {state}: {counts}")
+    if not runs:
+        print(f"the journal {path} has no runs yet")
+    return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace, registry: Registry) -> int:

@@ -45,6 +45,8 @@ _CODES = [
     Code("config-error", "file", "The settings are missing or wrong"),
     Code("auth-error", "send", "Visma.net refused the credentials"),
     Code("internal-error", "send", "vnimport failed (a bug)"),
+    Code("journal-error", "send", "The journal cannot be used, or was lost during the run"),
+    Code("in-progress", "send", "Another run is sending this document"),
     Code("report-path", "file", "The report would overwrite the input"),
     Code("encoding", "file", "The csv file is not UTF-8"),
     Code("hidden-sheet", "file", "A sheet is hidden in Excel"),
@@ -232,6 +234,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "template-error": "the template {template} failed on this document: {detail}",
         "unchanged": "already in Visma as sent before",
+        "in-progress": (
+            "in progress in run {run}: another run is sending it now; run this file again "
+            "when that run has finished"
+        ),
+        "unknown-kept": (
+            "an earlier run sent it and got no answer, and it has nothing to be looked up "
+            "by in Visma: check in Visma whether it is there; if it is not, import again "
+            "with --resend-unknown"
+        ),
         "already-created": (
             "already created as {number}; the file has changed since "
             "(--mode update sends the changes)"

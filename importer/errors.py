@@ -13,6 +13,8 @@ fatal (exit code 2)::
     ├── DocTypeError            a document type is unknown, or its schema or
     │                           template is broken
     ├── ConfigError             settings are missing or contradict each other
+    ├── JournalError            the journal cannot be used: from a newer vnimport,
+    │                           or deleted, emptied or replaced during a run
     └── AuthError               Visma.net refuses the credentials, the tenant or
                                 the client's rights (a 401/403 that persists)
 
@@ -58,3 +60,9 @@ class AuthError(VnimportError):
     """Visma.net refuses the credentials, the tenant, or the client's rights."""
 
     code = "auth-error"
+
+
+class JournalError(VnimportError):
+    """The journal cannot be used, or is no longer the one the run opened."""
+
+    code = "journal-error"

@@ -46,6 +46,8 @@ NOT_ROW_ISSUES = {
     "written-lookup",
     "written-interrupted",
     "internal-error",
+    "in-progress",
+    "unknown-kept",
 }
 
 

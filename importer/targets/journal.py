@@ -2,38 +2,113 @@
 
 A SQLite file with one entry per target (API + company), document type and
 document key: the hash of the request body, the state, Visma's number and
-answer. A create is written as ``sending`` before it goes out and settled
-after, so a run killed in between leaves a trace the next run resolves by
-looking the document up before sending anything. No secret is stored.
+answer. No secret is stored.
+
+Before a run acts on a document it *claims* it: in one transaction it reads
+the entry and writes its run id, host, process id and a lease (judged by the
+database's clock), which the run renews while it works. A second run that
+meets a live claim leaves the document alone; a claim whose process is dead
+(same host) or whose lease ran out is taken over, and the entry's state says
+what the earlier run got to (``sending``: look the document up before
+anything else). A create is written as ``sending`` before it goes out and
+settled after, which releases the claim.
+
+The journal records each run (who, where, which file, counts), keeps a
+version (an older journal is upgraded in place, a newer one refused) and an
+identity, checked before every claim: a journal that disappears, is emptied
+or replaced while a run works stops the run before its next request.
 """
 
 from __future__ import annotations
 
+import getpass
+import json
+import os
+import socket
 import sqlite3
 import threading
 import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from importer.errors import JournalError
 
 DONE = ("created", "updated")
+VERSION = 2
+LEASE = 120.0  # seconds a claim lives without renewal
 
-_SCHEMA = """
+# The database's clock, in seconds since the epoch: every judgement of a
+# lease is the database's, not the machine of whichever run asks.
+_NOW = "((julianday('now') - 2440587.5) * 86400.0)"
+
+_TABLES = """
 CREATE TABLE IF NOT EXISTS entries (
     target TEXT NOT NULL, doctype TEXT NOT NULL, key TEXT NOT NULL,
     hash TEXT NOT NULL, state TEXT NOT NULL, number TEXT NOT NULL DEFAULT '',
     http_status INTEGER, message TEXT NOT NULL DEFAULT '', updated REAL NOT NULL,
+    run_id TEXT NOT NULL DEFAULT '', host TEXT NOT NULL DEFAULT '',
+    pid INTEGER NOT NULL DEFAULT 0, lease_until REAL NOT NULL DEFAULT 0,
+    pre_image TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (target, doctype, key)
-)
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, started REAL NOT NULL, ended REAL,
+    user TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
+    file TEXT NOT NULL, sha256 TEXT NOT NULL, doctype TEXT NOT NULL,
+    mode TEXT NOT NULL, target TEXT NOT NULL, counts TEXT NOT NULL DEFAULT '{}',
+    outcome TEXT NOT NULL DEFAULT ''
+);
 """
+# Version 1 (vnimport 0.1) had the entries' first nine columns and nothing else.
+_UPGRADE_1 = [
+    "ALTER TABLE entries ADD COLUMN run_id TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE entries ADD COLUMN host TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE entries ADD COLUMN pid INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE entries ADD COLUMN lease_until REAL NOT NULL DEFAULT 0",
+    "ALTER TABLE entries ADD COLUMN pre_image TEXT NOT NULL DEFAULT ''",
+]
+_ENTRY = "hash, state, number, http_status, message"
 
 
 @dataclass(frozen=True)
 class Entry:
     hash: str
-    state: str  # sending, created, updated, failed
+    state: str  # claimed, sending, created, updated, failed
     number: str
     http_status: int | None
     message: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a claim found: the entry as it was (``None``: nothing known),
+    and, when another run holds the document, that run's id."""
+
+    entry: Entry | None
+    busy: str = ""  # the run holding it; empty when the claim is ours
+    taken_over: str = ""  # the run whose claim we took over (dead or expired)
+
+
+@dataclass(frozen=True)
+class Run:
+    id: str
+    started: float
+    ended: float | None
+    user: str
+    host: str
+    pid: int
+    file: str
+    sha256: str
+    doctype: str
+    mode: str
+    target: str
+    counts: dict[str, int]
+    outcome: str
 
 
 class Journal:
@@ -42,29 +117,183 @@ class Journal:
         nothing (a dry run): no claim, no schema, no WAL files."""
         self.path = str(path)
         self._lock = threading.Lock()
+        self.host = socket.gethostname()
+        self.pid = os.getpid()
+        self._identity: tuple[int, int] | None = None
         if read_only:
             uri = Path(self.path).resolve().as_uri() + "?mode=ro"
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self.id = self._meta("journal_id") or ""
             return
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=30.0
+        )
         if self.path != ":memory:":
             # WAL with a commit per change: a killed process loses nothing it
             # had written (the OS keeps the file; synchronous=NORMAL is enough
             # for a process crash).
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
+        with self._transaction():
+            self.id = self._settle_schema()
+        if self.path != ":memory:":
+            st = os.stat(self.path)
+            self._identity = (st.st_dev, st.st_ino)
+
+    # ------------------------------------------------------------ schema
+
+    def _settle_schema(self) -> str:
+        """Create, upgrade or refuse the schema; the journal's id."""
+        db = self._db
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        version = 0
+        if "meta" in tables:
+            found = self._meta("version")
+            version = int(found) if found and found.isdigit() else 0
+        elif "entries" in tables:
+            version = 1
+        if version > VERSION:
+            raise JournalError(
+                f"the journal {self.path} was written by a newer vnimport (journal version "
+                f"{version}; this vnimport knows {VERSION}): upgrade vnimport"
+            )
+        if version == 1:
+            for statement in _UPGRADE_1:
+                db.execute(statement)
+        for statement in _TABLES.split(";"):  # CREATE ... IF NOT EXISTS
+            if statement.strip():
+                db.execute(statement)
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(VERSION),))
+        journal_id = self._meta("journal_id")
+        if not journal_id:
+            journal_id = uuid.uuid4().hex
+            db.execute("INSERT INTO meta VALUES ('journal_id', ?)", (journal_id,))
+        if version < VERSION:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('upgraded_from', ?)", (str(version),))
+        return journal_id
+
+    def _meta(self, key: str) -> str | None:
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return str(row[0]) if row else None
+
+    @property
+    def version(self) -> int:
+        with self._lock:
+            found = self._meta("version")
+        return int(found) if found else 1
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction, taken at once (BEGIN IMMEDIATE): two runs
+        cannot both read an entry as unclaimed."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # ------------------------------------------------------------ identity
+
+    def check_identity(self) -> None:
+        """Raise :class:`JournalError` when the journal's file is no longer
+        the one this run opened: deleted, emptied or replaced."""
+        if self._identity is None:
+            return
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            raise self._lost("was deleted") from None
+        if (st.st_dev, st.st_ino) != self._identity:
+            raise self._lost("was replaced by another file")
+        if st.st_size == 0:
+            raise self._lost("was emptied")
+        try:
+            found = self._meta("journal_id")
+        except sqlite3.DatabaseError:
+            found = None
+        if found != self.id:
+            raise self._lost("was emptied or overwritten")
+
+    def _lost(self, what: str) -> JournalError:
+        return JournalError(
+            f"the journal {self.path} {what} while this run was working: nothing more was "
+            "sent. What this run sent is in its report; before importing again, make sure "
+            "the journal is the one that knows what was sent (a new, empty journal would "
+            "send documents again)"
+        )
+
+    # ------------------------------------------------------------ entries
 
     def get(self, target: str, doctype: str, key: str) -> Entry | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT hash, state, number, http_status, message FROM entries "
-                "WHERE target=? AND doctype=? AND key=?",
+                f"SELECT {_ENTRY} FROM entries WHERE target=? AND doctype=? AND key=?",
                 (target, doctype, key),
             ).fetchone()
-        return Entry(*row) if row else None
+        return _entry(row)
+
+    def claim(
+        self, target: str, doctype: str, key: str, run_id: str, *, lease: float = LEASE
+    ) -> Claim:
+        """Claim a document for ``run_id``, atomically. A live claim of
+        another run is left alone (``Claim.busy``); one whose process is dead
+        on this host, or whose lease has run out, is taken over."""
+        with self._lock:
+            self.check_identity()
+            with self._transaction():
+                row = self._db.execute(
+                    f"SELECT {_ENTRY}, run_id, host, pid, lease_until, {_NOW} FROM entries "
+                    "WHERE target=? AND doctype=? AND key=?",
+                    (target, doctype, key),
+                ).fetchone()
+                taken_over = ""
+                if row is not None:
+                    holder, host, pid, lease_until, now = row[5:]
+                    if holder and holder != run_id:
+                        dead = host == self.host and not _alive(pid)
+                        if lease_until > now and not dead:
+                            return Claim(_entry(row[:5]), busy=holder)
+                        taken_over = holder
+                    self._db.execute(
+                        f"UPDATE entries SET run_id=?, host=?, pid=?, lease_until={_NOW} + ? "
+                        "WHERE target=? AND doctype=? AND key=?",
+                        (run_id, self.host, self.pid, lease, target, doctype, key),
+                    )
+                else:
+                    self._db.execute(
+                        "INSERT INTO entries (target, doctype, key, hash, state, updated, "
+                        f"run_id, host, pid, lease_until) VALUES (?, ?, ?, '', 'claimed', "
+                        f"?, ?, ?, ?, {_NOW} + ?)",
+                        (target, doctype, key, time.time(), run_id, self.host, self.pid, lease),
+                    )
+        return Claim(_entry(row[:5]) if row else None, taken_over=taken_over)
+
+    def release(self, target: str, doctype: str, key: str, run_id: str) -> None:
+        """Give a claim up without changing what the entry says."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE entries SET run_id='', lease_until=0 "
+                "WHERE target=? AND doctype=? AND key=? AND run_id=?",
+                (target, doctype, key, run_id),
+            )
+            self._db.execute(
+                "DELETE FROM entries WHERE target=? AND doctype=? AND key=? AND state='claimed'",
+                (target, doctype, key),
+            )
+
+    def renew(self, run_id: str, *, lease: float = LEASE) -> None:
+        """Extend every claim of ``run_id`` by ``lease`` from now."""
+        with self._lock:
+            self._db.execute(
+                f"UPDATE entries SET lease_until={_NOW} + ? WHERE run_id=?", (lease, run_id)
+            )
 
     def write(
         self,
@@ -77,13 +306,140 @@ class Journal:
         number: str = "",
         http_status: int | None = None,
         message: str = "",
+        run_id: str = "",
     ) -> None:
+        """Record what happened. ``sending`` keeps ``run_id``'s claim (the
+        outcome is not known yet); every other state releases it."""
+        holder = run_id if state == "sending" else ""
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (target, doctype, key, hash, state, number, http_status, message, time.time()),
+                "INSERT INTO entries (target, doctype, key, hash, state, number, http_status, "
+                "message, updated, run_id, host, pid, lease_until) "
+                f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_NOW} + ?) "
+                "ON CONFLICT (target, doctype, key) DO UPDATE SET hash=excluded.hash, "
+                "state=excluded.state, number=excluded.number, "
+                "http_status=excluded.http_status, message=excluded.message, "
+                "updated=excluded.updated, run_id=excluded.run_id, host=excluded.host, "
+                "pid=excluded.pid, lease_until=CASE WHEN excluded.run_id = '' THEN 0 "
+                "ELSE MAX(entries.lease_until, excluded.lease_until) END",
+                (
+                    target,
+                    doctype,
+                    key,
+                    hash,
+                    state,
+                    number,
+                    http_status,
+                    message,
+                    time.time(),
+                    holder,
+                    self.host if holder else "",
+                    self.pid if holder else 0,
+                    LEASE if holder else -1e12,
+                ),
             )
+
+    def keep_pre_image(self, target: str, doctype: str, key: str, document: Any) -> None:
+        """What the document looked like in Visma before this run changed it
+        (an undo restores it)."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE entries SET pre_image=? WHERE target=? AND doctype=? AND key=?",
+                (json.dumps(document, ensure_ascii=False), target, doctype, key),
+            )
+
+    def pre_image(self, target: str, doctype: str, key: str) -> Any:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT pre_image FROM entries WHERE target=? AND doctype=? AND key=?",
+                (target, doctype, key),
+            ).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    # ------------------------------------------------------------ runs
+
+    def start_run(self, *, file: str, sha256: str, doctype: str, mode: str, target: str) -> str:
+        """Record a run's start; its id."""
+        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO runs (id, started, user, host, pid, file, sha256, doctype, mode, "
+                "target) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    time.time(),
+                    _user(),
+                    self.host,
+                    self.pid,
+                    file,
+                    sha256,
+                    doctype,
+                    mode,
+                    target,
+                ),
+            )
+        return run_id
+
+    def end_run(self, run_id: str, counts: Mapping[str, int], outcome: str) -> None:
+        """Record a run's end, its counts, and what ended it; its claims go."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE runs SET ended=?, counts=?, outcome=? WHERE id=?",
+                (time.time(), json.dumps(dict(counts)), outcome, run_id),
+            )
+            # A document still "sending" keeps the run's name, its lease gone:
+            # the next run takes it over and looks it up first.
+            self._db.execute("UPDATE entries SET lease_until=0 WHERE run_id=?", (run_id,))
+            self._db.execute(
+                "UPDATE entries SET run_id='' WHERE run_id=? AND state!='sending'", (run_id,)
+            )
+            self._db.execute("DELETE FROM entries WHERE run_id=? AND state='claimed'", (run_id,))
+
+    def runs(self, *, target: str | None = None, limit: int = 100) -> list[Run]:
+        query = "SELECT * FROM runs" + (" WHERE target=?" if target else "")
+        query += " ORDER BY started DESC LIMIT ?"
+        params: tuple[Any, ...] = (target, limit) if target else (limit,)
+        with self._lock:
+            try:
+                rows = self._db.execute(query, params).fetchall()
+            except sqlite3.OperationalError:  # a journal from before runs were kept
+                return []
+        return [_run(row) for row in rows]
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _run(row: Any) -> Run:
+    (id_, started, ended, user, host, pid, file, sha, doctype, mode, target, counts, outcome) = row
+    return Run(
+        id_, started, ended, user, host, pid, file, sha, doctype, mode, target,
+        json.loads(counts or "{}"), outcome,
+    )  # fmt: skip
+
+
+def _entry(row: Any) -> Entry | None:
+    """An entry, or ``None`` when nothing is known (a bare claim)."""
+    if row is None or row[1] == "claimed":
+        return None
+    return Entry(*row)
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""

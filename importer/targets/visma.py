@@ -10,8 +10,11 @@ schema (``x-release``, ``x-etag``, ``x-line-number``).
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -24,7 +27,7 @@ from importer.report import BatchReport
 from importer.settings import Connection
 from importer.targets import Event, Progress, body_hash
 from importer.targets.client import Outcome, OutcomeUnknown, VismaClient, visma_message
-from importer.targets.journal import DONE, Entry, Journal
+from importer.targets.journal import DONE, LEASE, Entry, Journal
 
 if TYPE_CHECKING:
     from importer.batch import Batch
@@ -47,8 +50,14 @@ class VismaDestination:
         check_existing: bool = False,
         workers: int = 4,
         client: VismaClient | None = None,
+        resend_unknown: bool = False,
+        lease: float = LEASE,
     ) -> None:
         self.connection = connection
+        self.resend_unknown = resend_unknown
+        self.lease = lease  # seconds a claim lives unrenewed; renewed every third of it
+        self.run_id = ""
+        self._renewing: threading.Event | None = None
         self._journal_arg = journal
         self.journal: Journal | None = journal if isinstance(journal, Journal) else None
         self.release = release
@@ -71,6 +80,14 @@ class VismaDestination:
             notify(Event("waiting", -1, -1, seconds))
 
         self.client.on_wait = waiting
+        self.run_id = self.journal.start_run(
+            file=batch.source,
+            sha256=_file_sha256(batch.table.path),
+            doctype=batch.doctype.name,
+            mode=mode,
+            target=self.connection.target,
+        )
+        self._renewing = _keep_renewing(self.journal, self.run_id, self.lease)
         self._sender = _Sender(
             batch.doctype,
             self.client,
@@ -78,6 +95,9 @@ class VismaDestination:
             mode=mode,
             release=self.release,
             check_existing=self.check_existing,
+            run_id=self.run_id,
+            lease=self.lease,
+            resend_unknown=self.resend_unknown,
         )
 
     def deliver(self, request: Request) -> Outcome:
@@ -85,6 +105,18 @@ class VismaDestination:
         return self._sender.send(request.document, request.text)
 
     def close(self, report: BatchReport) -> None:
+        if self._renewing is not None:
+            self._renewing.set()
+            self._renewing = None
+        if self.journal is not None and self.run_id:
+            report.extra["run"] = self.run_id
+            outcome = (
+                report.fatal[0]
+                if report.fatal
+                else ("stopped" if report.extra.get("stopped") else "done")
+            )
+            with suppress(Exception):  # a lost journal: the report says what happened
+                self.journal.end_run(self.run_id, report.counts(), outcome)
         client = self.client
         if client is not None:
             sent = len(
@@ -122,8 +154,14 @@ class _Sender:
         mode: str,
         release: bool,
         check_existing: bool = False,
+        run_id: str = "",
+        lease: float = LEASE,
+        resend_unknown: bool = False,
     ) -> None:
         self.check_existing = check_existing
+        self.run_id = run_id
+        self.lease = lease
+        self.resend_unknown = resend_unknown
         self.doctype = doctype
         self.client = client
         self.journal = journal
@@ -140,7 +178,25 @@ class _Sender:
 
     def send(self, doc: Document, text: str) -> Outcome:
         digest = body_hash(text)
-        entry = self.journal.get(self.target, self.doctype.name, doc.key)
+        name = self.doctype.name
+        entry = self.journal.get(self.target, name, doc.key)
+        if entry is not None and entry.state in DONE and entry.hash == digest:
+            return Outcome("unchanged", entry.number, message=message("unchanged"))
+        # From here the document is this run's alone, or another's to finish.
+        claim = self.journal.claim(self.target, name, doc.key, self.run_id, lease=self.lease)
+        if claim.busy:
+            return Outcome(
+                "skipped",
+                entry.number if entry else "",
+                code="in-progress",
+                message=message("in-progress", run=claim.busy),
+            )
+        try:
+            return self._decide(doc, text, digest, claim.entry)
+        finally:
+            self.journal.release(self.target, name, doc.key, self.run_id)
+
+    def _decide(self, doc: Document, text: str, digest: str, entry: Entry | None) -> Outcome:
         if entry is not None and entry.state in DONE and entry.hash == digest:
             return Outcome("unchanged", entry.number, message=message("unchanged"))
         try:
@@ -186,11 +242,14 @@ class _Sender:
                 message=message("already-created", number=entry.number),
             )
         find = self._finder(doc)
-        if entry is not None and entry.state == "sending" and find is not None:
-            number = find()  # an earlier run was stopped before it heard back
-            if number is not None:
-                self._remember(doc, digest, number, "created by an earlier, interrupted run")
-                return Outcome("created", number, 201, "created by an earlier, interrupted run")
+        if entry is not None and entry.state == "sending":
+            if find is not None:
+                number = find()  # an earlier run was stopped before it heard back
+                if number is not None:
+                    self._remember(doc, digest, number, "created by an earlier, interrupted run")
+                    return Outcome("created", number, 201, "created by an earlier, interrupted run")
+            elif not self.resend_unknown:  # sent once, no answer, nothing to look it up by
+                return Outcome("unknown", code="outcome-unknown", message=message("unknown-kept"))
         if (
             entry is None
             and self.check_existing
@@ -207,9 +266,13 @@ class _Sender:
                     message=f"already in Visma as {number} "
                     "(found by its reference); not created again",
                 )
-        self.journal.write(self.target, name, doc.key, hash=digest, state="sending")
+        self.journal.write(
+            self.target, name, doc.key, hash=digest, state="sending", run_id=self.run_id
+        )
         outcome = self.client.create(self.doctype.endpoint("create")[1], json.loads(text), find)
-        state = "created" if outcome.status == "created" else "failed"
+        # An unknown outcome stays "sending": the next run looks it up (or,
+        # with nothing to look it up by, keeps it unknown) before any resend.
+        state = {"created": "created", "unknown": "sending"}.get(outcome.status, "failed")
         self.journal.write(
             self.target,
             name,
@@ -309,6 +372,8 @@ class _Sender:
         current = self.client.call("GET", self.path(number))
         if current.status_code == 404:
             return Outcome("failed", number, 404, f"{number} is not in Visma", "not-found")
+        if current.status_code == 200:  # what it was, for an undo
+            self.journal.keep_pre_image(self.target, self.doctype.name, doc.key, current.json())
         body = json.loads(text)
         if self.doctype.lines:
             lines = current.json().get(self.doctype.lines) or []
@@ -377,3 +442,30 @@ def _line_operations(
             line["operation"] = "Insert"
     used = {int(line[field]["value"]) for line in sent if field in line}
     sent.extend({"operation": "Delete", field: {"value": n}} for n in numbers if n not in used)
+
+
+def _file_sha256(path: Path) -> str:
+    """The input file's SHA-256, for the journal's record of the run."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
+
+def _keep_renewing(journal: Journal, run_id: str, lease: float) -> threading.Event:
+    """Renew the run's claims every third of their lease until the event is set."""
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(lease / 3):
+            try:
+                journal.renew(run_id, lease=lease)
+            except Exception:  # a lost journal: the next claim says so
+                return
+
+    threading.Thread(target=renew, name="vnimport-lease", daemon=True).start()
+    return stop

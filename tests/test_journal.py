@@ -1,0 +1,188 @@
+"""The journal: claims under concurrency, leases, lost journals, upgrades, runs."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import write_csv
+from test_run import _env, connection, customer, invoices, references
+
+from importer import JournalError, RunAborted, VismaDestination, check, load_type, send
+from importer.sandbox import Faults, Sandbox, SandboxConfig
+from importer.targets.journal import VERSION, Journal
+
+
+def _run_cli(sb: Sandbox, file: Path, journal: Path, report: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "importer", "run", str(file), "--type", "customer_invoice",
+         "--journal", str(journal), "--report", str(report), "--workers", "4"],
+        env=_env(sb), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("runs", [2, 4])
+def test_runs_of_one_file_at_once_on_one_journal_create_each_document_once(
+    tmp_path: Path, runs: int
+) -> None:
+    with Sandbox(SandboxConfig(faults=Faults(latency_ms=15))) as sb:
+        customer(sb)
+        file = invoices(tmp_path / "a.csv", 80)
+        journal = tmp_path / "journal.sqlite"
+        Journal(journal).close()  # made before the runs start, as a user's journal is
+        procs = [_run_cli(sb, file, journal, tmp_path / f"r{n}") for n in range(runs)]
+        for p in procs:
+            p.communicate(timeout=300)
+        codes = [p.returncode for p in procs]
+        counts = references(sb)
+        assert len(counts) == 80 and max(counts.values()) == 1  # none twice, none missing
+        created: collections.Counter[str] = collections.Counter()
+        for n in range(runs):
+            summary = json.loads((tmp_path / f"r{n}.json").read_text(encoding="utf-8"))
+            assert summary["rows"] == 160
+            # every row final: created here, or in progress in another run
+            assert set(summary["counts"]) <= {"created", "skipped", "unchanged"}
+            busy = summary["counts"].get("skipped", 0)
+            assert codes[n] == (1 if busy else 0)  # the exit code tells the truth
+            created["rows"] += summary["counts"].get("created", 0)
+            for issue in summary["issues"]:
+                assert issue["code"] == "in-progress"
+        assert created["rows"] == 160  # each document created by exactly one run
+        again = _run_cli(sb, file, journal, tmp_path / "again")
+        again.communicate(timeout=300)
+        assert again.returncode == 0
+        summary = json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))
+        assert summary["counts"] == {"unchanged": 160}
+        assert max(references(sb).values()) == 1
+
+
+def test_a_live_claim_is_left_alone_and_a_dead_or_expired_one_taken_over(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "j.sqlite"
+    first, second = Journal(path), Journal(path)
+    assert first.claim("t", "customer", "1", "run-a").busy == ""
+    found = second.claim("t", "customer", "1", "run-b")
+    assert found.busy == "run-a"  # this process is alive and the lease runs
+    first.write("t", "customer", "1", hash="h", state="sending", run_id="run-a")
+    # A process that has ended, on this host: its claim is taken over at once.
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE entries SET pid=? WHERE key='1'", (int(dead.stdout),))
+    taken = second.claim("t", "customer", "1", "run-b")
+    assert (taken.busy, taken.taken_over) == ("", "run-a")
+    assert taken.entry is not None and taken.entry.state == "sending"  # look it up first
+    # Another host's claim lives until its lease runs out, by the database's clock.
+    second.write("t", "customer", "2", hash="h", state="sending", run_id="run-b")
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE entries SET host='elsewhere' WHERE key='2'")
+    assert first.claim("t", "customer", "2", "run-c").busy == "run-b"
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE entries SET lease_until=0 WHERE key='2'")
+    assert first.claim("t", "customer", "2", "run-c").taken_over == "run-b"
+    # A claim that came to nothing leaves nothing behind.
+    first.claim("t", "customer", "3", "run-c")
+    first.release("t", "customer", "3", "run-c")
+    assert first.get("t", "customer", "3") is None
+    first.close()
+    second.close()
+
+
+def test_a_journal_deleted_mid_run_stops_the_run_before_its_next_request(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "j.sqlite"
+    with Sandbox() as sb:
+        customer(sb)
+        batch = check(invoices(tmp_path / "a.csv", 60), load_type("customer_invoice"))
+        destination = VismaDestination(connection(sb), journal=path, workers=1)
+
+        def progress(event: object) -> None:
+            if getattr(event, "done", 0) == 10 and path.exists():
+                for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                    p.unlink(missing_ok=True)
+
+        with pytest.raises(RunAborted) as caught:
+            send(batch, destination, workers=1, progress=progress)
+        report = caught.value.report
+        assert caught.value.code == "journal-error" and report.exit_code == 2
+        assert "was deleted" in str(caught.value) and "nothing more was sent" in str(caught.value)
+        counts = report.counts()
+        assert counts["created"] // 2 == sb.count("customer_invoice") <= 12  # nothing more sent
+        assert counts["created"] + counts["not sent"] == 120
+
+
+def test_a_version_1_journal_is_upgraded_in_place_and_a_newer_one_refused(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:  # as vnimport 0.1 wrote it
+        db.execute(
+            "CREATE TABLE entries (target TEXT NOT NULL, doctype TEXT NOT NULL, "
+            "key TEXT NOT NULL, hash TEXT NOT NULL, state TEXT NOT NULL, "
+            "number TEXT NOT NULL DEFAULT '', http_status INTEGER, "
+            "message TEXT NOT NULL DEFAULT '', updated REAL NOT NULL, "
+            "PRIMARY KEY (target, doctype, key))"
+        )
+        db.execute("INSERT INTO entries VALUES ('t', 'customer', '1', 'h', 'created', '1', "
+                   "201, '', 0)")  # fmt: skip
+    journal = Journal(path)
+    assert journal.version == VERSION
+    entry = journal.get("t", "customer", "1")
+    assert entry is not None and (entry.state, entry.number) == ("created", "1")
+    assert journal.claim("t", "customer", "2", "run").busy == ""
+    journal.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT value FROM meta WHERE key='upgraded_from'").fetchone() == ("1",)
+        db.execute("UPDATE meta SET value=? WHERE key='version'", (str(VERSION + 1),))
+    with pytest.raises(JournalError, match="newer vnimport"):
+        Journal(path)
+
+
+def test_each_run_is_recorded_and_listed(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    with Sandbox() as sb:
+        customer(sb)
+        file = invoices(tmp_path / "a.csv", 3)
+        destination = VismaDestination(connection(sb), journal=path)
+        report = send(check(file, load_type("customer_invoice")), destination)
+    proc = subprocess.run(
+        [sys.executable, "-m", "importer", "runs", "--journal", str(path), "--json"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    [run] = json.loads(proc.stdout)
+    assert run["id"] == report.extra["run"] and run["outcome"] == "done"
+    assert run["counts"] == {"created": 6} and run["doctype"] == "customer_invoice"
+    assert run["file"] == str(file) and len(run["sha256"]) == 64 and run["ended"]
+    assert run["host"] and run["pid"] == os.getpid() and run["mode"] == "create"
+
+
+def test_an_unanswered_create_without_a_reference_is_kept_unknown(tmp_path: Path) -> None:
+    rows = [
+        ["Document ID", "Customer number", "Invoice date", "Item number", "Quantity"],
+        ["D1", "10000", "2025-03-03", "A", "1"],
+    ]
+    batch = check(write_csv(tmp_path / "d.csv", rows), load_type("customer_invoice"))
+    path = tmp_path / "j.sqlite"
+    with Sandbox() as sb:
+        customer(sb)
+        target = connection(sb).target
+        journal = Journal(path)  # an earlier run sent it and heard nothing
+        journal.write(target, "customer_invoice", "D1", hash="h", state="sending")
+        journal.close()
+        report = send(batch, VismaDestination(connection(sb), journal=path))
+        [row] = report.results
+        assert (row.status, row.code) == ("unknown", "outcome-unknown")
+        assert "--resend-unknown" in row.message and sb.count("customer_invoice") == 0
+        again = send(batch, VismaDestination(connection(sb), journal=path))
+        assert again.results[0].status == "unknown"  # the next run keeps it unknown
+        resent = send(batch, VismaDestination(connection(sb), journal=path, resend_unknown=True))
+        assert resent.results[0].status == "created" and sb.count("customer_invoice") == 1
