@@ -122,9 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--journal",
-        type=Path,
         metavar="PATH",
-        help="what was sent where (default: $VNIMPORT_JOURNAL or "
+        help="what was sent where, a file or a postgresql:// address (default: "
+        "$VNIMPORT_JOURNAL or "
         "~/.local/state/vnimport/journal.sqlite; in memory for --target sandbox)",
     )
     p.add_argument(
@@ -140,12 +140,25 @@ def build_parser() -> argparse.ArgumentParser:
         "cannot be looked up in Visma (check in Visma first that they are not there)",
     )
 
+    p = sub.add_parser("journal", parents=[common], help="work with a journal")
+    jsub = p.add_subparsers(dest="journal_command", metavar="ACTION", required=True)
+    p = jsub.add_parser(
+        "copy",
+        parents=[common],
+        help="copy a journal into a new one (a SQLite file into PostgreSQL, for runners "
+        "on several machines)",
+    )
+    p.add_argument("source", metavar="SRC", help="the journal to copy: a file or an address")
+    p.add_argument(
+        "destination", metavar="DST", help="the new journal: a postgresql:// address or a file"
+    )
+
     p = sub.add_parser("runs", parents=[common], help="list the runs the journal remembers")
     p.add_argument(
         "--journal",
-        type=Path,
         metavar="PATH",
-        help="the journal (default: $VNIMPORT_JOURNAL or ~/.local/state/vnimport/journal.sqlite)",
+        help="the journal, a file or a postgresql:// address (default: $VNIMPORT_JOURNAL "
+        "or ~/.local/state/vnimport/journal.sqlite)",
     )
     p.add_argument("--limit", type=int, default=20, metavar="N", help="the last N runs (20)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -246,6 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "run": cmd_run,
             "demo": cmd_demo,
             "runs": cmd_runs,
+            "journal": cmd_journal,
         }
         return handler[args.command](args, registry)
     except VnimportError as exc:
@@ -335,9 +349,11 @@ def _guard_outputs(args: argparse.Namespace) -> None:
         outputs.append(out)
     inputs = [args.file] if getattr(args, "file", None) is not None else []
     if args.command == "run" and args.target != "sandbox":
-        from importer.settings import default_journal_path
+        from importer.settings import default_journal, is_url
 
-        inputs.append(args.journal or default_journal_path())
+        journal = args.journal or default_journal()
+        if not is_url(journal):
+            inputs.append(journal)
     refuse_inputs(outputs, inputs)
 
 
@@ -537,11 +553,12 @@ def _connection_and_journal(args: argparse.Namespace, stack: Any) -> tuple[Any, 
     exists and claims nothing."""
     from importer.settings import (
         Connection,
-        default_journal_path,
+        default_journal,
         how_to_configure,
+        is_url,
         load_connection,
     )
-    from importer.targets.journal import Journal
+    from importer.targets.journal import open_journal
 
     if args.target == "sandbox":
         from importer.sandbox import Sandbox
@@ -554,9 +571,9 @@ def _connection_and_journal(args: argparse.Namespace, stack: Any) -> tuple[Any, 
         connection = load_connection()
         if connection is None and not args.dry_run:
             raise ConfigError(how_to_configure())
-        path = args.journal or default_journal_path()
+        path = args.journal or default_journal()
     if args.dry_run:
-        if str(path) == ":memory:" or not Path(path).exists():
+        if str(path) == ":memory:" or not (is_url(path) or Path(path).exists()):
             return connection, None
         if connection is None:
             _say(
@@ -564,9 +581,9 @@ def _connection_and_journal(args: argparse.Namespace, stack: Any) -> tuple[Any, 
                 "cannot tell which documents are already in Visma: every one is listed"
             )
             return None, None
-        journal = Journal(path, read_only=True)
+        journal = open_journal(path, read_only=True)
     else:
-        journal = Journal(path)
+        journal = open_journal(path)
     stack.callback(journal.close)
     return connection, journal
 
@@ -623,17 +640,37 @@ def _write_stderr(text: str) -> None:
         os.write(2, text.encode("utf-8", "replace"))
 
 
+def cmd_journal(args: argparse.Namespace, registry: Registry) -> int:
+    """``vnimport journal copy SRC DST``."""
+    from importer.settings import is_url
+    from importer.targets.journal import copy_journal, open_journal
+
+    if not is_url(args.source) and not Path(args.source).exists():
+        raise ConfigError(f"there is no journal at {args.source}")
+    source = open_journal(args.source)  # a journal of an older vnimport is upgraded first
+    try:
+        destination = open_journal(args.destination)
+        try:
+            entries, runs = copy_journal(source, destination)
+        finally:
+            destination.close()
+    finally:
+        source.close()
+    print(f"copied {entries} entries and {runs} runs from {source.path} to {destination.path}")
+    return EXIT_OK
+
+
 def cmd_runs(args: argparse.Namespace, registry: Registry) -> int:
     """The runs of a journal, newest first."""
     from dataclasses import asdict
 
-    from importer.settings import default_journal_path
-    from importer.targets.journal import Journal
+    from importer.settings import default_journal, is_url
+    from importer.targets.journal import open_journal
 
-    path = args.journal or default_journal_path()
-    if not Path(path).exists():
+    path = args.journal or default_journal()
+    if not is_url(path) and not Path(path).exists():
         raise ConfigError(f"there is no journal at {path} (no run has used it yet)")
-    journal = Journal(path, read_only=True)
+    journal = open_journal(path, read_only=True)
     try:
         runs = journal.runs(limit=args.limit)
     finally:

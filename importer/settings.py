@@ -104,7 +104,8 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "path",
         "the journal of what was sent where, so that nothing is sent twice; "
-        "one per user, wherever vnimport starts from",
+        "one per user, wherever vnimport starts from; a postgresql:// address keeps it "
+        "in PostgreSQL, shared by runners on several machines",
         default="$XDG_STATE_HOME/vnimport/journal.sqlite (~/.local/state/vnimport/journal.sqlite)",
         option="--journal",
     ),
@@ -192,6 +193,20 @@ def how_to_configure() -> str:
         + f" and {names[-1]}, or write them to {CONFIG_FILE} in lower case ({keys}); "
         "or try it with --target sandbox (see docs/configuration.md)"
     )
+
+
+def default_journal(env: Mapping[str, str] | None = None) -> str:
+    """:func:`default_journal_path`, or ``$VNIMPORT_JOURNAL`` as it is when
+    it is a ``postgresql://`` address."""
+    env = os.environ if env is None else env
+    given = env.get(BY_NAME["journal"].env, "")
+    if given.startswith(("postgresql://", "postgres://")):
+        return given
+    return str(default_journal_path(env))
+
+
+def is_url(journal: str | Path) -> bool:
+    return str(journal).startswith(("postgresql://", "postgres://"))
 
 
 def default_journal_path(env: Mapping[str, str] | None = None) -> Path:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +11,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
+
+# A run that names no journal uses the user's own (~/.local/state/vnimport):
+# the tests, and the vnimport processes they start, use one of their own.
+os.environ["VNIMPORT_JOURNAL"] = os.path.join(
+    tempfile.mkdtemp(prefix="vnimport-tests-"), "journal.sqlite"
+)
 
 from importer.demo import DEMO_TYPES  # noqa: E402
 from importer.doctypes import Registry  # noqa: E402
@@ -91,3 +99,16 @@ def token_for(
     )
     reply.raise_for_status()
     return str(reply.json()["access_token"])
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """The address of a throwaway PostgreSQL cluster (see tests/postgres.py)."""
+    from postgres import cluster, server_bin
+
+    if server_bin() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL's server programs are missing: .ci/run installs them")
+        pytest.skip("PostgreSQL's server programs (Debian's postgresql package) are missing")
+    with cluster() as url:
+        yield url

@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,32 @@ from test_run import _env, connection, customer, invoices, references
 
 from importer import JournalError, RunAborted, VismaDestination, check, load_type, send
 from importer.sandbox import Faults, Sandbox, SandboxConfig
-from importer.targets.journal import VERSION, Journal
+from importer.targets.journal import VERSION, Journal, open_journal
 
 
-def _run_cli(sb: Sandbox, file: Path, journal: Path, report: Path) -> subprocess.Popen[str]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def journal_at(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new journal's location: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "journal.sqlite")
+    from postgres import fresh_database
+
+    return fresh_database(request.getfixturevalue("postgres"), f"j{uuid.uuid4().hex[:12]}")
+
+
+def _sql(journal_at: str, statement: str, params: tuple[object, ...] = ()) -> None:
+    """Change a journal behind vnimport's back, as another program would."""
+    if journal_at.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(journal_at, autocommit=True) as db:
+            db.execute(statement.replace("?", "%s"), params)
+        return
+    with sqlite3.connect(journal_at) as db:
+        db.execute(statement, params)
+
+
+def _run_cli(sb: Sandbox, file: Path, journal: Path | str, report: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "importer", "run", str(file), "--type", "customer_invoice",
          "--journal", str(journal), "--report", str(report), "--workers", "4"],
@@ -29,13 +52,13 @@ def _run_cli(sb: Sandbox, file: Path, journal: Path, report: Path) -> subprocess
 
 @pytest.mark.parametrize("runs", [2, 4])
 def test_runs_of_one_file_at_once_on_one_journal_create_each_document_once(
-    tmp_path: Path, runs: int
+    tmp_path: Path, runs: int, journal_at: str
 ) -> None:
     with Sandbox(SandboxConfig(faults=Faults(latency_ms=15))) as sb:
         customer(sb)
         file = invoices(tmp_path / "a.csv", 80)
-        journal = tmp_path / "journal.sqlite"
-        Journal(journal).close()  # made before the runs start, as a user's journal is
+        journal = journal_at
+        open_journal(journal).close()  # made before the runs start, as a user's journal is
         procs = [_run_cli(sb, file, journal, tmp_path / f"r{n}") for n in range(runs)]
         for p in procs:
             p.communicate(timeout=300)
@@ -63,10 +86,10 @@ def test_runs_of_one_file_at_once_on_one_journal_create_each_document_once(
 
 
 def test_a_live_claim_is_left_alone_and_a_dead_or_expired_one_taken_over(
-    tmp_path: Path,
+    journal_at: str,
 ) -> None:
-    path = tmp_path / "j.sqlite"
-    first, second = Journal(path), Journal(path)
+    path = journal_at
+    first, second = open_journal(path), open_journal(path)
     assert first.claim("t", "customer", "1", "run-a").busy == ""
     found = second.claim("t", "customer", "1", "run-b")
     assert found.busy == "run-a"  # this process is alive and the lease runs
@@ -74,18 +97,15 @@ def test_a_live_claim_is_left_alone_and_a_dead_or_expired_one_taken_over(
     # A process that has ended, on this host: its claim is taken over at once.
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)  # fmt: skip
-    with sqlite3.connect(path) as db:
-        db.execute("UPDATE entries SET pid=? WHERE key='1'", (int(dead.stdout),))
+    _sql(path, "UPDATE entries SET pid=? WHERE key='1'", (int(dead.stdout),))
     taken = second.claim("t", "customer", "1", "run-b")
     assert (taken.busy, taken.taken_over) == ("", "run-a")
     assert taken.entry is not None and taken.entry.state == "sending"  # look it up first
     # Another host's claim lives until its lease runs out, by the database's clock.
     second.write("t", "customer", "2", hash="h", state="sending", run_id="run-b")
-    with sqlite3.connect(path) as db:
-        db.execute("UPDATE entries SET host='elsewhere' WHERE key='2'")
+    _sql(path, "UPDATE entries SET host='elsewhere' WHERE key='2'")
     assert first.claim("t", "customer", "2", "run-c").busy == "run-b"
-    with sqlite3.connect(path) as db:
-        db.execute("UPDATE entries SET lease_until=0 WHERE key='2'")
+    _sql(path, "UPDATE entries SET lease_until=0 WHERE key='2'")
     assert first.claim("t", "customer", "2", "run-c").taken_over == "run-b"
     # A claim that came to nothing leaves nothing behind.
     first.claim("t", "customer", "3", "run-c")
@@ -146,8 +166,8 @@ def test_a_version_1_journal_is_upgraded_in_place_and_a_newer_one_refused(
         Journal(path)
 
 
-def test_each_run_is_recorded_and_listed(tmp_path: Path) -> None:
-    path = tmp_path / "j.sqlite"
+def test_each_run_is_recorded_and_listed(tmp_path: Path, journal_at: str) -> None:
+    path = journal_at
     with Sandbox() as sb:
         customer(sb)
         file = invoices(tmp_path / "a.csv", 3)
@@ -186,3 +206,32 @@ def test_an_unanswered_create_without_a_reference_is_kept_unknown(tmp_path: Path
         assert again.results[0].status == "unknown"  # the next run keeps it unknown
         resent = send(batch, VismaDestination(connection(sb), journal=path, resend_unknown=True))
         assert resent.results[0].status == "created" and sb.count("customer_invoice") == 1
+
+
+def test_a_sqlite_journal_copied_into_postgresql_knows_what_was_sent(
+    tmp_path: Path, postgres: str
+) -> None:
+    from postgres import fresh_database
+
+    sqlite_path = tmp_path / "j.sqlite"
+    with Sandbox() as sb:
+        customer(sb)
+        file = invoices(tmp_path / "a.csv", 5)
+        send(check(file, load_type("customer_invoice")),
+             VismaDestination(connection(sb), journal=sqlite_path))  # fmt: skip
+        url = fresh_database(postgres, "copied")
+        proc = subprocess.run(
+            [sys.executable, "-m", "importer", "journal", "copy", str(sqlite_path), url],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        assert "copied 5 entries and 1 runs" in proc.stdout
+        again = send(check(file, load_type("customer_invoice")),
+                     VismaDestination(connection(sb), journal=url))  # fmt: skip
+        assert again.counts() == {"unchanged": 10} and again.extra["calls"] == 0
+        again_copy = subprocess.run(
+            [sys.executable, "-m", "importer", "journal", "copy", str(sqlite_path), url],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert again_copy.returncode == 2 and "not empty" in again_copy.stderr
+        assert sb.count("customer_invoice") == 5

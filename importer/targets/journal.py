@@ -17,6 +17,11 @@ The journal records each run (who, where, which file, counts), keeps a
 version (an older journal is upgraded in place, a newer one refused) and an
 identity, checked before every claim: a journal that disappears, is emptied
 or replaced while a run works stops the run before its next request.
+
+:func:`open_journal` opens a SQLite file (the embedded default) or, for a
+``postgresql://`` address, a journal in PostgreSQL that runners on several
+machines share (:class:`PostgresJournal`, with psycopg 3): the same tables,
+the same transactions, the same claims.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,9 +46,10 @@ DONE = ("created", "updated")
 VERSION = 2
 LEASE = 120.0  # seconds a claim lives without renewal
 
-# The database's clock, in seconds since the epoch: every judgement of a
-# lease is the database's, not the machine of whichever run asks.
-_NOW = "((julianday('now') - 2440587.5) * 86400.0)"
+# The database's clock, in seconds since the epoch, written {now} in the
+# statements below: every judgement of a lease is the database's, not the
+# machine of whichever run asks.
+_SQLITE_NOW = "((julianday('now') - 2440587.5) * 86400.0)"
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -58,7 +64,7 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, started REAL NOT NULL, ended REAL,
-    user TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
+    run_user TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
     file TEXT NOT NULL, sha256 TEXT NOT NULL, doctype TEXT NOT NULL,
     mode TEXT NOT NULL, target TEXT NOT NULL, counts TEXT NOT NULL DEFAULT '{}',
     outcome TEXT NOT NULL DEFAULT ''
@@ -120,6 +126,7 @@ class Journal:
         self.host = socket.gethostname()
         self.pid = os.getpid()
         self._identity: tuple[int, int] | None = None
+        self._db: Any
         if read_only:
             uri = Path(self.path).resolve().as_uri() + "?mode=ro"
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
@@ -134,20 +141,37 @@ class Journal:
             # WAL with a commit per change: a killed process loses nothing it
             # had written (the OS keeps the file; synchronous=NORMAL is enough
             # for a process crash).
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._x("PRAGMA journal_mode=WAL")
+            self._x("PRAGMA synchronous=NORMAL")
         with self._transaction():
             self.id = self._settle_schema()
         if self.path != ":memory:":
             st = os.stat(self.path)
             self._identity = (st.st_dev, st.st_ino)
 
+    # ------------------------------------------------------------ dialect
+
+    _now = _SQLITE_NOW
+    _greatest = "MAX"
+    _for_update = ""  # SQLite's BEGIN IMMEDIATE already holds the whole file
+
+    def _x(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement (``?`` placeholders, ``{now}`` the database's clock)."""
+        sql = sql.replace("{now}", self._now).replace("{greatest}", self._greatest)
+        return self._db.execute(sql, params)
+
+    def _tables(self) -> set[str]:
+        rows = self._x("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+        return {r[0] for r in rows}
+
+    def _ddl(self, statement: str) -> str:
+        return statement
+
     # ------------------------------------------------------------ schema
 
     def _settle_schema(self) -> str:
         """Create, upgrade or refuse the schema; the journal's id."""
-        db = self._db
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables = self._tables()
         version = 0
         if "meta" in tables:
             found = self._meta("version")
@@ -161,24 +185,29 @@ class Journal:
             )
         if version == 1:
             for statement in _UPGRADE_1:
-                db.execute(statement)
+                self._x(statement)
         for statement in _TABLES.split(";"):  # CREATE ... IF NOT EXISTS
             if statement.strip():
-                db.execute(statement)
-        db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(VERSION),))
+                self._x(self._ddl(statement))
+        self._set_meta("version", str(VERSION))
         journal_id = self._meta("journal_id")
         if not journal_id:
             journal_id = uuid.uuid4().hex
-            db.execute("INSERT INTO meta VALUES ('journal_id', ?)", (journal_id,))
+            self._set_meta("journal_id", journal_id)
         if version < VERSION:
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('upgraded_from', ?)", (str(version),))
+            self._set_meta("upgraded_from", str(version))
         return journal_id
 
+    def _set_meta(self, key: str, value: str) -> None:
+        self._x(
+            "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
+
     def _meta(self, key: str) -> str | None:
-        try:
-            row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        except sqlite3.OperationalError:
+        if "meta" not in self._tables():
             return None
+        row = self._x("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return str(row[0]) if row else None
 
     @property
@@ -191,13 +220,13 @@ class Journal:
     def _transaction(self) -> Iterator[None]:
         """One write transaction, taken at once (BEGIN IMMEDIATE): two runs
         cannot both read an entry as unclaimed."""
-        self._db.execute("BEGIN IMMEDIATE")
+        self._x("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._x("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
+        self._x("COMMIT")
 
     # ------------------------------------------------------------ identity
 
@@ -233,7 +262,7 @@ class Journal:
 
     def get(self, target: str, doctype: str, key: str) -> Entry | None:
         with self._lock:
-            row = self._db.execute(
+            row = self._x(
                 f"SELECT {_ENTRY} FROM entries WHERE target=? AND doctype=? AND key=?",
                 (target, doctype, key),
             ).fetchone()
@@ -248,42 +277,41 @@ class Journal:
         with self._lock:
             self.check_identity()
             with self._transaction():
-                row = self._db.execute(
-                    f"SELECT {_ENTRY}, run_id, host, pid, lease_until, {_NOW} FROM entries "
-                    "WHERE target=? AND doctype=? AND key=?",
+                # A row to lock, then the row locked: two runs cannot both
+                # find the document unclaimed.
+                self._x(
+                    "INSERT INTO entries (target, doctype, key, hash, state, updated) "
+                    "VALUES (?, ?, ?, '', 'claimed', ?) ON CONFLICT DO NOTHING",
+                    (target, doctype, key, time.time()),
+                )
+                row = self._x(
+                    f"SELECT {_ENTRY}, run_id, host, pid, lease_until, {{now}} FROM entries "
+                    f"WHERE target=? AND doctype=? AND key=?{self._for_update}",
                     (target, doctype, key),
                 ).fetchone()
+                holder, host, pid, lease_until, now = row[5:]
                 taken_over = ""
-                if row is not None:
-                    holder, host, pid, lease_until, now = row[5:]
-                    if holder and holder != run_id:
-                        dead = host == self.host and not _alive(pid)
-                        if lease_until > now and not dead:
-                            return Claim(_entry(row[:5]), busy=holder)
-                        taken_over = holder
-                    self._db.execute(
-                        f"UPDATE entries SET run_id=?, host=?, pid=?, lease_until={_NOW} + ? "
-                        "WHERE target=? AND doctype=? AND key=?",
-                        (run_id, self.host, self.pid, lease, target, doctype, key),
-                    )
-                else:
-                    self._db.execute(
-                        "INSERT INTO entries (target, doctype, key, hash, state, updated, "
-                        f"run_id, host, pid, lease_until) VALUES (?, ?, ?, '', 'claimed', "
-                        f"?, ?, ?, ?, {_NOW} + ?)",
-                        (target, doctype, key, time.time(), run_id, self.host, self.pid, lease),
-                    )
-        return Claim(_entry(row[:5]) if row else None, taken_over=taken_over)
+                if holder and holder != run_id:
+                    dead = host == self.host and not _alive(pid)
+                    if lease_until > now and not dead:
+                        return Claim(_entry(row[:5]), busy=holder)
+                    taken_over = holder
+                self._x(
+                    "UPDATE entries SET run_id=?, host=?, pid=?, lease_until={now} + ? "
+                    "WHERE target=? AND doctype=? AND key=?",
+                    (run_id, self.host, self.pid, lease, target, doctype, key),
+                )
+        return Claim(_entry(row[:5]), taken_over=taken_over)
 
     def release(self, target: str, doctype: str, key: str, run_id: str) -> None:
         """Give a claim up without changing what the entry says."""
         with self._lock:
-            self._db.execute(
+            self._x(
                 "UPDATE entries SET run_id='', lease_until=0 "
                 "WHERE target=? AND doctype=? AND key=? AND run_id=?",
                 (target, doctype, key, run_id),
             )
-            self._db.execute(
+            self._x(
                 "DELETE FROM entries WHERE target=? AND doctype=? AND key=? AND state='claimed'",
                 (target, doctype, key),
             )
@@ -291,9 +319,7 @@ class Journal:
     def renew(self, run_id: str, *, lease: float = LEASE) -> None:
         """Extend every claim of ``run_id`` by ``lease`` from now."""
         with self._lock:
-            self._db.execute(
-                f"UPDATE entries SET lease_until={_NOW} + ? WHERE run_id=?", (lease, run_id)
-            )
+            self._x("UPDATE entries SET lease_until={now} + ? WHERE run_id=?", (lease, run_id))
 
     def write(
         self,
@@ -312,16 +338,16 @@ class Journal:
         outcome is not known yet); every other state releases it."""
         holder = run_id if state == "sending" else ""
         with self._lock:
-            self._db.execute(
+            self._x(
                 "INSERT INTO entries (target, doctype, key, hash, state, number, http_status, "
                 "message, updated, run_id, host, pid, lease_until) "
-                f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_NOW} + ?) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {now} + ?) "
                 "ON CONFLICT (target, doctype, key) DO UPDATE SET hash=excluded.hash, "
                 "state=excluded.state, number=excluded.number, "
                 "http_status=excluded.http_status, message=excluded.message, "
                 "updated=excluded.updated, run_id=excluded.run_id, host=excluded.host, "
                 "pid=excluded.pid, lease_until=CASE WHEN excluded.run_id = '' THEN 0 "
-                "ELSE MAX(entries.lease_until, excluded.lease_until) END",
+                "ELSE {greatest}(entries.lease_until, excluded.lease_until) END",
                 (
                     target,
                     doctype,
@@ -343,14 +369,14 @@ class Journal:
         """What the document looked like in Visma before this run changed it
         (an undo restores it)."""
         with self._lock:
-            self._db.execute(
+            self._x(
                 "UPDATE entries SET pre_image=? WHERE target=? AND doctype=? AND key=?",
                 (json.dumps(document, ensure_ascii=False), target, doctype, key),
             )
 
     def pre_image(self, target: str, doctype: str, key: str) -> Any:
         with self._lock:
-            row = self._db.execute(
+            row = self._x(
                 "SELECT pre_image FROM entries WHERE target=? AND doctype=? AND key=?",
                 (target, doctype, key),
             ).fetchone()
@@ -362,8 +388,8 @@ class Journal:
         """Record a run's start; its id."""
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
         with self._lock:
-            self._db.execute(
-                "INSERT INTO runs (id, started, user, host, pid, file, sha256, doctype, mode, "
+            self._x(
+                "INSERT INTO runs (id, started, run_user, host, pid, file, sha256, doctype, mode, "
                 "target) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
@@ -383,17 +409,15 @@ class Journal:
     def end_run(self, run_id: str, counts: Mapping[str, int], outcome: str) -> None:
         """Record a run's end, its counts, and what ended it; its claims go."""
         with self._lock:
-            self._db.execute(
+            self._x(
                 "UPDATE runs SET ended=?, counts=?, outcome=? WHERE id=?",
                 (time.time(), json.dumps(dict(counts)), outcome, run_id),
             )
             # A document still "sending" keeps the run's name, its lease gone:
             # the next run takes it over and looks it up first.
-            self._db.execute("UPDATE entries SET lease_until=0 WHERE run_id=?", (run_id,))
-            self._db.execute(
-                "UPDATE entries SET run_id='' WHERE run_id=? AND state!='sending'", (run_id,)
-            )
-            self._db.execute("DELETE FROM entries WHERE run_id=? AND state='claimed'", (run_id,))
+            self._x("UPDATE entries SET lease_until=0 WHERE run_id=?", (run_id,))
+            self._x("UPDATE entries SET run_id='' WHERE run_id=? AND state!='sending'", (run_id,))
+            self._x("DELETE FROM entries WHERE run_id=? AND state='claimed'", (run_id,))
 
     def runs(self, *, target: str | None = None, limit: int = 100) -> list[Run]:
         query = "SELECT * FROM runs" + (" WHERE target=?" if target else "")
@@ -401,7 +425,7 @@ class Journal:
         params: tuple[Any, ...] = (target, limit) if target else (limit,)
         with self._lock:
             try:
-                rows = self._db.execute(query, params).fetchall()
+                rows = self._x(query, params).fetchall()
             except sqlite3.OperationalError:  # a journal from before runs were kept
                 return []
         return [_run(row) for row in rows]
@@ -443,3 +467,46 @@ def _user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return ""
+
+
+_ENTRY_COLUMNS = (
+    "target, doctype, key, hash, state, number, http_status, message, updated, "
+    "run_id, host, pid, lease_until, pre_image"
+)
+_RUN_COLUMNS = (
+    "id, started, ended, run_user, host, pid, file, sha256, doctype, mode, target, counts, outcome"
+)
+
+
+def copy_journal(source: Journal, destination: Journal) -> tuple[int, int]:
+    """Copy every entry and run of ``source`` into ``destination`` (a new
+    journal: one that has entries already is refused). (entries, runs)."""
+    with destination._lock:
+        if destination._x("SELECT COUNT(*) FROM entries").fetchone()[0]:
+            raise JournalError(
+                f"the journal {destination.path} is not empty; copy into a new journal"
+            )
+    with source._lock:
+        entries = source._x(f"SELECT {_ENTRY_COLUMNS} FROM entries").fetchall()
+        try:
+            runs = source._x(f"SELECT {_RUN_COLUMNS} FROM runs").fetchall()
+        except sqlite3.OperationalError:  # a journal from before runs were kept
+            runs = []
+    marks = ", ".join("?" * 14)
+    with destination._lock, destination._transaction():
+        for row in entries:
+            destination._x(f"INSERT INTO entries ({_ENTRY_COLUMNS}) VALUES ({marks})", row)
+        for row in runs:
+            destination._x(f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES ({', '.join('?' * 13)})", row)
+    return len(entries), len(runs)
+
+
+def open_journal(spec: str | Path, *, read_only: bool = False) -> Journal:
+    """The journal at ``spec``: a SQLite file (or ``:memory:``), or, for a
+    ``postgresql://`` address, a journal in PostgreSQL."""
+    text = str(spec)
+    if text.startswith(("postgresql://", "postgres://")):
+        from importer.targets.postgres import PostgresJournal
+
+        return PostgresJournal(text, read_only=read_only)
+    return Journal(text, read_only=read_only)

@@ -27,7 +27,7 @@ from importer.report import BatchReport
 from importer.settings import Connection
 from importer.targets import Event, Progress, body_hash
 from importer.targets.client import Outcome, OutcomeUnknown, VismaClient, visma_message
-from importer.targets.journal import DONE, LEASE, Entry, Journal
+from importer.targets.journal import DONE, LEASE, Entry, Journal, open_journal
 
 if TYPE_CHECKING:
     from importer.batch import Batch
@@ -72,7 +72,7 @@ class VismaDestination:
 
     def open(self, batch: Batch, mode: str, notify: Progress) -> None:
         if self.journal is None:
-            self.journal = Journal(self._journal_arg)  # type: ignore[arg-type]
+            self.journal = open_journal(self._journal_arg)  # type: ignore[arg-type]
         if self.client is None:
             self.client = VismaClient(self.connection, workers=self.workers)
 
