@@ -134,6 +134,15 @@ def build_parser() -> argparse.ArgumentParser:
         "by its reference (one more call each; for runs without the first run's journal)",
     )
     p.add_argument(
+        "--unknown-grace",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long after a create got no clear answer it is looked up, at the end of "
+        "the run, before it is sent a second and last time (default 300: a large "
+        "document can take minutes to commit in Visma)",
+    )
+    p.add_argument(
         "--resend-unknown",
         action="store_true",
         help="send again the documents an earlier run sent without an answer and that "
@@ -210,6 +219,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--slow-seconds", type=float, default=5.0, help="how long a --slow answer is held back"
+    )
+    p.add_argument(
+        "--late-commit",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of creates left unanswered and committed --late-commit-seconds later",
+    )
+    p.add_argument(
+        "--late-commit-seconds",
+        type=float,
+        default=40.0,
+        help="how long after the request a --late-commit create is stored",
+    )
+    p.add_argument(
+        "--fail-500-on",
+        default="",
+        metavar="TEXT",
+        help="answer 500 to every create whose body holds TEXT, as Visma does for some bad data",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the injected faults")
     p.add_argument("--log", action="store_true", help="print a line per request on stderr")
@@ -514,6 +542,7 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
                 check_existing=args.check_existing,
                 workers=args.workers,
                 resend_unknown=args.resend_unknown,
+                unknown_grace=args.unknown_grace,
             )
         progress = Progress(sys.stderr)
         args.sending = True
@@ -800,6 +829,9 @@ def cmd_sandbox(args: argparse.Namespace, registry: Registry) -> int:
             drop_after_commit=args.drop_after_commit,
             slow=args.slow,
             slow_seconds=args.slow_seconds,
+            late_commit=args.late_commit,
+            late_commit_seconds=args.late_commit_seconds,
+            error_500_on=args.fail_500_on,
             seed=args.seed,
         ),
     )

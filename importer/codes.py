@@ -238,6 +238,21 @@ MESSAGES: dict[str, dict[str, str]] = {
             "in progress in run {run}: another run is sending it now; run this file again "
             "when that run has finished"
         ),
+        "unknown-deferred": "no clear answer ({detail}); looked up at the end of the run",
+        "unknown-lookup": (
+            "sent, no clear answer, and the lookup failed too ({detail}): check in Visma "
+            "whether it is there (the next run looks it up first)"
+        ),
+        "unknown-twice": (
+            "sent twice, no clear answer either time ({detail}): check in Visma whether it "
+            "is there (the next run looks it up first)"
+        ),
+        "unknown-stopped": (
+            "sent, no clear answer, and the run stopped before it could be looked up: the "
+            "next run looks it up first"
+        ),
+        "created-late": "created as {number} (Visma answered late; found by a lookup)",
+        "refused-500": "Visma refused it twice with the same error: {detail}",
         "unknown-kept": (
             "an earlier run sent it and got no answer, and it has nothing to be looked up "
             "by in Visma: check in Visma whether it is there; if it is not, import again "

@@ -21,6 +21,7 @@ def send_with(
     workers: int = 4,
     release: bool = False,
     check_existing: bool = False,
+    unknown_grace: float = 0.2,
 ) -> BatchReport:
     """``send`` to Visma.net through a given client and journal (a test's
     own client counts its calls, or meddles)."""
@@ -30,5 +31,6 @@ def send_with(
         client=client,
         release=release,
         check_existing=check_existing,
+        unknown_grace=unknown_grace,
     )
     return send(batch, destination, mode=mode, workers=workers)

@@ -235,3 +235,40 @@ def test_a_sqlite_journal_copied_into_postgresql_knows_what_was_sent(
         )  # fmt: skip
         assert again_copy.returncode == 2 and "not empty" in again_copy.stderr
         assert sb.count("customer_invoice") == 5
+
+
+def test_a_create_committed_after_the_client_gave_up_is_found_not_sent_again(
+    tmp_path: Path,
+) -> None:
+    faults = Faults(late_commit=0.5, late_commit_seconds=1.0, seed=3)
+    with Sandbox(SandboxConfig(faults=faults)) as sb:
+        customer(sb)
+        batch = check(invoices(tmp_path / "a.csv", 12), load_type("customer_invoice"))
+        destination = VismaDestination(
+            connection(sb), journal=tmp_path / "j.sqlite", unknown_grace=2.0
+        )
+        report = send(batch, destination, workers=4)
+        counts = references(sb)
+        assert len(counts) == 12 and max(counts.values()) == 1
+        assert report.counts() == {"created": 24}
+        late = [r for r in report.results if "answered late" in r.message]
+        assert late  # some were committed late, found by the lookup at the end
+
+
+def test_the_same_500_twice_is_a_refusal_with_vismas_words(tmp_path: Path) -> None:
+    with Sandbox(SandboxConfig(faults=Faults(error_500_on="Kaputt"))) as sb:
+        customer(sb)
+        rows = invoices(tmp_path / "a.csv", 3)
+        text = rows.read_text(encoding="utf-8").replace(
+            "WEB-00001;10000;2025-03-03;Mars", "WEB-00001;10000;2025-03-03;Kaputt"
+        )
+        rows.write_text(text, encoding="utf-8")
+        batch = check(rows, load_type("customer_invoice"))
+        report = send(batch, VismaDestination(
+            connection(sb), journal=tmp_path / "j.sqlite", unknown_grace=0.1))  # fmt: skip
+        by_key = {r.key: r for r in report.results}
+        bad = by_key["WEB-00001"]
+        assert (bad.status, bad.http_status, bad.code) == ("failed", 500, "http-5xx")
+        assert "refused it twice with the same error: VismaId: " in bad.message
+        assert bad.message.endswith("An error has occurred.")  # Visma's own words
+        assert sb.count("customer_invoice") == 2 and report.exit_code == 1

@@ -48,6 +48,12 @@ NOT_ROW_ISSUES = {
     "internal-error",
     "in-progress",
     "unknown-kept",
+    "unknown-deferred",
+    "unknown-lookup",
+    "unknown-twice",
+    "unknown-stopped",
+    "created-late",
+    "refused-500",
 }
 
 

@@ -254,12 +254,19 @@ def test_reliability_every_row_final_and_every_document_once(tmp_path: Path) -> 
             sb, file, Journal(tmp_path / "j.sqlite"), workers=8, timeout=1.0, backoff=0.05
         )
         assert len(report.results) == 400
-        assert all(r.status in ("created", "failed") for r in report.results)
+        by_status = collections.defaultdict(set)
+        for r in report.results:
+            by_status[r.status].add(r.key)
+        # Every row final: created; failed (Visma gave the same 500 twice); or
+        # unknown (no clear answer twice: check in Visma).
+        assert set(by_status) <= {"created", "failed", "unknown"}
         counts = references(sb)
         assert max(counts.values()) == 1  # no duplicates
-        created = {r.key for r in report.results if r.status == "created"}
-        assert created <= set(counts)
-        assert len(counts) == 200  # every document is in Visma once
+        in_visma = set(counts)
+        assert by_status["created"] <= in_visma  # what the report says was created, was
+        assert not by_status["failed"] & in_visma  # what it says failed, is not there
+        assert in_visma <= by_status["created"] | by_status["unknown"]
+        assert len(by_status["created"]) >= 190  # the faults are rare
 
 
 # ------------------------------------------------------- the process

@@ -39,6 +39,13 @@ class Faults:
     drop_after_commit: float = 0.0  # creates stored, then the connection dropped unanswered
     slow: float = 0.0  # answered only after slow_seconds (the work is done first)
     slow_seconds: float = 5.0
+    # creates left unanswered and committed late_commit_seconds later, as a
+    # large document can be in Visma after the client has given up on it
+    late_commit: float = 0.0
+    late_commit_seconds: float = 40.0
+    # a create whose body holds this text is answered 500 every time, as
+    # Visma answers some bad data (empty: never)
+    error_500_on: str = ""
     seed: int = 0
 
     @property
@@ -51,6 +58,8 @@ class Faults:
                 self.throttle_429,
                 self.drop_after_commit,
                 self.slow,
+                self.late_commit,
+                self.error_500_on,
             )
         )
 

@@ -67,6 +67,10 @@ class Reply:
         return json.dumps(self.body, ensure_ascii=False).encode("utf-8")
 
 
+class _Unanswered(Exception):
+    """A fault: the request is left without an answer."""
+
+
 class Refusal(Exception):
     """An error answer, raised from anywhere in a route."""
 
@@ -216,6 +220,9 @@ class _Handler(BaseHTTPRequestHandler):
                     return
         except Refusal as refusal:
             reply = refusal.reply
+        except _Unanswered:  # a fault: the connection dropped, no answer
+            self._drop()
+            return
         except Exception as exc:  # a bug in the sandbox: say so, as a 500
             reply = Reply(500, {"message": f"VismaId: {uuid.uuid4()}. Internal error: {exc!r}"})
         reply.headers.update(limits)
@@ -319,6 +326,11 @@ class _Handler(BaseHTTPRequestHandler):
         if draw < faults.error_503:
             raise Refusal(503, "Service Unavailable")
 
+    def _drop(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
     def _faults_after(self, method: str, parts: list[str], reply: Reply) -> bool:
         """After the work is done: drop the connection of a create, or answer
         late. Returns True when no answer is to be sent."""
@@ -330,9 +342,7 @@ class _Handler(BaseHTTPRequestHandler):
             and len(parts) == 2
             and draw < faults.drop_after_commit
         ):
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
+            self._drop()
             return True
         if self.server.draw() < faults.slow:
             time.sleep(faults.slow_seconds)
@@ -440,6 +450,28 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _create(self, caller: Caller, kind: documents.Kind, raw: bytes) -> Reply:
         body = self._json_body(kind, raw)
+        faults = self.server.config.faults
+        if faults.error_500_on and faults.error_500_on.encode() in raw:
+            raise visma_error(500, "An error has occurred.")
+        if faults.late_commit and self.server.draw() < faults.late_commit:
+            # Checked now (a refusal is answered), stored later, answered never.
+            self._store_new(caller, kind, body, dry=True)
+            timer = threading.Timer(
+                faults.late_commit_seconds, self._store_new, (caller, kind, body)
+            )
+            timer.daemon = True
+            timer.start()
+            raise _Unanswered()
+        number, doc = self._store_new(caller, kind, body)
+        headers = {"Location": self._location(kind, number)}
+        if kind.etag:
+            headers["ETag"] = _etag(doc)
+        return Reply(201, None, headers)
+
+    def _store_new(
+        self, caller: Caller, kind: documents.Kind, body: dict[str, Any], dry: bool = False
+    ) -> tuple[str, dict[str, Any]]:
+        """Number, check and store a new document (``dry``: all but the storing)."""
         store = self.server.store
         given = _unwrap(body.get(kind.number_field))
         with store.transaction() as db:
@@ -463,11 +495,9 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             except documents.BusinessError as exc:
                 raise visma_error(400, str(exc)) from None
-            store.put(db, caller.tenant, kind.name, number, doc)
-        headers = {"Location": self._location(kind, number)}
-        if kind.etag:
-            headers["ETag"] = _etag(doc)
-        return Reply(201, None, headers)
+            if not dry:
+                store.put(db, caller.tenant, kind.name, number, doc)
+        return number, doc
 
     def _stored(self, caller: Caller, kind: documents.Kind, number: str) -> dict[str, Any]:
         doc = self.server.store.get(caller.tenant, kind.name, number)

@@ -83,6 +83,10 @@ class Destination(Protocol):
         """Add what the report should say (calls made ...) and let go."""
         ...
 
+    # Optional: ``settle(stop) -> [(document, outcome)]``, called once every
+    # document has been delivered, for outcomes a destination could only
+    # decide later (VismaDestination: creates that got no clear answer).
+
 
 class RunAborted(VnimportError):
     """A fatal error stopped the run; ``report`` says what was done before."""
@@ -196,6 +200,15 @@ def send(
                 settle(future, doc)
         pool.shutdown(wait=True)
         fatal = fatal or ("internal-error", f"internal error: {type(exc).__name__}: {exc}")
+    late = getattr(destination, "settle", None)  # creates that got no clear answer
+    if late is not None:
+        if fatal is not None or at_once:
+            stop.set()  # no lookups now: they stay unknown, and the next run looks them up
+        try:
+            for doc, outcome in late(stop):
+                outcomes[id(doc)] = outcome
+        except Exception as exc:
+            fatal = fatal or ("internal-error", f"internal error: {type(exc).__name__}: {exc}")
     report = _run_report(batch, outcomes, stopped=stop.is_set(), at_once=at_once, fatal=fatal)
     report.extra["mode"] = mode
     report.extra["destination"] = destination.describe()

@@ -36,7 +36,13 @@ RENEW_BEFORE = 60.0  # seconds before expiry that a token is renewed
 
 
 class OutcomeUnknown(Exception):
-    """A request was sent and no usable answer came back."""
+    """A request was sent and no usable answer came back (``status``: the
+    5xx Visma answered, if it answered; ``detail``: its words)."""
+
+    def __init__(self, message: str, status: int | None = None, detail: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.detail = detail
 
 
 @dataclass
@@ -254,8 +260,9 @@ class VismaClient:
                 raise AuthError(_auth_advice(self.connection, reply))
             if reply.status_code in RETRIABLE:
                 if not safe:
+                    detail = visma_message(reply)
                     raise OutcomeUnknown(
-                        f"Visma answered {reply.status_code}: {visma_message(reply)}"
+                        f"Visma answered {reply.status_code}: {detail}", reply.status_code, detail
                     )
                 failures += 1
                 if failures > self.retries:
@@ -270,55 +277,28 @@ class VismaClient:
 
     # ------------------------------------------------------------- create
 
-    def create(self, path: str, body: Any, find: Callable[[], str | None] | None) -> Outcome:
-        """POST a new document, exactly once: an unanswered POST is followed
-        by ``find()`` (the number if the document is in Visma, else ``None``),
-        and re-sent only when the document is absent."""
-        attempts = 0
-        while True:
-            attempts += 1
-            try:
-                reply = self.call("POST", path, json=body, safe=False)
-            except OutcomeUnknown as unknown:
-                if find is None:
-                    return Outcome(
-                        "unknown",
-                        code="outcome-unknown",
-                        message=f"{unknown}; the document has no reference "
-                        "to look it up by, so it is not sent again: check in Visma "
-                        "before importing it again",
-                    )
-                number = self._find_after_unknown(find)
-                if number is not None:
-                    return Outcome(
-                        "created", number, 201, f"created (confirmed by a lookup after: {unknown})"
-                    )
-                if attempts > self.retries:
-                    return Outcome(
-                        "failed",
-                        code="outcome-unknown",
-                        message=f"{unknown}; not in Visma after {attempts} tries",
-                    )
-                self._sleep(self._backoff(attempts))
-                continue
-            if reply.status_code == 201:
-                return Outcome(
-                    "created", number_from_location(reply.headers.get("Location", "")), 201
-                )
+    def create(self, path: str, body: Any) -> Outcome:
+        """POST a new document once. Without a clear answer (no answer, a
+        dropped connection, a 5xx) the outcome is ``unknown``: Visma may have
+        created it, so the caller looks it up (later: a create may commit
+        after the client has given up) before anything is sent again."""
+        try:
+            reply = self.call("POST", path, json=body, safe=False)
+        except OutcomeUnknown as unknown:
             return Outcome(
-                "failed",
-                http_status=reply.status_code,
-                message=visma_message(reply),
-                code=http_code(reply.status_code),
+                "unknown",
+                http_status=unknown.status,
+                message=unknown.detail or str(unknown),
+                code="outcome-unknown",
             )
-
-    def _find_after_unknown(self, find: Callable[[], str | None]) -> str | None:
-        # A request that timed out may still be in progress: look twice, apart.
-        number = find()
-        if number is None:
-            self._sleep(self.backoff)
-            number = find()
-        return number
+        if reply.status_code == 201:
+            return Outcome("created", number_from_location(reply.headers.get("Location", "")), 201)
+        return Outcome(
+            "failed",
+            http_status=reply.status_code,
+            message=visma_message(reply),
+            code=http_code(reply.status_code),
+        )
 
 
 def number_from_location(location: str) -> str:

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
+import time
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -31,6 +34,9 @@ from importer.targets.journal import DONE, LEASE, Entry, Journal, open_journal
 
 if TYPE_CHECKING:
     from importer.batch import Batch
+
+
+UNKNOWN_GRACE = 300.0  # a large create can take minutes to commit in Visma
 
 
 class VismaDestination:
@@ -52,9 +58,11 @@ class VismaDestination:
         client: VismaClient | None = None,
         resend_unknown: bool = False,
         lease: float = LEASE,
+        unknown_grace: float = UNKNOWN_GRACE,
     ) -> None:
         self.connection = connection
         self.resend_unknown = resend_unknown
+        self.unknown_grace = unknown_grace  # seconds before an unanswered create is looked up
         self.lease = lease  # seconds a claim lives unrenewed; renewed every third of it
         self.run_id = ""
         self._renewing: threading.Event | None = None
@@ -104,6 +112,12 @@ class VismaDestination:
         assert self._sender is not None, "open() first"
         return self._sender.send(request.document, request.text)
 
+    def settle(self, stop: threading.Event) -> list[tuple[Document, Outcome]]:
+        """The creates that got no clear answer, resolved at the end of the run."""
+        if self._sender is None or not self._sender.deferred:
+            return []
+        return self._sender.settle(stop, self.unknown_grace)
+
     def close(self, report: BatchReport) -> None:
         if self._renewing is not None:
             self._renewing.set()
@@ -142,6 +156,17 @@ class VismaDestination:
             self.journal = None
 
 
+@dataclass
+class _Deferred:
+    """A create that got no clear answer, waiting to be looked up."""
+
+    doc: Document
+    text: str
+    digest: str
+    outcome: Outcome
+    since: float
+
+
 class _Sender:
     """Sends one document as the mode asks, consulting and writing the journal."""
 
@@ -160,6 +185,9 @@ class _Sender:
     ) -> None:
         self.check_existing = check_existing
         self.run_id = run_id
+        self.deferred: dict[str, _Deferred] = {}
+        self._deferred_lock = threading.Lock()
+        self.clock = time.monotonic
         self.lease = lease
         self.resend_unknown = resend_unknown
         self.doctype = doctype
@@ -194,7 +222,8 @@ class _Sender:
         try:
             return self._decide(doc, text, digest, claim.entry)
         finally:
-            self.journal.release(self.target, name, doc.key, self.run_id)
+            if doc.key not in self.deferred:  # a deferred one stays claimed until settled
+                self.journal.release(self.target, name, doc.key, self.run_id)
 
     def _decide(self, doc: Document, text: str, digest: str, entry: Entry | None) -> Outcome:
         if entry is not None and entry.state in DONE and entry.hash == digest:
@@ -233,7 +262,6 @@ class _Sender:
     # ------------------------------------------------------------ create
 
     def _create(self, doc: Document, text: str, digest: str, entry: Entry | None) -> Outcome:
-        name = self.doctype.name
         if entry is not None and entry.state in DONE:
             return Outcome(
                 "skipped",
@@ -266,12 +294,23 @@ class _Sender:
                     message=f"already in Visma as {number} "
                     "(found by its reference); not created again",
                 )
+        outcome = self._post(doc, text, digest)
+        if outcome.status == "unknown":
+            # Visma may have it, or may commit it later: looked up at the end
+            # of the run, after a grace period, and sent again only if absent.
+            with self._deferred_lock:
+                self.deferred[doc.key] = _Deferred(doc, text, digest, outcome, self.clock())
+            return replace(outcome, message=message("unknown-deferred", detail=outcome.message))
+        return outcome
+
+    def _post(self, doc: Document, text: str, digest: str) -> Outcome:
+        """One POST of a create, journaled before and after."""
+        name = self.doctype.name
         self.journal.write(
             self.target, name, doc.key, hash=digest, state="sending", run_id=self.run_id
         )
-        outcome = self.client.create(self.doctype.endpoint("create")[1], json.loads(text), find)
-        # An unknown outcome stays "sending": the next run looks it up (or,
-        # with nothing to look it up by, keeps it unknown) before any resend.
+        outcome = self.client.create(self.doctype.endpoint("create")[1], json.loads(text))
+        # An unknown outcome stays "sending": it is looked up before any resend.
         state = {"created": "created", "unknown": "sending"}.get(outcome.status, "failed")
         self.journal.write(
             self.target,
@@ -282,12 +321,74 @@ class _Sender:
             number=outcome.number,
             http_status=outcome.http_status,
             message=outcome.message,
+            run_id=self.run_id,
         )
         if outcome.status == "created" and self.release and self.doctype.releasable:
             outcome.message, refused = self._release(outcome.number)
             if refused:
                 outcome.code = "release-refused"
         return outcome
+
+    def settle(self, stop: threading.Event, grace: float) -> list[tuple[Document, Outcome]]:
+        """The deferred creates, each ``grace`` seconds after it went
+        unanswered: looked up, and sent a second (last) time only when
+        absent; with nothing to look it up by, or when the run is stopped,
+        it stays ``unknown`` (its journal entry ``sending``: the next run
+        looks it up first)."""
+        settled = []
+        for item in sorted(self.deferred.values(), key=lambda d: d.since):
+            outcome = item.outcome
+            wait = item.since + grace - self.clock()
+            if stop.wait(max(wait, 0.0)):
+                settled.append((item.doc, self._still_unknown(item)))
+                continue
+            try:
+                outcome = self._resolve(item)
+            except OutcomeUnknown as exc:
+                outcome = Outcome(
+                    "unknown", code="outcome-unknown", message=message("unknown-lookup", detail=exc)
+                )
+            finally:
+                self.journal.release(self.target, self.doctype.name, item.doc.key, self.run_id)
+            settled.append((item.doc, outcome))
+        self.deferred.clear()
+        return settled
+
+    def _resolve(self, item: _Deferred) -> Outcome:
+        find = self._finder(item.doc)
+        if find is None:
+            return self._still_unknown(item)
+        number = find()
+        if number is not None:
+            self._remember(item.doc, item.digest, number, "created (found by a lookup)")
+            return Outcome("created", number, 201, message("created-late", number=number))
+        again = self._post(item.doc, item.text, item.digest)  # the second and last POST
+        first = item.outcome
+        if (
+            again.status == "unknown"
+            and again.http_status == first.http_status == 500
+            and _without_ids(again.message) == _without_ids(first.message)
+        ):  # the same 500 twice: Visma refuses the data
+            self.journal.write(
+                self.target, self.doctype.name, item.doc.key, hash=item.digest,
+                state="failed", http_status=500, message=again.message,
+            )  # fmt: skip
+            return Outcome(
+                "failed", "", 500, message("refused-500", detail=again.message), "http-5xx"
+            )
+        if again.status == "unknown":
+            again.message = message("unknown-twice", detail=again.message)
+        return again
+
+    def _still_unknown(self, item: _Deferred) -> Outcome:
+        return Outcome(
+            "unknown",
+            code="outcome-unknown",
+            http_status=item.outcome.http_status,
+            message=message(
+                "unknown-kept" if self._finder(item.doc) is None else "unknown-stopped"
+            ),
+        )
 
     def _remember(self, doc: Document, digest: str, number: str, message: str) -> None:
         """A document found in Visma is journaled as created, once and for all."""
@@ -469,3 +570,12 @@ def _keep_renewing(journal: Journal, run_id: str, lease: float) -> threading.Eve
 
     threading.Thread(target=renew, name="vnimport-lease", daemon=True).start()
     return stop
+
+
+_VISMA_ID = re.compile(r"VismaId:\s*[0-9A-Fa-f-]+\.?\s*")
+
+
+def _without_ids(text: str) -> str:
+    """Visma's words without the id it gives every error (``VismaId: ...``),
+    so that two answers to the same request compare."""
+    return _VISMA_ID.sub("", text).strip()
