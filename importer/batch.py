@@ -42,6 +42,8 @@ class Batch:
     grouping: Grouping
     started: float
     lines_table: Table | None = None  # the lines sheet, when the header sheet is ``table``
+    # Fields the documents carry beyond the file's columns (x-carry-key).
+    carried: frozenset[str] = frozenset()
 
     @property
     def tables(self) -> list[Table]:
@@ -124,7 +126,8 @@ def check(
         grouping = group_rows(doctype, mapped.colmap, mapped.rows)  # fills header cells down
         validate_rows(doctype, mapped.colmap, mapped.rows)
         hold_back(grouping)
-        return Batch(doctype, table, mapped.colmap, mapped.rows, grouping, started)
+        carried = _carry_keys(doctype, grouping)
+        return Batch(doctype, table, mapped.colmap, mapped.rows, grouping, started, carried=carried)
 
 
 def _sheet_pair(table: Table, doctype: DocType) -> tuple[Table, Table, str] | None:
@@ -172,9 +175,38 @@ def _check_joined(
     grouping = join_rows(doctype, colmap, head.rows, lines.rows, key_field)
     validate_joined(doctype, colmap, grouping, head.colmap, key_field)
     hold_back(grouping)
+    carried = _carry_keys(doctype, grouping)
     return Batch(
-        doctype, head_table, colmap, head.rows + lines.rows, grouping, started, lines_table
+        doctype,
+        head_table,
+        colmap,
+        head.rows + lines.rows,
+        grouping,
+        started,
+        lines_table,
+        carried=carried,
     )
+
+
+def _carry_keys(doctype: DocType, grouping: Grouping) -> frozenset[str]:
+    """A document grouped by a key Visma knows nothing of (a ``Document
+    ID``) carries it in the type's searchable field (``x-carry-key``) when
+    the file leaves that empty, so that it can be found again in Visma
+    (after an unanswered create, or by a run without the journal)."""
+    carry = doctype.carry_key
+    if (
+        not carry
+        or not grouping.key_field
+        or grouping.key_field in doctype.schema.get("x-find", {})
+        or grouping.key_field == doctype.schema.get("x-number")
+    ):
+        return frozenset()
+    used = False
+    for doc in grouping.documents:
+        if doc.valid and doc.header.get(carry) in (None, ""):
+            doc.rows[0].values[carry] = doc.key
+            used = True
+    return frozenset({carry}) if used else frozenset()
 
 
 def validation_report(batch: Batch) -> BatchReport:

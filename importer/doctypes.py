@@ -34,6 +34,10 @@ Schema keywords vnimport reads:
                      ``x-lines``, default ``lineNumber``
 ``x-read-line-number`` the same number's name in the read DTO's lines (``lineNbr``
                      for POs); default ``x-line-number``
+``x-carry-key``      a header field Visma can be searched by (``externalReference``)
+                     that carries the document's key when the file groups it by a
+                     key Visma knows nothing of (a ``Document ID``) and leaves the
+                     field empty, so the document can be found again; default none
 
 A misspelt keyword would silently mean its default (no ``If-Match``, no
 release), so a top-level ``x-`` keyword that is close to one of these names
@@ -116,6 +120,7 @@ class DocType:
     etag: bool = False  # x-etag: GET answers an ETag, PUT takes If-Match
     line_number: str = ""  # x-line-number: a request line's number field; "" without lines
     read_line_number: str = ""  # x-read-line-number: the same in the read DTO's lines
+    carry_key: str = ""  # x-carry-key: the searchable field that carries a Document ID key
     aliases: dict[str, str] = field(default_factory=dict)  # normalized header → canonical
     _skeleton_cache: dict[frozenset[str], tuple[dict[str, Any], dict[str, Any]]] = field(
         default_factory=dict
@@ -376,6 +381,7 @@ def load_doctype(name: str, schema_path: Path, template_path: Path) -> DocType:
         etag=schema.get("x-etag", False),
         line_number=line_number,
         read_line_number=str(schema.get("x-read-line-number", line_number)) if lines else "",
+        carry_key=str(schema.get("x-carry-key", "")),
     )
     doctype.aliases = _alias_index(doctype)
     _check_template(doctype)
@@ -436,6 +442,7 @@ _KEYWORDS = frozenset(
         "x-etag",
         "x-line-number",
         "x-read-line-number",
+        "x-carry-key",
     }
 )
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -452,6 +459,15 @@ def _check_keywords(schema: dict[str, Any], path: Path) -> None:
         value = schema.get(key, False)
         if not isinstance(value, bool):
             raise DocTypeError(f"{path}: {key} must be true or false, not {json.dumps(value)}")
+    carry = schema.get("x-carry-key")
+    if carry is not None and (
+        not isinstance(carry, str) or carry not in schema.get("properties", {})
+    ):
+        raise DocTypeError(
+            f"{path}: x-carry-key must name a header field of the schema, not {json.dumps(carry)}"
+        )
+    if carry and carry not in schema.get("x-find", {}):
+        raise DocTypeError(f"{path}: x-carry-key {carry!r} needs an x-find entry to look it up by")
     for key in ("x-line-number", "x-read-line-number"):
         if key not in schema:
             continue

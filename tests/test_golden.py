@@ -20,7 +20,13 @@ GOLDEN = Path(__file__).parent / "golden"
 # Fields a type adds on purpose beyond Visma's example, each with its reason.
 # Supplier invoices always ask Visma to report line errors: without the flag
 # it silently drops lines it cannot use (spec: validateLineDetails).
-ADDED = {"supplier_invoice": {"validateLineDetails": {"value": True}}}
+# A purchase order grouped by a Document ID carries it as the supplier's
+# reference, which the file leaves empty, so that it can be found again in
+# Visma (x-carry-key).
+ADDED = {
+    "supplier_invoice": {"validateLineDetails": {"value": True}},
+    "purchase_order": {"supplierRef": {"value": "PO-1"}},
+}
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

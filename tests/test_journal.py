@@ -186,26 +186,25 @@ def test_each_run_is_recorded_and_listed(tmp_path: Path, journal_at: str) -> Non
 
 
 def test_an_unanswered_create_without_a_reference_is_kept_unknown(tmp_path: Path) -> None:
-    rows = [
-        ["Document ID", "Customer number", "Invoice date", "Item number", "Quantity"],
-        ["D1", "10000", "2025-03-03", "A", "1"],
-    ]
-    batch = check(write_csv(tmp_path / "d.csv", rows), load_type("customer_invoice"))
+    # A customer grouped by a Document ID: Visma numbers it, and the type has
+    # no reference field to carry the key in.
+    rows = [["Document ID", "Customer name"], ["D1", "Alfa AS"]]
+    batch = check(write_csv(tmp_path / "d.csv", rows), load_type("customer"))
     path = tmp_path / "j.sqlite"
     with Sandbox() as sb:
         customer(sb)
         target = connection(sb).target
         journal = Journal(path)  # an earlier run sent it and heard nothing
-        journal.write(target, "customer_invoice", "D1", hash="h", state="sending")
+        journal.write(target, "customer", "D1", hash="h", state="sending")
         journal.close()
         report = send(batch, VismaDestination(connection(sb), journal=path))
         [row] = report.results
         assert (row.status, row.code) == ("unknown", "outcome-unknown")
-        assert "--resend-unknown" in row.message and sb.count("customer_invoice") == 0
+        assert "--resend-unknown" in row.message and sb.count("customer") == 1  # 10000 only
         again = send(batch, VismaDestination(connection(sb), journal=path))
         assert again.results[0].status == "unknown"  # the next run keeps it unknown
         resent = send(batch, VismaDestination(connection(sb), journal=path, resend_unknown=True))
-        assert resent.results[0].status == "created" and sb.count("customer_invoice") == 1
+        assert resent.results[0].status == "created" and sb.count("customer") == 2
 
 
 def test_a_sqlite_journal_copied_into_postgresql_knows_what_was_sent(
@@ -272,3 +271,28 @@ def test_the_same_500_twice_is_a_refusal_with_vismas_words(tmp_path: Path) -> No
         assert "refused it twice with the same error: VismaId: " in bad.message
         assert bad.message.endswith("An error has occurred.")  # Visma's own words
         assert sb.count("customer_invoice") == 2 and report.exit_code == 1
+
+
+def test_document_id_invoices_carry_their_key_and_are_found_after_dropped_answers(
+    tmp_path: Path,
+) -> None:
+    header = ["Document ID", "Customer number", "Invoice date", "Item number", "Quantity"]
+    rows = [header, *([f"D{i:03}", "10000", "2025-03-03", "A", "1"] for i in range(60))]
+    file = write_csv(tmp_path / "d.csv", rows)
+    journal = tmp_path / "j.sqlite"
+    with Sandbox(SandboxConfig(faults=Faults(drop_after_commit=0.2, seed=5))) as sb:
+        customer(sb)
+        for run in range(3):
+            batch = check(file, load_type("customer_invoice"))
+            destination = VismaDestination(connection(sb), journal=journal, unknown_grace=0.1)
+            report = send(batch, destination, workers=4)
+            refs = collections.Counter(d.get("externalReference") for d in sb.documents(
+                "customer_invoice"))  # fmt: skip
+            assert max(refs.values()) == 1, run  # never twice
+            expected = {"created": 60} if run == 0 else {"unchanged": 60}
+            assert report.counts() == expected, (run, report.counts())
+            if run == 0:  # answers were dropped, and the documents found by their key
+                assert any("found by a lookup" in r.message for r in report.results)
+        assert set(refs) == {f"D{i:03}" for i in range(60)}  # each Document ID, once
+        dropped = [r for r in report.results if "answered late" in r.message]
+        assert not dropped  # the last run had nothing to look up

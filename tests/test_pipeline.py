@@ -220,7 +220,9 @@ def test_automatic_numbering_groups_by_the_declared_reference(
     assert records[0]["body"]["externalReference"] == {"value": "WEB-1"}
 
 
-def test_document_id_groups_and_is_never_sent(tmp_path: Path, registry: Registry) -> None:
+def test_document_id_groups_and_is_sent_only_as_the_searchable_reference(
+    tmp_path: Path, registry: Registry
+) -> None:
     src = write_csv(
         tmp_path / "in.csv",
         [
@@ -231,7 +233,9 @@ def test_document_id_groups_and_is_never_sent(tmp_path: Path, registry: Registry
     )
     [record] = preview_records(check(src, registry.get("purchase_order")))
     assert record["key"] == "A" and len(record["body"]["lines"]) == 2
-    assert "A" not in json.dumps(record["body"]).replace('"', " ").split()
+    assert "documentId" not in json.dumps(record["body"])
+    # carried as the supplier's reference the file left empty (x-carry-key)
+    assert record["body"]["supplierRef"] == {"value": "A"}
 
 
 def test_rows_without_a_key_column_for_a_line_type_is_a_file_error(

@@ -78,7 +78,7 @@ def render_requests(batch: Batch) -> Iterator[Request]:
     """The request of every valid document, in file order."""
     doctype = batch.doctype
     method, path = doctype.endpoint("create")
-    render = doctype.renderer(batch.colmap.columns_set)
+    render = doctype.renderer(batch.colmap.columns_set | batch.carried)
     for doc in batch.documents:
         if not doc.valid:
             continue

@@ -420,6 +420,9 @@ class _Sender:
         if doc.key_field and doc.key_field == self.number_field:
             return lambda: self._get_number(doc.key)
         spec = self.finds.get(doc.key_field)
+        carry = self.doctype.carry_key
+        if spec is None and carry and doc.header.get(carry) == doc.key:
+            spec = self.finds.get(carry)  # the key the request carries (x-carry-key)
         if spec is None:
             return None
         params = {param: doc.header.get(field) for param, field in spec["query"].items()}
