@@ -45,6 +45,7 @@ _CODES = [
     Code("config-error", "file", "The settings are missing or wrong"),
     Code("auth-error", "send", "Visma.net refused the credentials"),
     Code("internal-error", "send", "vnimport failed (a bug)"),
+    Code("visma-error", "send", "Visma.net did not answer what the run must know first"),
     Code("journal-error", "send", "The journal cannot be used, or was lost during the run"),
     Code("in-progress", "send", "Another run is sending this document"),
     Code("report-path", "file", "The report would overwrite the input"),
@@ -108,6 +109,7 @@ _STATUSES = [
     Status("unchanged", "Already in Visma as in the file", True, 0),
     Status("invalid", "Invalid: fix the row", True, 1),
     Status("failed", "Refused by Visma or not sent", True, 1),
+    Status("exists in Visma", "Already in Visma (found by its number or reference)", True, 0),
     Status("skipped", "Not sent, on purpose (see the message)", True, 1),
     Status("not sent", "Not sent: the run stopped first", True, 1),
     Status("unknown", "Sent, but no answer: check in Visma", True, 1),
@@ -234,6 +236,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "template-error": "the template {template} failed on this document: {detail}",
         "unchanged": "already in Visma as sent before",
+        "exists": "already in Visma as {number} (found by its number or reference); not created",
         "in-progress": (
             "in progress in run {run}: another run is sending it now; run this file again "
             "when that run has finished"

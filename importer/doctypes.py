@@ -34,6 +34,11 @@ Schema keywords vnimport reads:
                      ``x-lines``, default ``lineNumber``
 ``x-read-line-number`` the same number's name in the read DTO's lines (``lineNbr``
                      for POs); default ``x-line-number``
+``x-bulk-find``      how the documents of a run that the journal does not know are
+                     looked up in Visma before any is created: the list is paged
+                     through once, narrowed by ``param`` (a date query of the list)
+                     from the earliest ``field`` (a header date) of the batch;
+                     ``{}``: the whole list; absent: no such lookup
 ``x-carry-key``      a header field Visma can be searched by (``externalReference``)
                      that carries the document's key when the file groups it by a
                      key Visma knows nothing of (a ``Document ID``) and leaves the
@@ -443,6 +448,7 @@ _KEYWORDS = frozenset(
         "x-line-number",
         "x-read-line-number",
         "x-carry-key",
+        "x-bulk-find",
     }
 )
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -459,6 +465,17 @@ def _check_keywords(schema: dict[str, Any], path: Path) -> None:
         value = schema.get(key, False)
         if not isinstance(value, bool):
             raise DocTypeError(f"{path}: {key} must be true or false, not {json.dumps(value)}")
+    bulk = schema.get("x-bulk-find")
+    if bulk is not None and (
+        not isinstance(bulk, dict)
+        or set(bulk) - {"param", "field"}
+        or ("param" in bulk) != ("field" in bulk)
+        or ("field" in bulk and bulk["field"] not in schema.get("properties", {}))
+    ):
+        raise DocTypeError(
+            f'{path}: x-bulk-find must be {{}} or {{"param": <a list query>, "field": '
+            f"<a header date field>}}, not {json.dumps(bulk)}"
+        )
     carry = schema.get("x-carry-key")
     if carry is not None and (
         not isinstance(carry, str) or carry not in schema.get("properties", {})

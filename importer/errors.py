@@ -13,6 +13,8 @@ fatal (exit code 2)::
     ├── DocTypeError            a document type is unknown, or its schema or
     │                           template is broken
     ├── ConfigError             settings are missing or contradict each other
+    ├── VismaError              Visma.net does not answer what a run must know
+    │                           before it sends (the lookup of what is there)
     ├── JournalError            the journal cannot be used: from a newer vnimport,
     │                           or deleted, emptied or replaced during a run
     └── AuthError               Visma.net refuses the credentials, the tenant or
@@ -66,3 +68,9 @@ class JournalError(VnimportError):
     """The journal cannot be used, or is no longer the one the run opened."""
 
     code = "journal-error"
+
+
+class VismaError(VnimportError):
+    """Visma.net did not answer a call the run cannot go on without."""
+
+    code = "visma-error"

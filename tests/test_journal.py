@@ -296,3 +296,23 @@ def test_document_id_invoices_carry_their_key_and_are_found_after_dropped_answer
         assert set(refs) == {f"D{i:03}" for i in range(60)}  # each Document ID, once
         dropped = [r for r in report.results if "answered late" in r.message]
         assert not dropped  # the last run had nothing to look up
+
+
+def test_a_fresh_journal_finds_what_is_in_visma_in_one_narrowed_pass(tmp_path: Path) -> None:
+    with Sandbox() as sb:
+        customer(sb)
+        older = invoices(tmp_path / "older.csv", 120, lines=1)  # last year's: not in the pass
+        text = older.read_text(encoding="utf-8").replace("2025-03-03", "2024-03-03")
+        older.write_text(text.replace("WEB-", "OLD-"), encoding="utf-8")
+        file = invoices(tmp_path / "a.csv", 250, lines=1)
+        for source in (older, file):
+            send(check(source, load_type("customer_invoice")),
+                 VismaDestination(connection(sb), journal=tmp_path / "first.sqlite"))  # fmt: skip
+        assert sb.count("customer_invoice") == 370
+        fresh = VismaDestination(connection(sb), journal=tmp_path / "fresh.sqlite")
+        report = send(check(file, load_type("customer_invoice")), fresh)
+        assert sb.count("customer_invoice") == 370  # no POST
+        assert report.counts() == {"exists in Visma": 250} and report.exit_code == 0
+        assert all(r.number for r in report.results)
+        # 250 invoices of the batch's dates: three pages of 100, and no other call
+        assert report.extra["lookup_calls"] == 3 and report.extra["calls"] == 3

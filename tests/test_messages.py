@@ -54,6 +54,7 @@ NOT_ROW_ISSUES = {
     "unknown-stopped",
     "created-late",
     "refused-500",
+    "exists",
 }
 
 

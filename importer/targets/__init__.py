@@ -147,7 +147,11 @@ def send(
             quiet = True
 
     requests = render_requests(batch)  # rendered as they are sent: a failure marks its rows
-    destination.open(batch, mode, notify)
+    try:
+        destination.open(batch, mode, notify)
+    except VnimportError as exc:  # refused credentials, a lookup Visma did not answer ...
+        fatal = (exc.code, str(exc))
+        stop.set()
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vnimport-send")
     pending: dict[Future[Outcome], Document] = {}
 

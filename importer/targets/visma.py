@@ -15,7 +15,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 from importer.codes import http_code, message
 from importer.doctypes import DocType
+from importer.errors import VismaError
 from importer.group import Document
 from importer.render import Request
 from importer.report import BatchReport
@@ -107,6 +108,14 @@ class VismaDestination:
             lease=self.lease,
             resend_unknown=self.resend_unknown,
         )
+        if mode == "create":
+            try:
+                self._sender.prefetch(batch.valid_documents)
+            except OutcomeUnknown as exc:  # when in doubt, do not send
+                raise VismaError(
+                    f"{exc}; nothing was sent, as what is in Visma already is not known: "
+                    "run again when Visma answers"
+                ) from None
 
     def deliver(self, request: Request) -> Outcome:
         assert self._sender is not None, "open() first"
@@ -140,10 +149,14 @@ class VismaDestination:
                     if r.status not in ("unchanged", "skipped", "invalid")
                 }
             )
+            lookups = self._sender.lookup_calls if self._sender is not None else 0
+            report.extra["lookup_calls"] = lookups
             report.extra.update(
                 {
                     "calls": client.calls,
-                    "calls_per_document": round(client.calls / sent, 3) if sent else 0.0,
+                    "calls_per_document": round((client.calls - lookups) / sent, 3)
+                    if sent
+                    else 0.0,
                     "target": self.connection.base_url,
                 }
             )
@@ -186,6 +199,8 @@ class _Sender:
         self.check_existing = check_existing
         self.run_id = run_id
         self.deferred: dict[str, _Deferred] = {}
+        self.in_visma: dict[str, str] = {}  # key -> number, found before the run sent anything
+        self.lookup_calls = 0
         self._deferred_lock = threading.Lock()
         self.clock = time.monotonic
         self.lease = lease
@@ -278,6 +293,10 @@ class _Sender:
                     return Outcome("created", number, 201, "created by an earlier, interrupted run")
             elif not self.resend_unknown:  # sent once, no answer, nothing to look it up by
                 return Outcome("unknown", code="outcome-unknown", message=message("unknown-kept"))
+        if entry is None and doc.key in self.in_visma:  # found by the lookup before the run
+            number = self.in_visma[doc.key]
+            self._remember(doc, digest, number, message("exists", number=number))
+            return Outcome("exists in Visma", number, message=message("exists", number=number))
         if (
             entry is None
             and self.check_existing
@@ -286,14 +305,8 @@ class _Sender:
         ):  # Visma refuses a number twice itself
             number = find()
             if number is not None:
-                self._remember(doc, digest, number, "found in Visma by its reference")
-                return Outcome(
-                    "skipped",
-                    number,
-                    code="exists-in-visma",
-                    message=f"already in Visma as {number} "
-                    "(found by its reference); not created again",
-                )
+                self._remember(doc, digest, number, message("exists", number=number))
+                return Outcome("exists in Visma", number, message=message("exists", number=number))
         outcome = self._post(doc, text, digest)
         if outcome.status == "unknown":
             # Visma may have it, or may commit it later: looked up at the end
@@ -441,28 +454,73 @@ class _Sender:
     def _search(self, params: dict[str, Any], match: str, key: str) -> str | None:
         """Page through the list with the filters the spec has, and compare
         the reference ourselves (a filter Visma does not know filters nothing)."""
+        for record in self._pages(params, key):
+            if str(record.get(match)) == key:
+                return str(record.get(self.read_number))
+        return None
+
+    def _pages(self, params: dict[str, Any], what: str) -> Iterator[dict[str, Any]]:
+        """Every record of the type's list with ``params``, page by page."""
         list_path = self.doctype.endpoint("list")[1]
         page = 1
         while True:
             reply = self.client.call(
                 "GET", list_path, params={**params, "pageNumber": page, "pageSize": LOOKUP_PAGE}
             )
+            self.lookup_calls += 1
             if reply.status_code != 200:
                 raise OutcomeUnknown(
-                    f"looking up {key}: {reply.status_code} {visma_message(reply)}"
+                    f"looking up {what}: {reply.status_code} {visma_message(reply)}"
                 )
             records = reply.json()
-            for record in records:
-                if str(record.get(match)) == key:
-                    return str(record.get(self.read_number))
+            yield from records
             limit = (
                 records[0].get("metadata", {}).get("maxPageSize", LOOKUP_PAGE)
                 if records
                 else LOOKUP_PAGE
             )
             if len(records) < min(LOOKUP_PAGE, limit):
-                return None
+                return
             page += 1
+
+    def prefetch(self, documents: list[Document]) -> None:
+        """Before anything is created: the documents the journal does not
+        know, looked up in Visma in one paged pass over the type's list
+        (``x-bulk-find``), so that a run on a lost or new journal finds what
+        is there instead of creating it again. Found ones are remembered in
+        :attr:`in_visma`; the calls are counted in :attr:`lookup_calls`."""
+        bulk = self.doctype.schema.get("x-bulk-find")
+        if bulk is None:
+            return
+        wanted: dict[str, dict[str, Document]] = {}  # match field -> key -> document
+        dates = []
+        for doc in documents:
+            match = self._match_field(doc)
+            if match is None or self.journal.get(self.target, self.doctype.name, doc.key):
+                continue
+            wanted.setdefault(match, {})[doc.key] = doc
+            if bulk:
+                dates.append(str(doc.header.get(bulk["field"]) or ""))
+        if not wanted:
+            return
+        params: dict[str, Any] = {}
+        if bulk and all(dates):  # narrowed to the batch's dates (on or after the first)
+            params = {bulk["param"]: min(dates), f"{bulk['param']}Condition": ">="}
+        for record in self._pages(params, f"the {self.doctype.title.lower()}s already in Visma"):
+            for match, docs in wanted.items():
+                value = record.get(match)
+                if value is not None and str(value) in docs:
+                    self.in_visma[str(value)] = str(record.get(self.read_number))
+
+    def _match_field(self, doc: Document) -> str | None:
+        """The field of Visma's records that holds the document's key."""
+        if doc.key_field and doc.key_field == self.number_field:
+            return self.read_number
+        spec = self.finds.get(doc.key_field)
+        carry = self.doctype.carry_key
+        if spec is None and carry and doc.header.get(carry) == doc.key:
+            spec = self.finds.get(carry)
+        return str(spec["match"]) if spec is not None else None
 
     def _number(self, doc: Document, entry: Entry | None) -> str | None:
         if entry is not None and entry.state in DONE and entry.number:
