@@ -205,6 +205,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "x-message": "{text}",  # the schema's x-message: the document type's own words
         # grouping rows into documents
         "missing-key": "{title} is empty; it says which document this row belongs to",
+        "missing-key.natural": (
+            "a {doctype} without a number needs {fields}, so that it can be found in Visma "
+            "and is never created twice; fill one of them"
+        ),
         "duplicate-key": (
             "{title} {value!r} is already on row {first}; each {doctype} must appear once"
         ),

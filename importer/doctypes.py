@@ -39,6 +39,11 @@ Schema keywords vnimport reads:
                      through once, narrowed by ``param`` (a date query of the list)
                      from the earliest ``field`` (a header date) of the batch;
                      ``{}``: the whole list; absent: no such lookup
+``x-natural-key``    for a type whose rows may lack the document's number (customers,
+                     suppliers): the fields that name a document in its place, in
+                     order of preference, each with the list query that finds it
+                     (``[{"fields": ["corporateId"], "query": "corporateId"}, ...]``);
+                     a row without number and without any of them is an error
 ``x-carry-key``      a header field Visma can be searched by (``externalReference``)
                      that carries the document's key when the file groups it by a
                      key Visma knows nothing of (a ``Document ID``) and leaves the
@@ -126,6 +131,8 @@ class DocType:
     line_number: str = ""  # x-line-number: a request line's number field; "" without lines
     read_line_number: str = ""  # x-read-line-number: the same in the read DTO's lines
     carry_key: str = ""  # x-carry-key: the searchable field that carries a Document ID key
+    # x-natural-key: (fields, list query) that name a document without its number
+    natural_keys: tuple[tuple[tuple[str, ...], str], ...] = ()
     aliases: dict[str, str] = field(default_factory=dict)  # normalized header → canonical
     _skeleton_cache: dict[frozenset[str], tuple[dict[str, Any], dict[str, Any]]] = field(
         default_factory=dict
@@ -387,6 +394,9 @@ def load_doctype(name: str, schema_path: Path, template_path: Path) -> DocType:
         line_number=line_number,
         read_line_number=str(schema.get("x-read-line-number", line_number)) if lines else "",
         carry_key=str(schema.get("x-carry-key", "")),
+        natural_keys=tuple(
+            (tuple(alt["fields"]), str(alt["query"])) for alt in schema.get("x-natural-key", [])
+        ),
     )
     doctype.aliases = _alias_index(doctype)
     _check_template(doctype)
@@ -449,6 +459,7 @@ _KEYWORDS = frozenset(
         "x-read-line-number",
         "x-carry-key",
         "x-bulk-find",
+        "x-natural-key",
     }
 )
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -475,6 +486,20 @@ def _check_keywords(schema: dict[str, Any], path: Path) -> None:
         raise DocTypeError(
             f'{path}: x-bulk-find must be {{}} or {{"param": <a list query>, "field": '
             f"<a header date field>}}, not {json.dumps(bulk)}"
+        )
+    natural = schema.get("x-natural-key", [])
+    props = schema.get("properties", {})
+    if not isinstance(natural, list) or not all(
+        isinstance(alt, dict)
+        and isinstance(alt.get("fields"), list)
+        and alt["fields"]
+        and all(f in props for f in alt["fields"])
+        and isinstance(alt.get("query"), str)
+        for alt in natural
+    ):
+        raise DocTypeError(
+            f'{path}: x-natural-key must be a list of {{"fields": [<header fields>], '
+            f'"query": <a list query>}}, not {json.dumps(natural)}'
         )
     carry = schema.get("x-carry-key")
     if carry is not None and (

@@ -102,25 +102,40 @@ def group_rows(
     ungrouped: list[MappedRow] = []
     for row in rows:
         key_value = row.values.get(key_field) if key_field else None
+        doc_key_field = key_field
         if key_value is None:
             if has_lines:
                 _missing_key(doctype, colmap, row, key_field)
                 ungrouped.append(row)
                 continue
-            key = f"row {row.number}"  # Visma numbers it
+            natural = natural_key(doctype, row.values)
+            if natural is not None:  # Visma numbers it; these fields name it
+                doc_key_field, key = natural
+            elif doctype.natural_keys:
+                params: dict[str, object] = {
+                    "doctype": doctype.title.lower(),
+                    "fields": _alternatives(doctype),
+                }
+                first = key_field or doctype.key_fields[0]
+                _flag(row, colmap, first, "missing-key.natural", params)
+                ungrouped.append(row)
+                continue
+            else:
+                key = f"row {row.number}"  # a type that declares nothing better
         else:
             key = str(key_value)
         doc = documents.get(key)
         if doc is None:
-            documents[key] = Document(key, key_field, [row])
+            documents[key] = Document(key, doc_key_field, [row])
         elif not has_lines:
+            named = natural_fields(doc_key_field) or (key_field,)
             _flag(
                 row,
                 colmap,
-                key_field,
+                named[0],
                 "duplicate-key",
                 {
-                    "title": doctype.fields[key_field].title,
+                    "title": " and ".join(doctype.fields[f].title for f in named),
                     "value": key,
                     "first": doc.rows[0].number,
                     "doctype": doctype.title.lower(),
@@ -205,6 +220,32 @@ def join_rows(
                 },
             )
     return Grouping(list(documents.values()), ungrouped, key_field)
+
+
+NATURAL = "natural:"  # a Document.key_field made of x-natural-key fields: natural:name+...
+
+
+def natural_key(doctype: DocType, values: dict[str, Any]) -> tuple[str, str] | None:
+    """(key field, key) of a row without its number: the first of the type's
+    natural keys whose fields are all filled, never the row's position."""
+    for fields, _ in doctype.natural_keys:
+        if all(values.get(f) not in (None, "") for f in fields):
+            key = "; ".join(f"{f}={values[f]}" for f in fields)
+            return NATURAL + "+".join(fields), key
+    return None
+
+
+def natural_fields(key_field: str) -> tuple[str, ...]:
+    """The fields of a natural key field (``natural:a+b`` → ``(a, b)``), else ``()``."""
+    if not key_field.startswith(NATURAL):
+        return ()
+    return tuple(key_field[len(NATURAL) :].split("+"))
+
+
+def _alternatives(doctype: DocType) -> str:
+    names = [" and ".join(doctype.fields[f].title for f in fields) for fields, _ in
+             doctype.natural_keys]  # fmt: skip
+    return ", or ".join(names)
 
 
 def _missing_key(doctype: DocType, colmap: ColumnMap, row: MappedRow, key_field: str) -> None:

@@ -15,7 +15,15 @@ import pytest
 from conftest import write_csv
 from test_run import _env, connection, customer, invoices, references
 
-from importer import JournalError, RunAborted, VismaDestination, check, load_type, send
+from importer import (
+    JournalError,
+    RunAborted,
+    VismaDestination,
+    check,
+    load_type,
+    send,
+    validation_report,
+)
 from importer.sandbox import Faults, Sandbox, SandboxConfig
 from importer.targets.journal import VERSION, Journal, open_journal
 
@@ -316,3 +324,48 @@ def test_a_fresh_journal_finds_what_is_in_visma_in_one_narrowed_pass(tmp_path: P
         assert all(r.number for r in report.results)
         # 250 invoices of the batch's dates: three pages of 100, and no other call
         assert report.extra["lookup_calls"] == 3 and report.extra["calls"] == 3
+
+
+def test_customers_without_numbers_are_keyed_by_what_names_them_never_by_row(
+    tmp_path: Path,
+) -> None:
+    header = ["Customer name", "Corporate ID", "Postal code"]
+    first = write_csv(tmp_path / "a.csv", [header, ["Alfa AS", "911111111", "0150"],
+                                            ["Beta AS", "", "5003"]])  # fmt: skip
+    # Other customers in the same rows, and Beta's corrected address.
+    second = write_csv(tmp_path / "b.csv", [header, ["Gamma AS", "933333333", "4610"],
+                                             ["beta as", "", "5003"],
+                                             ["Alfa AS", "911111111", "0151"]])  # fmt: skip
+    journal = tmp_path / "j.sqlite"
+    with Sandbox() as sb:
+
+        def run(path: Path, mode: str, where: Path = journal) -> dict[str, str]:
+            report = send(check(path, load_type("customer")),
+                          VismaDestination(connection(sb), journal=where), mode=mode)  # fmt: skip
+            return {r.key: r.status for r in report.results}
+
+        assert run(first, "create") == {
+            "corporateId=911111111": "created",
+            "name=Beta AS; mainAddress.postalCode=5003": "created",
+        }
+        # create: Gamma is new; Beta is Beta (its name in other case), Alfa is Alfa
+        assert run(second, "create") == {
+            "corporateId=933333333": "created",
+            "name=beta as; mainAddress.postalCode=5003": "exists in Visma",
+            "corporateId=911111111": "skipped",  # created before, changed since
+        }
+        assert sb.count("customer") == 3
+        assert run(second, "upsert")["corporateId=911111111"] == "updated"
+        by_org = {d.get("corporateId"): d for d in sb.documents("customer")}
+        assert by_org["911111111"]["mainAddress"]["postalCode"] == "0151"
+        # Without the journal: each is found by what names it; none is made twice.
+        fresh = run(second, "create", tmp_path / "fresh.sqlite")
+        assert set(fresh.values()) == {"exists in Visma"}
+        assert sb.count("customer") == 3
+
+
+def test_a_customer_without_number_or_anything_naming_it_is_an_error(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "c.csv", [["Customer name", "City"], ["Alfa AS", "Oslo"]])
+    [row] = validation_report(check(src, load_type("customer"))).results
+    assert row.status == "invalid" and row.issues[0].code == "missing-key"
+    assert "never created twice" in row.issues[0].message

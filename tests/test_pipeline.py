@@ -261,14 +261,22 @@ def test_a_customer_number_twice_is_a_duplicate(tmp_path: Path, registry: Regist
     assert [r["key"] for r in preview_records(prepared)] == ["10000", "10001"]
 
 
-def test_customers_without_numbers_are_one_document_per_row(
+def test_customers_without_numbers_are_keyed_by_what_names_them(
     tmp_path: Path, registry: Registry
 ) -> None:
     src = write_csv(
-        tmp_path / "in.csv", [["Name", "Customer class"], ["Fjord AS", "1"], ["Fjell AS", "1"]]
+        tmp_path / "in.csv",
+        [
+            ["Name", "Customer class", "Corporate ID", "Postal code"],
+            ["Fjord AS", "1", "", "5003"],
+            ["Fjell AS", "1", "912345670", ""],
+        ],
     )
     records = list(preview_records(check(src, registry.get("customer"))))
-    assert [(r["key"], r["rows"]) for r in records] == [("row 2", [2]), ("row 3", [3])]
+    assert [(r["key"], r["rows"]) for r in records] == [
+        ("name=Fjord AS; mainAddress.postalCode=5003", [2]),
+        ("corporateId=912345670", [3]),
+    ]
     assert "number" not in records[0]["body"]
 
 

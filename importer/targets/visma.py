@@ -25,7 +25,7 @@ from urllib.parse import quote
 from importer.codes import http_code, message
 from importer.doctypes import DocType
 from importer.errors import VismaError
-from importer.group import Document
+from importer.group import Document, natural_fields
 from importer.render import Request
 from importer.report import BatchReport
 from importer.settings import Connection
@@ -432,6 +432,11 @@ class _Sender:
     def _finder(self, doc: Document) -> Callable[[], str | None] | None:
         if doc.key_field and doc.key_field == self.number_field:
             return lambda: self._get_number(doc.key)
+        fields = natural_fields(doc.key_field)
+        if fields:  # a customer or supplier without its number: found by what names it
+            query = dict(self.doctype.natural_keys)[fields]
+            wanted = _natural_values(doc.header, fields)
+            return lambda: self._search_natural({query: doc.header.get(query)}, fields, wanted)
         spec = self.finds.get(doc.key_field)
         carry = self.doctype.carry_key
         if spec is None and carry and doc.header.get(carry) == doc.key:
@@ -456,6 +461,14 @@ class _Sender:
         the reference ourselves (a filter Visma does not know filters nothing)."""
         for record in self._pages(params, key):
             if str(record.get(match)) == key:
+                return str(record.get(self.read_number))
+        return None
+
+    def _search_natural(
+        self, params: dict[str, Any], fields: tuple[str, ...], wanted: tuple[str, ...]
+    ) -> str | None:
+        for record in self._pages(params, " and ".join(wanted)):
+            if _natural_values(record, fields) == wanted:
                 return str(record.get(self.read_number))
         return None
 
@@ -493,15 +506,22 @@ class _Sender:
         if bulk is None:
             return
         wanted: dict[str, dict[str, Document]] = {}  # match field -> key -> document
+        natural: dict[tuple[str, ...], dict[tuple[str, ...], str]] = {}  # fields -> values -> key
         dates = []
         for doc in documents:
+            fields = natural_fields(doc.key_field)
             match = self._match_field(doc)
-            if match is None or self.journal.get(self.target, self.doctype.name, doc.key):
+            if (match is None and not fields) or self.journal.get(
+                self.target, self.doctype.name, doc.key
+            ):
                 continue
-            wanted.setdefault(match, {})[doc.key] = doc
+            if fields:
+                natural.setdefault(fields, {})[_natural_values(doc.header, fields)] = doc.key
+            else:
+                wanted.setdefault(str(match), {})[doc.key] = doc
             if bulk:
                 dates.append(str(doc.header.get(bulk["field"]) or ""))
-        if not wanted:
+        if not wanted and not natural:
             return
         params: dict[str, Any] = {}
         if bulk and all(dates):  # narrowed to the batch's dates (on or after the first)
@@ -511,6 +531,10 @@ class _Sender:
                 value = record.get(match)
                 if value is not None and str(value) in docs:
                     self.in_visma[str(value)] = str(record.get(self.read_number))
+            for fields, keys in natural.items():
+                key = keys.get(_natural_values(record, fields))
+                if key is not None:
+                    self.in_visma[key] = str(record.get(self.read_number))
 
     def _match_field(self, doc: Document) -> str | None:
         """The field of Visma's records that holds the document's key."""
@@ -640,3 +664,18 @@ def _without_ids(text: str) -> str:
     """Visma's words without the id it gives every error (``VismaId: ...``),
     so that two answers to the same request compare."""
     return _VISMA_ID.sub("", text).strip()
+
+
+def _natural_values(values: Any, fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The values of a natural key's fields, from a row's header values
+    (``mainAddress.postalCode`` as a key) or from a record of Visma's (as a
+    path), compared as Visma would: without regard to case or outer spaces."""
+    found = []
+    for name in fields:
+        value = values.get(name)
+        if value is None and "." in name:
+            value = values
+            for part in name.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+        found.append("" if value is None else str(value).strip().casefold())
+    return tuple(found)
