@@ -66,7 +66,7 @@ def test_runs_of_one_file_at_once_on_one_journal_create_each_document_once(
         customer(sb)
         file = invoices(tmp_path / "a.csv", 80)
         journal = journal_at
-        open_journal(journal).close()  # made before the runs start, as a user's journal is
+        # The runs open the new journal together, as runners on several machines may.
         procs = [_run_cli(sb, file, journal, tmp_path / f"r{n}") for n in range(runs)]
         for p in procs:
             p.communicate(timeout=300)

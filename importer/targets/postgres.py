@@ -32,6 +32,9 @@ def safe_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+_SCHEMA_LOCK = 0x766E696D  # "vnim": the advisory lock of the journal's schema
+
+
 class PostgresJournal(Journal):
     _now = "extract(epoch from clock_timestamp())::double precision"
     _greatest = "GREATEST"
@@ -60,6 +63,12 @@ class PostgresJournal(Journal):
             return
         with self._transaction():
             self.id = self._settle_schema()
+
+    def _settle_schema(self) -> str:
+        # Runners on several machines may open a new journal at the same
+        # moment: one of them creates the tables while the others wait.
+        self._x("SELECT pg_advisory_xact_lock(?)", (_SCHEMA_LOCK,))
+        return super()._settle_schema()
 
     def _x(self, sql: str, params: Sequence[Any] = ()) -> Any:
         sql = sql.replace("{now}", self._now).replace("{greatest}", self._greatest)
