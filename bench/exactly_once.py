@@ -186,7 +186,7 @@ def customers_without_numbers(tmp: Path, docs: int) -> None:
                 VismaDestination(demo_connection(sb.url), journal=journal),
                 mode=mode,
             )
-            statuses.update(f"{mode}:{s}" for s in report.counts())  # fmt: skip
+            statuses.update({f"{mode}:{s}": n for s, n in report.counts().items()})
         found = read_back(sb, "customer", "corporateId")
         expected = {row[1] for row in first} | {row[1] for row in second}
         line("customers-without-numbers", expected, found, statuses=dict(statuses))

@@ -97,6 +97,7 @@ _CODES = [
     Code("already-created", "send", "The document was created before, and changed since"),
     Code("exists-in-visma", "send", "The document is already in Visma"),
     Code("release-refused", "send", "Visma refused to release the document"),
+    Code("number-assigned", "send", "Visma gave the document another number than the file"),
     Code("stopped", "send", "The run was stopped before this document was sent"),
 ]
 CODES: dict[str, Code] = {c.code: c for c in _CODES}
@@ -241,6 +242,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "template-error": "the template {template} failed on this document: {detail}",
         "unchanged": "already in Visma as sent before",
         "exists": "already in Visma as {number} (found by its number or reference); not created",
+        "number-assigned": (
+            "created as {number}, not as {wanted}: Visma's number series gave it its own "
+            "number although the request asked for the file's (overrideNumberSeries); "
+            "allow manual numbers in the series, or use Visma's number"
+        ),
         "in-progress": (
             "in progress in run {run}: another run is sending it now; run this file again "
             "when that run has finished"

@@ -23,8 +23,17 @@ GOLDEN = Path(__file__).parent / "golden"
 # A purchase order grouped by a Document ID carries it as the supplier's
 # reference, which the file leaves empty, so that it can be found again in
 # Visma (x-carry-key).
+# A document whose number the file gives asks Visma to use it
+# (overrideNumberSeries): without it Visma's number series gives another, and
+# every lookup by the file's number misses.
+_OWN = {"overrideNumberSeries": {"value": True}}
 ADDED = {
-    "supplier_invoice": {"validateLineDetails": {"value": True}},
+    "customer": _OWN,
+    "supplier": _OWN,
+    "customer_invoice": _OWN,
+    "customer_credit_note": _OWN,
+    "customer_debit_note": _OWN,
+    "supplier_invoice": {"validateLineDetails": {"value": True}, **_OWN},
     "purchase_order": {"supplierRef": {"value": "PO-1"}},
 }
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

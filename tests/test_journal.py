@@ -369,3 +369,37 @@ def test_a_customer_without_number_or_anything_naming_it_is_an_error(tmp_path: P
     [row] = validation_report(check(src, load_type("customer"))).results
     assert row.status == "invalid" and row.issues[0].code == "missing-key"
     assert "never created twice" in row.issues[0].message
+
+
+def test_a_number_from_the_file_is_asked_for_and_checked(tmp_path: Path) -> None:
+    rows = [["Invoice number", "Customer number", "Invoice date", "Item number", "Quantity"],
+            ["700001", "10000", "2025-03-03", "A", "1"]]  # fmt: skip
+    src = write_csv(tmp_path / "n.csv", rows)
+    batch = check(src, load_type("customer_invoice"))
+    [request] = [r.body for r in __import__("importer").render_requests(batch)]
+    assert request["overrideNumberSeries"] == {"value": True}  # the template says so
+    # A type whose template does not ask: Visma's number series numbers it.
+    types = tmp_path / "types"
+    (types / "schemas").mkdir(parents=True)
+    (types / "templates").mkdir()
+    root = Path(__file__).resolve().parents[1]
+    (types / "schemas" / "customer_invoice.schema.json").write_bytes(
+        (root / "schemas" / "customer_invoice.schema.json").read_bytes()
+    )
+    text = (root / "templates" / "customer_invoice.json.j2").read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if '"overrideNumberSeries"' in x)
+    (types / "templates" / "customer_invoice.json.j2").write_text(
+        text.replace(line + "\n", ""), encoding="utf-8"
+    )
+    with Sandbox() as sb:
+        customer(sb)
+        asked = send(check(src, load_type("customer_invoice")),
+                     VismaDestination(connection(sb), journal=tmp_path / "a.sqlite"))  # fmt: skip
+        assert [(r.status, r.number, r.code) for r in asked.results] == [("created", "700001", "")]
+        src2 = write_csv(tmp_path / "n2.csv", [rows[0], ["700002", *rows[1][1:]]])
+        unasked = send(check(src2, load_type("customer_invoice", types_dirs=[types])),
+                       VismaDestination(connection(sb), journal=tmp_path / "b.sqlite"))  # fmt: skip
+        [row] = unasked.results
+        assert row.status == "created" and row.number != "700002"
+        assert row.code == "number-assigned" and "not as 700002" in row.message
+        assert unasked.exit_code == 1

@@ -55,6 +55,7 @@ NOT_ROW_ISSUES = {
     "created-late",
     "refused-500",
     "exists",
+    "number-assigned",
 }
 
 

@@ -56,6 +56,7 @@ def test_cell_values_cannot_change_the_json_structure(
     assert body["invoiceLines"][1]["description"] == {"value": "}}{{"}
     assert set(body) == {
         "referenceNumber",
+        "overrideNumberSeries",  # the template's: the file gives the number
         "customerNumber",
         "documentDate",
         "invoiceText",

@@ -474,6 +474,9 @@ class _Handler(BaseHTTPRequestHandler):
         """Number, check and store a new document (``dry``: all but the storing)."""
         store = self.server.store
         given = _unwrap(body.get(kind.number_field))
+        if kind.line_number and _unwrap(body.get("overrideNumberSeries")) is not True:
+            # Visma's rule for documents: without it, the number series numbers them.
+            given = None
         with store.transaction() as db:
             if given not in (None, ""):
                 number = str(given)

@@ -336,6 +336,13 @@ class _Sender:
             message=outcome.message,
             run_id=self.run_id,
         )
+        if (
+            outcome.status == "created"
+            and doc.key_field == self.number_field
+            and outcome.number not in ("", doc.key)
+        ):  # the file gave the number, and Visma's number series gave another
+            outcome.code = "number-assigned"
+            outcome.message = message("number-assigned", number=outcome.number, wanted=doc.key)
         if outcome.status == "created" and self.release and self.doctype.releasable:
             outcome.message, refused = self._release(outcome.number)
             if refused:
