@@ -104,8 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--release", action="store_true", help="release each created document")
     p.add_argument(
         "--target",
-        choices=("sandbox",),
-        help="post to an embedded sandbox instead of the configured Visma.net",
+        metavar="NAME",
+        help="the company to post to: a [targets.NAME] of vnimport.toml, with its own "
+        "journal; sandbox: an embedded sandbox (default: the top-level connection)",
     )
     p.add_argument(
         "--dry-run",
@@ -168,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="the journal, a file or a postgresql:// address (default: $VNIMPORT_JOURNAL "
         "or ~/.local/state/vnimport/journal.sqlite)",
+    )
+    p.add_argument(
+        "--target", metavar="NAME", help="the runs of this [targets.NAME]: its journal, its company"
     )
     p.add_argument("--limit", type=int, default=20, metavar="N", help="the last N runs (20)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -377,12 +381,30 @@ def _guard_outputs(args: argparse.Namespace) -> None:
         outputs.append(out)
     inputs = [args.file] if getattr(args, "file", None) is not None else []
     if args.command == "run" and args.target != "sandbox":
-        from importer.settings import default_journal, is_url
+        from importer.settings import is_url
 
-        journal = args.journal or default_journal()
+        journal = _journal_of(args)
         if not is_url(journal):
             inputs.append(journal)
     refuse_inputs(outputs, inputs)
+
+
+def _target(args: argparse.Namespace) -> Any:
+    """The ``--target NAME`` of vnimport.toml (``None``: the top-level one, or the sandbox)."""
+    from importer.settings import load_target
+
+    name = getattr(args, "target", None)
+    if name in (None, "sandbox"):
+        return None
+    return load_target(name)
+
+
+def _journal_of(args: argparse.Namespace) -> str:
+    """``--journal``, else the target's journal, else the user's default one."""
+    from importer.settings import default_journal
+
+    target = _target(args)
+    return str(args.journal or (target.journal if target else "") or default_journal())
 
 
 def _requests_path(report: Path) -> Path:
@@ -580,13 +602,7 @@ def _connection_and_journal(args: argparse.Namespace, stack: Any) -> tuple[Any, 
     """The Visma.net connection (``None`` for a dry run with none set up)
     and the journal: read-only for a dry run, which opens it only if it
     exists and claims nothing."""
-    from importer.settings import (
-        Connection,
-        default_journal,
-        how_to_configure,
-        is_url,
-        load_connection,
-    )
+    from importer.settings import Connection, how_to_configure, is_url, load_connection
     from importer.targets.journal import open_journal
 
     if args.target == "sandbox":
@@ -597,10 +613,11 @@ def _connection_and_journal(args: argparse.Namespace, stack: Any) -> tuple[Any, 
         connection: Connection | None = demo_connection(sb.url)
         path = args.journal or ":memory:"
     else:
-        connection = load_connection()
+        target = _target(args)
+        connection = target.connection if target else load_connection()
         if connection is None and not args.dry_run:
             raise ConfigError(how_to_configure())
-        path = args.journal or default_journal()
+        path = _journal_of(args)
     if args.dry_run:
         if str(path) == ":memory:" or not (is_url(path) or Path(path).exists()):
             return connection, None
@@ -693,15 +710,16 @@ def cmd_runs(args: argparse.Namespace, registry: Registry) -> int:
     """The runs of a journal, newest first."""
     from dataclasses import asdict
 
-    from importer.settings import default_journal, is_url
+    from importer.settings import is_url
     from importer.targets.journal import open_journal
 
-    path = args.journal or default_journal()
+    path = _journal_of(args)
+    target = _target(args)
     if not is_url(path) and not Path(path).exists():
         raise ConfigError(f"there is no journal at {path} (no run has used it yet)")
     journal = open_journal(path, read_only=True)
     try:
-        runs = journal.runs(limit=args.limit)
+        runs = journal.runs(target=target.connection.target if target else None, limit=args.limit)
     finally:
         journal.close()
     if args.json:

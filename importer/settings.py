@@ -165,22 +165,111 @@ def load_connection(
     return Connection(**values)
 
 
-def read_config(path: Path) -> dict[str, str]:
-    """The settings in a ``vnimport.toml``, checked against :data:`SETTINGS`;
-    empty when there is no such file. Every problem of the file is in the one
-    error it raises."""
+# The keys of a [targets.NAME] table: the connection's, the three ways of
+# giving its secret, and the journal it uses.
+SECRET_WAYS = ("client_secret", "client_secret_env", "client_secret_file")
+TARGET_KEYS = (*(s.name for s in CONNECTION if not s.secret), *SECRET_WAYS, "journal")
+RESERVED_TARGETS = ("sandbox",)  # --target sandbox: the embedded stand-in
+
+
+@dataclass(frozen=True)
+class Target:
+    """A named connection to one Visma.net company (``[targets.NAME]``) and
+    the journal it uses (empty: the default journal). The journal, its
+    claims and locks are keyed on the company (:attr:`Connection.target`),
+    never on the name."""
+
+    name: str
+    connection: Connection
+    journal: str = ""
+
+
+def load_target(
+    name: str, env: Mapping[str, str] | None = None, config: Path | None = None
+) -> Target:
+    """The target ``name`` of ``vnimport.toml``; a :class:`ConfigError`
+    that says what to write when it is missing or incomplete."""
+    env = os.environ if env is None else env
+    path = config or Path(CONFIG_FILE)
+    read_config(path)  # the whole file checked: an unknown key anywhere is said
+    tables = _targets(path)
+    if name not in tables:
+        near = difflib.get_close_matches(name, list(tables), n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        known = ", ".join(tables) or "none"
+        raise ConfigError(
+            f"no target {name!r} in {path}{hint}; its targets: {known}. A target is a "
+            f"[{TARGETS_KEY}.{name}] table with {', '.join(TARGET_KEYS[:4])} and one of "
+            f"{', '.join(SECRET_WAYS)} (see docs/configuration.md)"
+        )
+    table = tables[name]
+    where = f"[{TARGETS_KEY}.{name}] in {path}"
+    ways = [k for k in SECRET_WAYS if k in table]
+    if len(ways) != 1:
+        raise ConfigError(
+            f"{where}: give the client secret one way: {', '.join(SECRET_WAYS)} "
+            f"(found {', '.join(ways) or 'none'})"
+        )
+    secret = _secret(ways[0], table[ways[0]], env, where)
+    missing = [s.name for s in CONNECTION if not s.secret and not table.get(s.name)]
+    if missing:
+        raise ConfigError(f"{where}: missing {', '.join(missing)}")
+    values = {s.name: table[s.name] for s in CONNECTION if not s.secret}
+    for s in CONNECTION:
+        if not s.secret:
+            _check_value(s, values[s.name], where)
+    connection = Connection(**values, client_secret=secret)
+    return Target(name, connection, table.get("journal", ""))
+
+
+def target_names(config: Path | None = None) -> list[str]:
+    return list(_targets(config or Path(CONFIG_FILE)))
+
+
+def _targets(path: Path) -> dict[str, dict[str, str]]:
+    data = _read_toml(path)
+    found = data.get(TARGETS_KEY, {})
+    return found if isinstance(found, dict) else {}
+
+
+def _secret(way: str, value: str, env: Mapping[str, str], where: str) -> str:
+    if way == "client_secret":
+        return value
+    if way == "client_secret_env":
+        if not env.get(value):
+            raise ConfigError(f"{where}: the environment variable {value} is not set")
+        return env[value]
+    try:
+        secret = Path(value).expanduser().read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(
+            f"{where}: client_secret_file {value} cannot be read ({exc.strerror})"
+        ) from None
+    if not secret:
+        raise ConfigError(f"{where}: client_secret_file {value} is empty")
+    return secret
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def read_config(path: Path) -> dict[str, str]:
+    """The settings in a ``vnimport.toml``, checked against :data:`SETTINGS`;
+    empty when there is no such file. Every problem of the file is in the one
+    error it raises."""
+    data = _read_toml(path)
     problems = [p for key, value in data.items() if (p := _check_key(key, value))]
     if problems:
         raise ConfigError(f"{path}: " + "; ".join(problems))
-    return {key: value for key, value in data.items() if value}
+    return {key: value for key, value in data.items() if value and key != TARGETS_KEY}
 
 
 def how_to_configure() -> str:
@@ -235,16 +324,33 @@ def _check_key(key: str, value: Any) -> str | None:
     """What is wrong with one top-level entry of vnimport.toml, if anything.
     Never shows the value: it may be a secret."""
     if key == TARGETS_KEY:
-        return (
-            f"[{TARGETS_KEY}.NAME] tables (one connection per company) are not supported "
-            "yet: write the connection's keys at the top of the file"
-        )
+        return _check_targets(value)
     setting = BY_TOML.get(key)
     if setting is None:
         return _unknown(key)
     if not isinstance(value, str):
         return f'{key} must be text in quotes ({key} = "..."), not {_toml_kind(value)}'
     return None
+
+
+def _check_targets(value: Any) -> str | None:
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        return f"{TARGETS_KEY} must be tables: [{TARGETS_KEY}.NAME], one per company"
+    problems = []
+    for name, table in value.items():
+        if name in RESERVED_TARGETS:
+            problems.append(f"[{TARGETS_KEY}.{name}]: {name!r} is reserved (--target {name})")
+        for key, item in table.items():
+            if key not in TARGET_KEYS:
+                near = difflib.get_close_matches(key, TARGET_KEYS, n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                problems.append(f"[{TARGETS_KEY}.{name}]: unknown key {key!r}{hint}")
+            elif not isinstance(item, str):
+                problems.append(
+                    f'[{TARGETS_KEY}.{name}]: {key} must be text in quotes ({key} = "..."), '
+                    f"not {_toml_kind(item)}"
+                )
+    return "; ".join(problems) or None
 
 
 def _unknown(key: str) -> str:

@@ -10,22 +10,28 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
+import os
 import re
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from importer import settings
 from importer.cli import build_parser
 from importer.errors import ConfigError
 from importer.settings import (
     CONNECTION,
     SETTINGS,
+    TARGETS_KEY,
     Connection,
     default_journal_path,
     how_to_configure,
     load_connection,
+    read_config,
     types_path,
 )
 
@@ -104,10 +110,10 @@ def test_a_value_that_is_not_text_is_refused(tmp_path: Path, line: str, kind: st
     assert f'tenant_id must be text in quotes (tenant_id = "..."), not {kind}' in message
 
 
-def test_targets_tables_are_reserved_for_later(tmp_path: Path) -> None:
+def test_targets_tables_stand_beside_the_top_level_connection(tmp_path: Path) -> None:
     text = full_toml() + '[targets.acme]\ntenant_id = "acme"\n'
-    assert "[targets.NAME] tables" in refused({}, toml(tmp_path / "v.toml", text))
-    assert "not supported yet" in refused({}, toml(tmp_path / "v.toml", text))
+    assert TARGETS_KEY not in read_config(toml(tmp_path / "v.toml", text))
+    assert load_connection({}, toml(tmp_path / "v.toml", text)) is not None
 
 
 def test_a_setting_the_file_cannot_hold_says_where_it_goes(tmp_path: Path) -> None:
@@ -185,7 +191,7 @@ def test_the_secret_is_not_in_the_repr_or_str_of_a_connection() -> None:
         full_toml().replace("client_secret", "clientsecret"),
         full_toml().replace("client_secret", "secret"),
         full_toml() + f'journal = "{SECRET}"\n',
-        full_toml() + f'[targets.acme]\nclient_secret = "{SECRET}"\n',
+        full_toml() + f'[targets.acme]\nclient_secret = "{SECRET}"\nbogus = "x"\n',
         full_toml(base_url="api.finance.visma.net"),
         f'client_secret = "{SECRET}"\n',
         f'client_secret = "{SECRET}"\nbase_url = [',
@@ -373,9 +379,13 @@ def test_the_page_names_every_variable_and_every_option_of_every_command() -> No
 
 def test_the_examples_of_the_page_configure_a_connection(tmp_path: Path) -> None:
     text = DOC.read_text(encoding="utf-8")
-    [example] = re.findall(r"```toml\n(.*?)```", text, flags=re.S)
+    example, target = re.findall(r"```toml\n(.*?)```", text, flags=re.S)
     conn = load_connection({}, toml(tmp_path / "vnimport.toml", example))
     assert conn is not None and conn.tenant_id
+    acme = settings.load_target(
+        "acme", {"ACME_SECRET": "x"}, toml(tmp_path / "t.toml", example + target)
+    )
+    assert acme.connection.tenant_id == "acme-tenant-id" and acme.journal.startswith("postgresql")
     env = {}
     for block in re.findall(r"```sh\n(.*?)```", text, flags=re.S):
         for line in block.splitlines():
@@ -384,6 +394,103 @@ def test_the_examples_of_the_page_configure_a_connection(tmp_path: Path) -> None
                 name, _, value = words[1].partition("=")
                 env[name] = value
     assert load_connection(env, tmp_path / "none.toml") == conn
+
+
+# ------------------------------------------------------------ targets
+
+
+def _toml(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "vnimport.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+TARGET = """
+[targets.acme]
+base_url = "https://api.example"
+token_url = "https://connect.example/token"
+client_id = "acme-client"
+tenant_id = "acme-tenant"
+{secret}
+journal = "{journal}"
+"""
+
+
+def test_a_target_names_one_company_its_secret_and_its_journal(tmp_path: Path) -> None:
+    from importer.settings import load_target
+
+    secret_file = tmp_path / "secret.txt"
+    secret_file.write_text("from-a-file\n", encoding="utf-8")
+    for way, env, expected in (
+        ('client_secret = "inline"', {}, "inline"),
+        ('client_secret_env = "ACME_SECRET"', {"ACME_SECRET": "from-env"}, "from-env"),
+        (f'client_secret_file = "{secret_file}"', {}, "from-a-file"),
+    ):
+        path = _toml(tmp_path, TARGET.format(secret=way, journal="acme.sqlite"))
+        target = load_target("acme", env, path)
+        assert target.connection.client_secret == expected and target.journal == "acme.sqlite"
+        assert target.connection.target == "https://api.example#acme-tenant"  # the company
+        assert expected not in repr(target)
+
+
+@pytest.mark.parametrize(
+    ("secret", "name", "says"),
+    [
+        ("", "acme", "give the client secret one way"),
+        ('client_secret = "a"\nclient_secret_env = "B"', "acme", "give the client secret one way"),
+        ('client_secret_env = "NOT_SET_ANYWHERE"', "acme", "NOT_SET_ANYWHERE is not set"),
+        ('client_secret = "a"', "acne", "did you mean 'acme'"),
+        ('client_secret = "a"\ntenant = "x"', "acme", "unknown key 'tenant' (did you mean"),
+    ],
+)
+def test_a_target_that_cannot_be_used_says_why(
+    tmp_path: Path, secret: str, name: str, says: str
+) -> None:
+    from importer.settings import load_target
+
+    path = _toml(tmp_path, TARGET.format(secret=secret, journal="j.sqlite"))
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        load_target(name, {}, path)
+
+
+def test_sandbox_is_a_reserved_target_name(tmp_path: Path) -> None:
+    path = _toml(tmp_path, TARGET.replace("acme", "sandbox").format(secret="", journal="j"))
+    with pytest.raises(ConfigError, match="'sandbox' is reserved"):
+        read_config(path)
+
+
+def test_run_and_runs_with_a_named_target(tmp_path: Path) -> None:
+    from conftest import write_csv
+
+    from importer.sandbox import DEMO_SECRET, Sandbox
+
+    src = write_csv(tmp_path / "c.csv", [["Customer number", "Name"], ["10001", "A"]])
+    with Sandbox() as sb:
+        _toml(
+            tmp_path,
+            f"""
+[targets.acme]
+base_url = "{sb.url}"
+token_url = "{sb.token_url}"
+client_id = "demo"
+tenant_id = "demo-company"
+client_secret_env = "ACME_SECRET"
+journal = "acme-journal.sqlite"
+""",
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VNIMPORT_")}
+        env["ACME_SECRET"] = DEMO_SECRET
+        run = [sys.executable, "-m", "importer"]
+        argv = [*run, "run", str(src), "--type", "customer", "--target", "acme"]
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert sb.count("customer") == 1 and (tmp_path / "acme-journal.sqlite").exists()
+        argv = [*run, "runs", "--target", "acme", "--json"]
+        listed = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert listed.returncode == 0, listed.stderr
+        [entry] = json.loads(listed.stdout)
+        assert entry["target"] == f"{sb.url}#demo-company" and entry["counts"] == {"created": 1}
+        assert DEMO_SECRET not in proc.stderr + listed.stdout
 
 
 if __name__ == "__main__":
