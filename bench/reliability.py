@@ -7,6 +7,9 @@ workers; then this script checks that every row ended with one final status
 and that the sandbox holds each document exactly once.
 
     python bench/reliability.py [--docs 2000] [--workers 8] [--seed 1]
+    python bench/reliability.py --cases [--docs 500] [--skip-late]
+
+``--cases`` runs the exactly-once cases instead (bench/exactly_once.py).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import collections
 import csv
+import sys
 import time
 from pathlib import Path
 
@@ -31,7 +35,20 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=2000)
     ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--seed", type=int, default=1)
-    args = ap.parse_args()
+    ap.add_argument(
+        "--cases",
+        action="store_true",
+        help="instead: the exactly-once cases of bench/exactly_once.py (runs side by side, "
+        "a lost journal, Document IDs, customers without numbers, late commits)",
+    )
+    args, rest = ap.parse_known_args()
+    if args.cases:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import exactly_once
+
+        sys.argv = [sys.argv[0], *rest]
+        exactly_once.main()
+        return
     OUT.mkdir(parents=True, exist_ok=True)
     file = OUT / f"reliability-{args.docs}.csv"
     with file.open("w", encoding="utf-8", newline="") as fh:

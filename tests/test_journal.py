@@ -403,3 +403,17 @@ def test_a_number_from_the_file_is_asked_for_and_checked(tmp_path: Path) -> None
         assert row.status == "created" and row.number != "700002"
         assert row.code == "number-assigned" and "not as 700002" in row.message
         assert unasked.exit_code == 1
+
+
+def test_an_update_keeps_what_the_document_was_in_visma(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    header = ["Customer number", "Name"]
+    with Sandbox() as sb:
+        for name, mode in (("Alfa AS", "create"), ("Alfa Holding AS", "update")):
+            src = write_csv(tmp_path / f"{mode}.csv", [header, ["10001", name]])
+            send(check(src, load_type("customer")), VismaDestination(connection(sb), journal=path),
+                 mode=mode)  # fmt: skip
+        journal = Journal(path)
+        before = journal.pre_image(connection(sb).target, "customer", "10001")
+        journal.close()
+    assert before["name"] == "Alfa AS"  # as it was in Visma before the update, for an undo
