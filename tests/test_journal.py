@@ -417,3 +417,21 @@ def test_an_update_keeps_what_the_document_was_in_visma(tmp_path: Path) -> None:
         before = journal.pre_image(connection(sb).target, "customer", "10001")
         journal.close()
     assert before["name"] == "Alfa AS"  # as it was in Visma before the update, for an undo
+
+
+@pytest.mark.parametrize("how", ["emptied", "replaced"])
+def test_a_journal_emptied_or_replaced_mid_run_refuses_the_next_claim(
+    tmp_path: Path, how: str
+) -> None:
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path)
+    assert journal.claim("t", "customer", "1", "run").busy == ""
+    if how == "emptied":
+        path.write_bytes(b"")
+    else:
+        other = Journal(tmp_path / "other.sqlite")
+        other.close()
+        os.replace(tmp_path / "other.sqlite", path)
+    with pytest.raises(JournalError, match=f"was {how}"):
+        journal.claim("t", "customer", "2", "run")
+    journal.close()
