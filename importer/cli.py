@@ -793,6 +793,12 @@ class Progress:
         """Take a :class:`importer.targets.Event`."""
         if event.phase == "waiting":
             self._write(f"waiting {event.waiting_s:.0f} s for Visma's rate limit", force=False)
+        elif event.phase == "settling":
+            self._write(
+                f"{event.done} document(s) got no clear answer: looked up in Visma "
+                f"{event.waiting_s:.0f} s after they were sent (--unknown-grace)",
+                force=True,
+            )
         elif event.total >= 0:
             self.update(event.done, event.total)
 

@@ -53,7 +53,9 @@ class Event:
     """Progress of a run, for a terminal bar or a web page.
 
     ``phase`` is ``sending`` (a document is done), ``waiting`` (Visma's rate
-    limit holds the next call for ``waiting_s`` seconds) or ``done``."""
+    limit holds the next call for ``waiting_s`` seconds), ``settling``
+    (``done`` documents got no clear answer and are looked up ``waiting_s``
+    seconds after they were sent) or ``done``."""
 
     phase: str
     done: int

@@ -75,6 +75,7 @@ class VismaDestination:
         self.client = client
         self._own_client = client is None
         self._sender: _Sender | None = None
+        self._notify: Progress = lambda event: None
 
     def describe(self) -> str:
         return f"{self.connection.base_url} (tenant {self.connection.tenant_id})"
@@ -87,6 +88,8 @@ class VismaDestination:
 
         def waiting(seconds: float) -> None:
             notify(Event("waiting", -1, -1, seconds))
+
+        self._notify = notify
 
         self.client.on_wait = waiting
         self.run_id = self.journal.start_run(
@@ -125,6 +128,8 @@ class VismaDestination:
         """The creates that got no clear answer, resolved at the end of the run."""
         if self._sender is None or not self._sender.deferred:
             return []
+        if not stop.is_set():
+            self._notify(Event("settling", len(self._sender.deferred), -1, self.unknown_grace))
         return self._sender.settle(stop, self.unknown_grace)
 
     def close(self, report: BatchReport) -> None:
