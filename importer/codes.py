@@ -44,6 +44,8 @@ _CODES = [
     Code("doctype-error", "file", "The document type is unknown or broken"),
     Code("config-error", "file", "The settings are missing or wrong"),
     Code("auth-error", "send", "Visma.net refused the credentials"),
+    Code("redirect", "send", "Visma.net answered with a redirect that is not followed"),
+    Code("bad-number", "send", "The document number cannot be part of an address"),
     Code("internal-error", "send", "vnimport failed (a bug)"),
     Code("visma-error", "send", "Visma.net did not answer what the run must know first"),
     Code("journal-error", "send", "The journal cannot be used, or was lost during the run"),
@@ -242,6 +244,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "template-error": "the template {template} failed on this document: {detail}",
         "unchanged": "already in Visma as sent before",
         "exists": "already in Visma as {number} (found by its number or reference); not created",
+        "bad-number": (
+            "the number {number!r} cannot be a document's number (it would change the "
+            "address of the request); nothing was sent"
+        ),
         "number-assigned": (
             "created as {number}, not as {wanted}: Visma's number series gave it its own "
             "number although the request asked for the file's (overrideNumberSeries); "

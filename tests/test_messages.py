@@ -56,6 +56,7 @@ NOT_ROW_ISSUES = {
     "refused-500",
     "exists",
     "number-assigned",
+    "bad-number",
 }
 
 

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -33,6 +33,22 @@ from importer.settings import Connection
 
 RETRIABLE = {500, 502, 503, 504}
 RENEW_BEFORE = 60.0  # seconds before expiry that a token is renewed
+
+
+MAX_REDIRECTS = 3
+
+
+class RedirectRefused(AuthError):
+    """Visma.net answered with a redirect vnimport does not follow: the
+    configured address is not the API (a proxy, a moved endpoint); the run
+    stops rather than send documents elsewhere."""
+
+    code = "redirect"
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port
 
 
 class OutcomeUnknown(Exception):
@@ -188,14 +204,25 @@ class VismaClient:
                     "scope": c.scope,
                 },
                 timeout=self.timeout,
+                allow_redirects=False,  # the secret goes to the token endpoint and nowhere else
             )
         except requests.RequestException as exc:
-            raise AuthError(f"cannot reach the token endpoint {c.token_url}: {exc}") from None
+            raise AuthError(
+                self.scrub(f"cannot reach the token endpoint {c.token_url}: {exc}")
+            ) from None
+        if reply.is_redirect:
+            raise AuthError(
+                f"the token endpoint {c.token_url} redirected to "
+                f"{reply.headers.get('Location', '?')}; not followed (the client secret is "
+                "sent to the configured token endpoint only): check VNIMPORT_TOKEN_URL"
+            )
         if reply.status_code != 200:
             raise AuthError(
-                f"the token endpoint refused client {c.client_id!r} for tenant "
-                f"{c.tenant_id!r}: {reply.status_code} {visma_message(reply)}; check the "
-                "client id and secret, and that the tenant id is the company's"
+                self.scrub(
+                    f"the token endpoint refused client {c.client_id!r} for tenant "
+                    f"{c.tenant_id!r}: {reply.status_code} {visma_message(reply)}; check the "
+                    "client id and secret, and that the tenant id is the company's"
+                )
             )
         body = reply.json()
         return str(body["access_token"]), float(body.get("expires_in", 3600))
@@ -232,14 +259,7 @@ class VismaClient:
             with self._count_lock:
                 self.calls += 1
             try:
-                reply = self.session.request(
-                    method,
-                    self.url(path),
-                    json=json,
-                    params=params,
-                    headers=send_headers,
-                    timeout=self.timeout,
-                )
+                reply = self._request(method, path, json, params, send_headers)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if not safe:
                     raise OutcomeUnknown(f"no answer from Visma: {type(exc).__name__}") from None
@@ -257,7 +277,7 @@ class VismaClient:
                     renewed = True
                     self.token(renew=True)
                     continue
-                raise AuthError(_auth_advice(self.connection, reply))
+                raise AuthError(self.scrub(_auth_advice(self.connection, reply)))
             if reply.status_code in RETRIABLE:
                 if not safe:
                     detail = visma_message(reply)
@@ -270,6 +290,47 @@ class VismaClient:
                 self._sleep(self._backoff(failures))
                 continue
             return reply
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        json: Any,
+        params: dict[str, Any] | None,
+        headers: dict[str, str],
+    ) -> requests.Response:
+        """One HTTP request. No redirect is followed on a write (it would send
+        the document, and journal what another host answered); a GET follows
+        one only to the same origin (scheme, host and port) as the API."""
+        url = self.url(path)
+        for _ in range(MAX_REDIRECTS + 1):
+            reply = self.session.request(
+                method,
+                url,
+                json=json,
+                params=params,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+            if not reply.is_redirect:
+                return reply
+            target = urljoin(url, reply.headers.get("Location", ""))
+            if method != "GET" or _origin(target) != _origin(self.connection.base_url):
+                raise RedirectRefused(
+                    f"Visma.net answered {method} {path} with a redirect to {target}; "
+                    "not followed (a write is never redirected, a read only within "
+                    f"{_origin(self.connection.base_url)}): check VNIMPORT_BASE_URL"
+                )
+            url, params = target, None
+        raise RedirectRefused(f"{method} {path}: more than {MAX_REDIRECTS} redirects")
+
+    def scrub(self, text: str) -> str:
+        """``text`` without the client secret or the access token in it."""
+        for secret in (self.connection.client_secret, self._token):
+            if secret and len(secret) >= 4:
+                text = text.replace(secret, "***")
+        return text
 
     def _backoff(self, failures: int) -> float:
         base: float = self.backoff * 2 ** (failures - 1)

@@ -225,6 +225,11 @@ class _Sender:
         return self.doctype.endpoint("get")[1].replace("{number}", quote(number, safe=""))
 
     def send(self, doc: Document, text: str) -> Outcome:
+        if doc.key_field == self.number_field and doc.key.strip() in ("", ".", ".."):
+            # quoted, "." and ".." would still be path segments: /v1/customer/.. is the list
+            return Outcome(
+                "failed", code="bad-number", message=message("bad-number", number=doc.key)
+            )
         digest = body_hash(text)
         name = self.doctype.name
         entry = self.journal.get(self.target, name, doc.key)

@@ -1,0 +1,163 @@
+"""The client against a hostile server over real sockets: redirects that
+would send the secret or a document elsewhere, and answers that echo the
+secret. (Issue 11, the start.)"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import write_csv
+
+from importer import RunAborted, VismaDestination, check, load_type, send
+from importer.errors import AuthError
+from importer.settings import Connection
+from importer.targets.client import VismaClient
+
+SECRET = "hostile-test-secret-42"
+
+
+class Server:
+    """A loopback HTTP server whose answers a test writes: ``answer(handler,
+    method, body) -> (status, headers, body)``; it records every request."""
+
+    def __init__(self, answer: Callable[[Any, str, bytes], tuple[int, dict[str, str], Any]]):
+        self.requests: list[tuple[str, str, bytes]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _any(self) -> None:
+                size = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(size) if size else b""
+                server.requests.append((self.command, self.path, body))
+                status, headers, reply = answer(self, self.command, body)
+                data = reply if isinstance(reply, bytes) else json.dumps(reply).encode()
+                self.send_response(status)
+                for k, v in {"Content-Type": "application/json", **headers}.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = _any
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def evil() -> Iterator[Server]:
+    """Another host: it must never receive the secret or a document."""
+    server = Server(lambda h, m, b: (200, {}, {"access_token": "stolen", "expires_in": 3600}))
+    yield server
+    server.close()
+
+
+def serve(answer: Callable[[Any, str, bytes], tuple[int, dict[str, str], Any]]) -> Server:
+    return Server(answer)
+
+
+def connection(api: Server) -> Connection:
+    return Connection(api.url, f"{api.url}/connect/token", "client", SECRET, "tenant")
+
+
+def api_answer(
+    create: Callable[[Any], tuple[int, dict[str, str], Any]],
+) -> Callable[[Any, str, bytes], tuple[int, dict[str, str], Any]]:
+    def answer(h: Any, method: str, body: bytes) -> tuple[int, dict[str, str], Any]:
+        if h.path.startswith("/connect/token"):
+            return 200, {}, {"access_token": "tok-123456", "expires_in": 3600}
+        if method == "GET":
+            return 200, {}, []
+        return create(h)
+
+    return answer
+
+
+def test_a_redirected_token_request_never_carries_the_secret_elsewhere(evil: Server) -> None:
+    api = serve(lambda h, m, b: (307, {"Location": f"{evil.url}/steal"}, {}))
+    try:
+        with pytest.raises(AuthError, match=r"redirected to .*not followed") as caught:
+            VismaClient(connection(api)).token()
+        assert SECRET not in str(caught.value)
+        assert evil.requests == []  # the secret reached no other host
+        assert all(SECRET.encode() in body for _, path, body in api.requests)
+    finally:
+        api.close()
+
+
+def test_an_error_that_echoes_the_secret_is_scrubbed(tmp_path: Path) -> None:
+    api = serve(lambda h, m, b: (400, {}, {"error": "invalid_client", "message": b.decode()}))
+    try:
+        with pytest.raises(AuthError) as caught:
+            VismaClient(connection(api)).token()
+        assert "***" in str(caught.value) and SECRET not in str(caught.value)
+    finally:
+        api.close()
+
+
+def test_a_redirected_create_is_not_followed_and_stops_the_run(
+    tmp_path: Path, evil: Server
+) -> None:
+    api = serve(api_answer(lambda h: (307, {"Location": f"{evil.url}/v1/customer"}, {})))
+    src = write_csv(tmp_path / "c.csv", [["Customer number", "Name"], ["10001", "A"]])
+    try:
+        with pytest.raises(RunAborted) as caught:
+            send(check(src, load_type("customer")),
+                 VismaDestination(connection(api), journal=tmp_path / "j.sqlite"))  # fmt: skip
+        report = caught.value.report
+        assert caught.value.code == "redirect" and report.exit_code == 2
+        assert "not followed" in str(caught.value) and evil.url in str(caught.value)
+        assert evil.requests == []  # the document went nowhere else
+        assert report.results[0].status in ("unknown", "not sent")
+        assert not report.results[0].number  # no made-up number journaled as created
+    finally:
+        api.close()
+
+
+def test_a_read_follows_a_redirect_only_within_the_api(evil: Server) -> None:
+    def answer(h: Any, method: str, body: bytes) -> tuple[int, dict[str, str], Any]:
+        if h.path.startswith("/connect/token"):
+            return 200, {}, {"access_token": "tok-123456", "expires_in": 3600}
+        if h.path.startswith("/v1/moved"):
+            return 200, {}, {"ok": True}
+        if h.path.startswith("/v1/here"):
+            return 301, {"Location": "/v1/moved"}, {}
+        return 302, {"Location": f"{evil.url}/v1/elsewhere"}, {}
+
+    api = serve(answer)
+    try:
+        client = VismaClient(connection(api))
+        assert client.call("GET", "/v1/here").json() == {"ok": True}
+        with pytest.raises(AuthError, match="not followed"):
+            client.call("GET", "/v1/away")
+        assert evil.requests == []  # the token went nowhere else either
+    finally:
+        api.close()
+
+
+def test_a_number_that_would_change_the_address_is_a_row_error(tmp_path: Path) -> None:
+    api = serve(api_answer(lambda h: (201, {"Location": f"{h.path}/1"}, {})))
+    src = write_csv(tmp_path / "c.csv", [["Customer number", "Name"], ["..", "A"], ["10002", "B"]])
+    try:
+        report = send(check(src, load_type("customer")),
+                      VismaDestination(connection(api), journal=tmp_path / "j.sqlite"),
+                      mode="upsert")  # fmt: skip
+        by_key = {r.key: r for r in report.results}
+        assert (by_key[".."].status, by_key[".."].code) == ("failed", "bad-number")
+        assert not any("/.." in path for _, path, _ in api.requests)
+    finally:
+        api.close()
