@@ -161,3 +161,25 @@ def test_a_number_that_would_change_the_address_is_a_row_error(tmp_path: Path) -
         assert not any("/.." in path for _, path, _ in api.requests)
     finally:
         api.close()
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("30", 30.0),  # seconds to go
+        ("1800000030", 30.0),  # an epoch time: not a wait of 57 years
+        ("Fri, 15 Jan 2027 08:00:30 GMT", 30.0),  # an HTTP date
+    ],
+)
+def test_a_reset_is_read_as_seconds_an_epoch_time_or_a_date(value: str, seconds: float) -> None:
+    from datetime import UTC, datetime
+
+    from importer.targets.client import RateLimiter, seconds_until
+
+    now = 1800000000.0 if value[0] == "1" else datetime(2027, 1, 15, 8, 0, tzinfo=UTC).timestamp()
+    assert seconds_until(value, now) == pytest.approx(seconds)
+    clock = [100.0]
+    limiter = RateLimiter(clock=lambda: clock[0], wall_clock=lambda: now)
+    headers = {"X-RateLimit-Limit": "2", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": value}
+    limiter.observe(headers)
+    assert limiter.wait() == pytest.approx(seconds)  # the quota is spent: until the reset

@@ -100,9 +100,14 @@ class RateLimiter:
     window was measured to cap a batch at quota / window, whatever the
     number of workers.)"""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
         self._lock = threading.Lock()
         self._clock = clock
+        self._wall_clock = wall_clock  # for a Reset given as an epoch time or a date
         self._limit: int | None = None
         self._window = 0.0  # the longest Reset seen: about the window's length
         self._remaining: int | None = None  # None: nothing known yet
@@ -132,7 +137,7 @@ class RateLimiter:
         try:
             limit = int(headers["X-RateLimit-Limit"])
             remaining = int(headers["X-RateLimit-Remaining"])
-            seconds = float(headers["X-RateLimit-Reset"])
+            seconds = seconds_until(headers["X-RateLimit-Reset"], self._wall_clock())
         except (KeyError, ValueError):
             return
         with self._lock:
@@ -367,9 +372,32 @@ def number_from_location(location: str) -> str:
     return unquote(urlsplit(location).path.rstrip("/").rsplit("/", 1)[-1])
 
 
-def _retry_after(reply: requests.Response) -> float:
+def seconds_until(value: str, now: float) -> float:
+    """A reset or retry time as Visma and proxies write it: seconds to go,
+    an epoch time (read as seconds it would be 49 years), or an HTTP date.
+    ValueError when it is none of these."""
+    from email.utils import parsedate_to_datetime
+
+    text = value.strip()
     try:
-        return max(0.0, float(reply.headers.get("Retry-After", "1")))
+        number = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            raise ValueError(f"not a time: {value!r}") from None
+        return max(0.0, when.timestamp() - now)
+    if number > EPOCH_FROM:  # an epoch time, not a number of seconds
+        return max(0.0, number - now)
+    return max(0.0, number)
+
+
+EPOCH_FROM = 1_000_000_000.0  # 2001-09-09: larger "seconds" are an epoch time
+
+
+def _retry_after(reply: requests.Response, now: float | None = None) -> float:
+    try:
+        return seconds_until(reply.headers.get("Retry-After", "1"), now or time.time())
     except ValueError:
         return 1.0
 
