@@ -32,6 +32,18 @@ def spec() -> dict[str, Any]:
     return json.loads(SPEC_PATH.read_text(encoding="utf-8"))
 
 
+def resolve(node: dict[str, Any]) -> dict[str, Any]:
+    """A schema node of the spec with its ``$ref`` (and a lone ``allOf``) followed."""
+    schemas = spec()["components"]["schemas"]
+    while True:
+        if "$ref" in node:
+            node = schemas[node["$ref"].rsplit("/", 1)[-1]]
+        elif "allOf" in node and "properties" not in node:
+            node = node["allOf"][0]
+        else:
+            return node
+
+
 def _closed(node: Any) -> Any:
     if isinstance(node, dict):
         out = {k: _closed(v) for k, v in node.items()}

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from conftest import TYPES
-from openapi import dto_errors, spec
+from openapi import dto_errors, resolve, spec
 from records import preview_records
 
 from importer.batch import check
@@ -81,20 +81,9 @@ def w(value: Any) -> dict[str, Any]:
 # ------------------------------------------------ the read DTO of the spec
 
 
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
-    schemas = spec()["components"]["schemas"]
-    while True:
-        if "$ref" in node:
-            node = schemas[node["$ref"].rsplit("/", 1)[-1]]
-        elif "allOf" in node and "properties" not in node:
-            node = node["allOf"][0]
-        else:
-            return node
-
-
 def unknown_keys(schema: dict[str, Any], value: Any, path: str = "") -> list[str]:
     """Every key of ``value`` (at any depth) that the schema does not declare."""
-    schema = _resolve(schema)
+    schema = resolve(schema)
     if isinstance(value, dict):
         props = schema.get("properties")
         assert props is not None, f"{path or '(root)'}: an object where the spec has none"
@@ -156,9 +145,9 @@ def test_kinds_name_the_spec_paths_and_schemas(name: str) -> None:
     assert ("{}/attachment" in below) == kind.attachable  # .../{number}/attachment
     if kind.lines:
         assert kind.lines in request and kind.read_lines in read
-        line_schema = _resolve(read[kind.read_lines]["items"])
+        line_schema = resolve(read[kind.read_lines]["items"])
         assert kind.read_line_number in line_schema["properties"]
-        request_line = _resolve(request[kind.lines]["items"])
+        request_line = resolve(request[kind.lines]["items"])
         assert kind.line_number in request_line["properties"]
     with pytest.raises(KeyError):
         D.kind_for_collection("nosuchthing")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from conftest import TYPES
-from openapi import spec
+from openapi import resolve, spec
 
 from importer.doctypes import DocType, Registry, load_doctype
 from importer.errors import DocTypeError
@@ -39,21 +39,10 @@ def _operation(method: str, path: str) -> dict[str, Any] | None:
     return None
 
 
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
-    schemas = spec()["components"]["schemas"]
-    while True:
-        if "$ref" in node:
-            node = schemas[node["$ref"].rsplit("/", 1)[-1]]
-        elif "allOf" in node and "properties" not in node:
-            node = node["allOf"][0]
-        else:
-            return node
-
-
 def _body_dto(op: dict[str, Any], key: str) -> dict[str, Any]:
     """The schema of an operation's request body (``key`` "request") or of its 200 answer."""
     holder = op["requestBody"] if key == "request" else op["responses"]["200"]
-    return _resolve(holder["content"]["application/json"]["schema"])
+    return resolve(holder["content"]["application/json"]["schema"])
 
 
 def _document_path(doctype: DocType) -> str | None:
@@ -65,7 +54,7 @@ def _document_path(doctype: DocType) -> str | None:
 
 
 def _line(dto: dict[str, Any], lines: str) -> dict[str, Any]:
-    return _resolve(dto["properties"][lines]["items"])
+    return resolve(dto["properties"][lines]["items"])
 
 
 # ------------------------------------------------- schema == the sandbox
@@ -134,7 +123,7 @@ def test_the_line_number_fields_are_the_spec_line_dtos(name: str, registry: Regi
     request_line = _line(_body_dto(put, "request"), doctype.lines)
     field = request_line["properties"].get(doctype.line_number)
     assert field is not None, f"x-line-number: {doctype.line_number!r} not in the request line"
-    assert _resolve(field)["properties"]["value"]["type"] == "integer"
+    assert resolve(field)["properties"]["value"]["type"] == "integer"
     # The same number as GET answers it (lineNbr on purchase orders).
     get = _operation(*doctype.endpoint("get"))
     assert get is not None, doctype.endpoints["get"]

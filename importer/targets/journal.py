@@ -243,11 +243,11 @@ class Journal:
             raise self._lost("was replaced by another file")
         if st.st_size == 0:
             raise self._lost("was emptied")
-        try:
-            found = self._meta("journal_id")
+        try:  # one query per claim: the table is known to be there
+            row = self._x("SELECT value FROM meta WHERE key='journal_id'").fetchone()
         except sqlite3.DatabaseError:
-            found = None
-        if found != self.id:
+            row = None
+        if row is None or row[0] != self.id:
             raise self._lost("was emptied or overwritten")
 
     def _lost(self, what: str) -> JournalError:

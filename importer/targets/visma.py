@@ -328,16 +328,11 @@ class _Sender:
 
     def _post(self, doc: Document, text: str, digest: str) -> Outcome:
         """One POST of a create, journaled before and after."""
-        name = self.doctype.name
-        self.journal.write(
-            self.target, name, doc.key, hash=digest, state="sending", run_id=self.run_id
-        )
+        self._record(doc.key, hash=digest, state="sending", run_id=self.run_id)
         outcome = self.client.create(self.doctype.endpoint("create")[1], json.loads(text))
         # An unknown outcome stays "sending": it is looked up before any resend.
         state = {"created": "created", "unknown": "sending"}.get(outcome.status, "failed")
-        self.journal.write(
-            self.target,
-            name,
+        self._record(
             doc.key,
             hash=digest,
             state=state,
@@ -399,9 +394,9 @@ class _Sender:
             and again.http_status == first.http_status == 500
             and _without_ids(again.message) == _without_ids(first.message)
         ):  # the same 500 twice: Visma refuses the data
-            self.journal.write(
-                self.target, self.doctype.name, item.doc.key, hash=item.digest,
-                state="failed", http_status=500, message=again.message,
+            self._record(
+                item.doc.key, hash=item.digest, state="failed", http_status=500,
+                message=again.message,
             )  # fmt: skip
             return Outcome(
                 "failed", "", 500, message("refused-500", detail=again.message), "http-5xx"
@@ -420,11 +415,13 @@ class _Sender:
             ),
         )
 
+    def _record(self, key: str, **fields: Any) -> None:
+        """Write what happened to the document ``key`` into the journal."""
+        self.journal.write(self.target, self.doctype.name, key, **fields)
+
     def _remember(self, doc: Document, digest: str, number: str, message: str) -> None:
         """A document found in Visma is journaled as created, once and for all."""
-        self.journal.write(
-            self.target,
-            self.doctype.name,
+        self._record(
             doc.key,
             hash=digest,
             state="created",
@@ -597,9 +594,7 @@ class _Sender:
             "PUT", self.path(number), json=body, headers=headers, safe=not inserts
         )
         if reply.status_code == 204:
-            self.journal.write(
-                self.target,
-                self.doctype.name,
+            self._record(
                 doc.key,
                 hash=digest,
                 state="updated",
