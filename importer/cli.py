@@ -30,10 +30,32 @@ from importer.report import BatchReport, refuse_inputs, write_report
 EXIT_OK, EXIT_ROWS, EXIT_FATAL = 0, 1, 2
 MAX_LISTED = 50
 MAX_REASONS = 8
+ESTIMATE_FROM = 100  # calls: a run this large is told about how long it takes
 # What a batch command leaves (its batch and report), held so that
 # main_entry's os._exit drops it with the process instead of it being freed
 # object by object when the command returns (0.1 s for 100,000 rows).
 _finished: list[Any] = []
+
+
+def _seconds(text: str) -> float:
+    """An option's number of seconds: zero or more, and finite."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return value
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` as a person says it: 40 s, 12 min, 3 h 20 min."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
 def _common_options(top: bool) -> argparse.ArgumentParser:
@@ -136,12 +158,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--unknown-grace",
-        type=float,
+        type=_seconds,
         default=300.0,
         metavar="SECONDS",
         help="how long after a create got no clear answer it is looked up, at the end of "
         "the run, before it is sent a second and last time (default 300: a large "
         "document can take minutes to commit in Visma)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=120.0,
+        metavar="SECONDS",
+        help="the longest one request to Visma may take in all: connecting, the headers "
+        "and the whole answer (default 120); a create that takes longer is looked up",
+    )
+    p.add_argument(
+        "--max-wait",
+        type=_seconds,
+        default=3600.0,
+        metavar="SECONDS",
+        help="the longest wait Visma's rate limit may ask for (a 429's Retry-After, or a "
+        "spent quota); beyond it the rest of the documents are not sent, and the report "
+        "says when to try again (default 3600). The pacing within the quota never counts",
+    )
+    p.add_argument(
+        "--release-wait",
+        type=_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="with --release: how long a release may stay queued in Visma before the run "
+        "goes on and reports it as pending (default 60)",
+    )
+    p.add_argument(
+        "--scopes",
+        metavar="SCOPES",
+        help="the token scopes to ask for, e.g. 'read create' (default: only what the "
+        "command needs; never delete)",
     )
     p.add_argument(
         "--resend-unknown",
@@ -502,6 +555,9 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
                 workers=args.workers,
                 resend_unknown=args.resend_unknown,
                 unknown_grace=args.unknown_grace,
+                timeout=args.timeout,
+                max_wait=args.max_wait,
+                release_wait=args.release_wait,
             )
         progress = Progress(sys.stderr)
         args.sending = True
@@ -539,7 +595,15 @@ def _connection_and_journal(args: argparse.Namespace, stack: Any) -> tuple[Any, 
     """The Visma.net connection (``None`` for a dry run with none set up)
     and the journal: read-only for a dry run, which opens it only if it
     exists and claims nothing."""
-    from importer.settings import Connection, how_to_configure, is_url, load_connection
+    from dataclasses import replace
+
+    from importer.settings import (
+        Connection,
+        configured_scopes,
+        how_to_configure,
+        is_url,
+        load_connection,
+    )
     from importer.targets.journal import open_journal
 
     if args.target == "sandbox":
@@ -555,6 +619,9 @@ def _connection_and_journal(args: argparse.Namespace, stack: Any) -> tuple[Any, 
         if connection is None and not args.dry_run:
             raise ConfigError(how_to_configure())
         path = _journal_of(args)
+    scope = configured_scopes(getattr(args, "scopes", None))
+    if connection is not None and scope:
+        connection = replace(connection, scope=scope)
     if args.dry_run:
         if str(path) == ":memory:" or not (is_url(path) or Path(path).exists()):
             return connection, None
@@ -717,8 +784,10 @@ class Progress:
         *,
         redraw: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.out = out
+        self._wall = wall  # for the time of day a wait ends
         self.tty = out.isatty()
         self.every = redraw if self.tty else every
         self._clock = clock
@@ -728,8 +797,24 @@ class Progress:
 
     def event(self, event: Any) -> None:
         """Take a :class:`importer.targets.Event`."""
+        from importer.targets.client import clock_time
+
         if event.phase == "waiting":
-            self._write(f"waiting {event.waiting_s:.0f} s for Visma's rate limit", force=False)
+            until = clock_time(self._wall() + event.waiting_s)
+            self._write(
+                f"waiting {event.waiting_s:.0f} s for Visma's rate limit, until {until}",
+                force=False,
+            )
+        elif event.phase == "estimate":
+            if event.total >= ESTIMATE_FROM:
+                took = (
+                    "how long it takes is known after the first answer"
+                    if event.waiting_s < 0
+                    else "within the quota left in this window"
+                    if event.waiting_s == 0
+                    else f"at Visma's quota, about {_duration(event.waiting_s)}"
+                )
+                self._write(f"about {event.total} calls to Visma; {took}", force=True)
         elif event.phase == "settling":
             self._write(
                 f"{event.done} document(s) got no clear answer: looked up in Visma "

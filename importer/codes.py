@@ -95,6 +95,9 @@ _CODES = [
     Code("no-reference", "send", "The document cannot be looked up in Visma"),
     Code("already-created", "send", "The document was created before, and changed since"),
     Code("release-refused", "send", "Visma refused to release the document"),
+    Code("release-pending", "send", "The release was still queued in Visma when the run went on"),
+    Code("rate-limited", "send", "Not sent: Visma's rate limit asked for too long a wait"),
+    Code("bad-answer", "send", "Visma's answer was not what the API promises"),
     Code("number-assigned", "send", "Visma gave the document another number than the file"),
     Code("stopped", "send", "The run was stopped before this document was sent"),
 ]
@@ -265,6 +268,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unknown-stopped": (
             "sent, no clear answer, and the run stopped before it could be looked up: the "
             "next run looks it up first"
+        ),
+        "rate-limited": (
+            "not sent: rate limit: try again after {until} (Visma asked for a wait longer "
+            "than --max-wait)"
+        ),
+        "bad-answer": "{detail}; nothing more was sent for this document",
+        "released": "released: status {status}",
+        "release-refused": (
+            "created as {number}, but the release failed: {detail}; release it in Visma"
+        ),
+        "release-unknown": (
+            "created as {number}; what became of its release is not known ({detail}): "
+            "check in Visma that it is released, and release it there if not"
+        ),
+        "release-pending": (
+            "created as {number}; its release was still queued in Visma after {seconds} s "
+            "(--release-wait), status {status}: check in Visma that it is released, and "
+            "release it there if it stays {status}"
         ),
         "created-late": "created as {number} (Visma answered late; found by a lookup)",
         "refused-500": "Visma refused it twice with the same error: {detail}",

@@ -31,9 +31,7 @@ from importer.errors import ConfigError
 
 CONFIG_FILE = "vnimport.toml"
 TARGETS_KEY = "targets"  # reserved for [targets.NAME], one connection per company
-DEFAULT_SCOPE = " ".join(
-    f"vismanet_erp_service_api:{s}" for s in ("read", "create", "update", "delete")
-)
+SCOPE_WORDS = ("read", "create", "update", "delete")  # vismanet_erp_service_api:<word>
 
 Kind = Literal["text", "url", "path", "paths"]
 
@@ -110,6 +108,17 @@ SETTINGS: tuple[Setting, ...] = (
         option="--journal",
     ),
     Setting(
+        "scopes",
+        "VNIMPORT_SCOPES",
+        "scopes",
+        "text",
+        "the scopes vnimport asks the token endpoint for, separated by spaces (read, "
+        "create, update, delete, or in full: vismanet_erp_service_api:read ...); by "
+        "default only what the command needs: read, and create (--mode create, --release) "
+        "or update (--mode update), or both (--mode upsert); never delete",
+        option="--scopes",
+    ),
+    Setting(
         "types_path",
         "VNIMPORT_TYPES_PATH",
         None,
@@ -132,7 +141,7 @@ class Connection:
     client_id: str
     client_secret: str = field(repr=False)
     tenant_id: str
-    scope: str = DEFAULT_SCOPE
+    scope: str = ""  # the token scopes; empty: what the command needs
 
     @property
     def target(self) -> str:
@@ -282,6 +291,33 @@ def how_to_configure() -> str:
         + f" and {names[-1]}, or write them to {CONFIG_FILE} in lower case ({keys}); "
         "or try it with --target sandbox (see docs/configuration.md)"
     )
+
+
+def configured_scopes(
+    given: str | None = None,
+    env: Mapping[str, str] | None = None,
+    config: Path | None = None,
+) -> str:
+    """The token scopes the user asked for (``--scopes``, then
+    ``VNIMPORT_SCOPES``, then ``scopes`` in vnimport.toml), in full; empty
+    when none: each command then asks for what it needs."""
+    env = os.environ if env is None else env
+    text = (
+        given
+        or env.get(BY_NAME["scopes"].env)
+        or read_config(config or Path(CONFIG_FILE)).get("scopes", "")
+    )
+    prefix = "vismanet_erp_service_api:"
+    found = []
+    for word in text.replace(",", " ").split():
+        short = word.removeprefix(prefix)
+        if short not in SCOPE_WORDS:
+            raise ConfigError(
+                f"{word!r} is not a Visma.net API scope; the scopes are "
+                f"{', '.join(SCOPE_WORDS)} (or in full, {prefix}read ...)"
+            )
+        found.append(prefix + short)
+    return " ".join(dict.fromkeys(found))
 
 
 def default_journal(env: Mapping[str, str] | None = None) -> str:

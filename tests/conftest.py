@@ -18,6 +18,8 @@ os.environ["VNIMPORT_JOURNAL"] = os.path.join(
     tempfile.mkdtemp(prefix="vnimport-tests-"), "journal.sqlite"
 )
 
+from hostile import Server  # noqa: E402
+
 from importer.demo import DEMO_TYPES  # noqa: E402
 from importer.doctypes import Registry  # noqa: E402
 from importer.sandbox import Sandbox  # noqa: E402
@@ -75,6 +77,14 @@ def write_csv(
 
 
 @pytest.fixture
+def evil() -> Iterator[Server]:
+    """Another host (tests/hostile.py): it must never receive the secret or a document."""
+    server = Server(lambda h, m, b: (200, {}, {"access_token": "stolen", "expires_in": 3600}))
+    yield server
+    server.close()
+
+
+@pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     """A fresh sandbox on a free loopback port, with the default config."""
     with Sandbox() as sb:
@@ -93,7 +103,9 @@ def token_for(
             "client_id": client,
             "client_secret": secret,
             "tenant_id": tenant,
-            "scope": "vismanet_erp_service_api:create",
+            "scope": " ".join(
+                f"vismanet_erp_service_api:{s}" for s in ("read", "create", "update")
+            ),
         },
         timeout=10,
     )

@@ -4,87 +4,16 @@ secret. (Issue 11, the start.)"""
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import write_csv
+from hostile import SECRET, TOKEN, Server, api_answer, connection, serve
 
 from importer import RunAborted, VismaDestination, check, load_type, send
 from importer.errors import AuthError
-from importer.settings import Connection
 from importer.targets.client import VismaClient
-
-SECRET = "hostile-test-secret-42"
-
-
-class Server:
-    """A loopback HTTP server whose answers a test writes: ``answer(handler,
-    method, body) -> (status, headers, body)``; it records every request."""
-
-    def __init__(self, answer: Callable[[Any, str, bytes], tuple[int, dict[str, str], Any]]):
-        self.requests: list[tuple[str, str, bytes]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _any(self) -> None:
-                size = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(size) if size else b""
-                server.requests.append((self.command, self.path, body))
-                status, headers, reply = answer(self, self.command, body)
-                data = reply if isinstance(reply, bytes) else json.dumps(reply).encode()
-                self.send_response(status)
-                for k, v in {"Content-Type": "application/json", **headers}.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = _any
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def evil() -> Iterator[Server]:
-    """Another host: it must never receive the secret or a document."""
-    server = Server(lambda h, m, b: (200, {}, {"access_token": "stolen", "expires_in": 3600}))
-    yield server
-    server.close()
-
-
-def serve(answer: Callable[[Any, str, bytes], tuple[int, dict[str, str], Any]]) -> Server:
-    return Server(answer)
-
-
-def connection(api: Server) -> Connection:
-    return Connection(api.url, f"{api.url}/connect/token", "client", SECRET, "tenant")
-
-
-def api_answer(
-    create: Callable[[Any], tuple[int, dict[str, str], Any]],
-) -> Callable[[Any, str, bytes], tuple[int, dict[str, str], Any]]:
-    def answer(h: Any, method: str, body: bytes) -> tuple[int, dict[str, str], Any]:
-        if h.path.startswith("/connect/token"):
-            return 200, {}, {"access_token": "tok-123456", "expires_in": 3600}
-        if method == "GET":
-            return 200, {}, []
-        return create(h)
-
-    return answer
 
 
 def test_a_redirected_token_request_never_carries_the_secret_elsewhere(evil: Server) -> None:
@@ -131,7 +60,7 @@ def test_a_redirected_create_is_not_followed_and_stops_the_run(
 def test_a_read_follows_a_redirect_only_within_the_api(evil: Server) -> None:
     def answer(h: Any, method: str, body: bytes) -> tuple[int, dict[str, str], Any]:
         if h.path.startswith("/connect/token"):
-            return 200, {}, {"access_token": "tok-123456", "expires_in": 3600}
+            return 200, {}, {"access_token": TOKEN, "expires_in": 3600}
         if h.path.startswith("/v1/moved"):
             return 200, {}, {"ok": True}
         if h.path.startswith("/v1/here"):

@@ -57,6 +57,12 @@ NOT_ROW_ISSUES = {
     "exists",
     "number-assigned",
     "bad-number",
+    "rate-limited",
+    "bad-answer",
+    "released",
+    "release-refused",
+    "release-pending",
+    "release-unknown",
 }
 
 

@@ -52,10 +52,13 @@ MAX_WORKERS = 64  # Visma's rate limit binds long before
 class Event:
     """Progress of a run, for a terminal bar or a web page.
 
-    ``phase`` is ``sending`` (a document is done), ``waiting`` (Visma's rate
-    limit holds the next call for ``waiting_s`` seconds), ``settling``
-    (``done`` documents got no clear answer and are looked up ``waiting_s``
-    seconds after they were sent) or ``done``."""
+    ``phase`` is ``estimate`` (before the first document: about ``total``
+    calls, taking about ``waiting_s`` seconds at Visma's quota; 0 when this
+    window's quota holds them, -1 when the quota is not known yet),
+    ``sending`` (a document is done), ``waiting`` (Visma's rate limit holds
+    the next call for ``waiting_s`` seconds), ``settling`` (``done``
+    documents got no clear answer and are looked up ``waiting_s`` seconds
+    after they were sent) or ``done``."""
 
     phase: str
     done: int

@@ -24,13 +24,24 @@ from urllib.parse import quote
 
 from importer.codes import http_code, message
 from importer.doctypes import DocType
-from importer.errors import VismaError
+from importer.errors import AuthError, VismaError
 from importer.group import Document, natural_fields
 from importer.render import Request
 from importer.report import BatchReport
 from importer.settings import Connection
 from importer.targets import Event, Progress, body_hash
-from importer.targets.client import Outcome, OutcomeUnknown, VismaClient, visma_message
+from importer.targets.client import (
+    MAX_WAIT,
+    TIMEOUT,
+    BadAnswer,
+    Outcome,
+    OutcomeUnknown,
+    RateLimited,
+    VismaClient,
+    clock_time,
+    json_of,
+    scopes,
+)
 from importer.targets.journal import DONE, LEASE, Entry, Journal, open_journal
 
 if TYPE_CHECKING:
@@ -38,6 +49,9 @@ if TYPE_CHECKING:
 
 
 UNKNOWN_GRACE = 300.0  # a large create can take minutes to commit in Visma
+RELEASE_WAIT = 60.0  # seconds a release may stay queued before the run goes on
+RELEASE_POLL = 2.0  # seconds between looks at a queued release
+UNRELEASED = ("Hold", "Balanced")  # a document's status until it is released
 
 
 class VismaDestination:
@@ -60,8 +74,16 @@ class VismaDestination:
         resend_unknown: bool = False,
         lease: float = LEASE,
         unknown_grace: float = UNKNOWN_GRACE,
+        timeout: float = TIMEOUT,
+        max_wait: float = MAX_WAIT,
+        release_wait: float = RELEASE_WAIT,
+        release_poll: float = RELEASE_POLL,
     ) -> None:
         self.connection = connection
+        self.timeout = timeout  # seconds: each request's total deadline
+        self.max_wait = max_wait  # seconds: the longest wait Visma may ask for
+        self.release_wait = release_wait  # seconds a release may stay queued
+        self.release_poll = release_poll
         self.resend_unknown = resend_unknown
         self.unknown_grace = unknown_grace  # seconds before an unanswered create is looked up
         self.lease = lease  # seconds a claim lives unrenewed; renewed every third of it
@@ -84,7 +106,16 @@ class VismaDestination:
         if self.journal is None:
             self.journal = open_journal(self._journal_arg)  # type: ignore[arg-type]
         if self.client is None:
-            self.client = VismaClient(self.connection, workers=self.workers)
+            needs = {"read", "create" if mode == "create" else "update"}
+            if mode == "upsert" or self.release:
+                needs.add("create")
+            self.client = VismaClient(
+                self.connection,
+                workers=self.workers,
+                timeout=self.timeout,
+                max_wait=self.max_wait,
+                scope=self.connection.scope or scopes(*needs),
+            )
 
         def waiting(seconds: float) -> None:
             notify(Event("waiting", -1, -1, seconds))
@@ -110,15 +141,23 @@ class VismaDestination:
             run_id=self.run_id,
             lease=self.lease,
             resend_unknown=self.resend_unknown,
+            release_wait=self.release_wait,
+            release_poll=self.release_poll,
         )
         if mode == "create":
             try:
                 self._sender.prefetch(batch.valid_documents)
-            except OutcomeUnknown as exc:  # when in doubt, do not send
+            except (OutcomeUnknown, BadAnswer) as exc:  # when in doubt, do not send
                 raise VismaError(
                     f"{exc}; nothing was sent, as what is in Visma already is not known: "
                     "run again when Visma answers"
                 ) from None
+        per_document = {"create": 1, "update": 2, "upsert": 3}[mode]
+        if self.release and batch.doctype.releasable:
+            per_document += 3  # the release, a look at it, the status
+        calls = len(batch.valid_documents) * per_document
+        took = self.client.limiter.time_for(calls)
+        notify(Event("estimate", 0, calls, -1.0 if took is None else took))
 
     def deliver(self, request: Request) -> Outcome:
         assert self._sender is not None, "open() first"
@@ -156,6 +195,8 @@ class VismaDestination:
             )
             lookups = self._sender.lookup_calls if self._sender is not None else 0
             report.extra["lookup_calls"] = lookups
+            if self._sender is not None and self._sender.update_reads:
+                report.extra["update_reads"] = self._sender.update_reads
             report.extra.update(
                 {
                     "calls": client.calls,
@@ -200,8 +241,14 @@ class _Sender:
         run_id: str = "",
         lease: float = LEASE,
         resend_unknown: bool = False,
+        release_wait: float = RELEASE_WAIT,
+        release_poll: float = RELEASE_POLL,
     ) -> None:
         self.check_existing = check_existing
+        self.release_wait = release_wait
+        self.release_poll = release_poll
+        self.update_reads = 0  # GETs before updates (the lines, the ETag, the undo)
+        self.limited: RateLimited | None = None  # Visma asked for too long a wait
         self.run_id = run_id
         self.deferred: dict[str, _Deferred] = {}
         self.in_visma: dict[str, str] = {}  # key -> number, found before the run sent anything
@@ -220,11 +267,30 @@ class _Sender:
         self.number_field: str = schema.get("x-number", "")
         self.read_number: str = schema.get("x-read-number", self.number_field)
         self.finds: dict[str, Any] = schema.get("x-find", {})
+        longest = schema.get("properties", {}).get(self.number_field, {}).get("maxLength", 40)
+        # what a number of this type can look like, to check the Location of a create
+        self.number_pattern = re.compile(rf"\w[\w .\-]{{0,{max(int(longest), 1) - 1}}}")
 
     def path(self, number: str) -> str:
         return self.doctype.endpoint("get")[1].replace("{number}", quote(number, safe=""))
 
     def send(self, doc: Document, text: str) -> Outcome:
+        if self.limited is not None:
+            return self._not_sent(self.limited)
+        try:
+            return self._send(doc, text)
+        except RateLimited as limited:
+            self.limited = limited
+            return self._not_sent(limited)
+
+    def _not_sent(self, limited: RateLimited) -> Outcome:
+        return Outcome(
+            "not sent",
+            code="rate-limited",
+            message=message("rate-limited", until=clock_time(limited.until)),
+        )
+
+    def _send(self, doc: Document, text: str) -> Outcome:
         if doc.key_field == self.number_field and doc.key.strip() in ("", ".", ".."):
             # quoted, "." and ".." would still be path segments: /v1/customer/.. is the list
             return Outcome(
@@ -283,6 +349,10 @@ class _Sender:
                 code="outcome-unknown",
                 message=f"{exc}; check in Visma before importing again",
             )
+        except Refused as refused:
+            return refused.outcome
+        except BadAnswer as exc:
+            return Outcome("failed", code="bad-answer", message=message("bad-answer", detail=exc))
 
     # ------------------------------------------------------------ create
 
@@ -329,7 +399,19 @@ class _Sender:
     def _post(self, doc: Document, text: str, digest: str) -> Outcome:
         """One POST of a create, journaled before and after."""
         self._record(doc.key, hash=digest, state="sending", run_id=self.run_id)
-        outcome = self.client.create(self.doctype.endpoint("create")[1], json.loads(text))
+        try:
+            outcome = self.client.create(
+                self.doctype.endpoint("create")[1], json.loads(text), self.number_pattern
+            )
+        except RateLimited as limited:  # answered 429: Visma did nothing with it
+            self._record(
+                doc.key,
+                hash=digest,
+                state="failed",
+                message=message("rate-limited", until=clock_time(limited.until)),
+                run_id=self.run_id,
+            )
+            raise
         # An unknown outcome stays "sending": it is looked up before any resend.
         state = {"created": "created", "unknown": "sending"}.get(outcome.status, "failed")
         self._record(
@@ -349,9 +431,14 @@ class _Sender:
             outcome.code = "number-assigned"
             outcome.message = message("number-assigned", number=outcome.number, wanted=doc.key)
         if outcome.status == "created" and self.release and self.doctype.releasable:
-            outcome.message, refused = self._release(outcome.number)
-            if refused:
-                outcome.code = "release-refused"
+            try:
+                outcome.message, outcome.code = self._release(outcome.number)
+            except (OutcomeUnknown, BadAnswer, Refused, AuthError, RateLimited) as exc:
+                # created all the same: what became of the release is not known
+                if isinstance(exc, RateLimited):
+                    self.limited = exc
+                outcome.code = "release-pending"
+                outcome.message = message("release-unknown", number=outcome.number, detail=exc)
         return outcome
 
     def settle(self, stop: threading.Event, grace: float) -> list[tuple[Document, Outcome]]:
@@ -369,7 +456,7 @@ class _Sender:
                 continue
             try:
                 outcome = self._resolve(item)
-            except OutcomeUnknown as exc:
+            except (OutcomeUnknown, BadAnswer, Refused, RateLimited) as exc:
                 outcome = Outcome(
                     "unknown", code="outcome-unknown", message=message("unknown-lookup", detail=exc)
                 )
@@ -429,17 +516,78 @@ class _Sender:
             message=message,
         )
 
-    def _release(self, number: str) -> tuple[str, bool]:
-        """(what to say, whether Visma refused the release)."""
-        reply = self.client.call("POST", self.path(number) + "/action/release", json={}, safe=False)
+    def _release(self, number: str) -> tuple[str, str]:
+        """Release a created document: (what to say, its code). Visma
+        releases in the background: the action answers 200 with
+        ``actionResult`` Queued, InProcess, Failed or Done (some types 202
+        and a state to follow), so the document is looked at until it is
+        released, fails, or ``release_wait`` has passed."""
+        action = self.path(number) + "/action/release"
+        reply = self.client.call("POST", action, json={}, safe=False)
+        if reply.status_code == 202:
+            state = json_of(reply, dict, f"the release of {number}").get("stateLocation")
+            return self._follow(number, str(state or ""))
         if reply.status_code != 200:
-            return (
-                f"created as {number}, but the release was refused: {reply.status_code} "
-                f"{visma_message(reply)}; release it in Visma",
-                True,
-            )
-        status = self.client.call("GET", self.path(number)).json().get("status", "?")
-        return f"released: status {status}", False
+            return message(
+                "release-refused", number=number, detail=self.client.explain(reply)
+            ), "release-refused"
+        result = json_of(reply, dict, f"the release of {number}")
+        if result.get("actionResult") == "Failed":
+            detail = result.get("errorInfo") or "Visma gave no reason"
+            return message("release-refused", number=number, detail=detail), "release-refused"
+        return self._watch_release(number)
+
+    def _watch_release(self, number: str) -> tuple[str, str]:
+        """Look at the document until its status says it is released, its
+        ``errorInfo`` says the release failed, or the wait is over."""
+        waited = 0.0
+        while True:
+            reply = self.client.call("GET", self.path(number))
+            if reply.status_code != 200:
+                raise Refused(self._refusal(reply, number, "reading the released document"))
+            doc = json_of(reply, dict, f"reading {number}")
+            status = str(doc.get("status") or "")
+            if status and status not in UNRELEASED:
+                return message("released", number=number, status=status), ""
+            if doc.get("errorInfo"):
+                return message(
+                    "release-refused", number=number, detail=doc["errorInfo"]
+                ), "release-refused"
+            if waited >= self.release_wait:
+                return message(
+                    "release-pending", number=number, seconds=f"{self.release_wait:g}",
+                    status=status or "?",
+                ), "release-pending"  # fmt: skip
+            time.sleep(self.release_poll)
+            waited += self.release_poll
+
+    def _follow(self, number: str, state: str) -> tuple[str, str]:
+        """A release Visma took as a background request (202): its state is
+        followed until it finishes, then the document is looked at."""
+        waited = 0.0
+        while state:
+            reply = self.client.call("GET", state)
+            if reply.status_code != 200:
+                break  # the state is gone (410 after a day): the document says
+            progress = json_of(reply, dict, f"the state of the release of {number}")
+            if progress.get("status") == "Failed":
+                detail = progress.get("errorMessage") or "Visma gave no reason"
+                return message("release-refused", number=number, detail=detail), "release-refused"
+            if progress.get("status") == "Finished" or waited >= self.release_wait:
+                break
+            time.sleep(self.release_poll)
+            waited += self.release_poll
+        return self._watch_release(number)
+
+    def _refusal(self, reply: Any, number: str, doing: str) -> Outcome:
+        """A read that Visma refused, as the document's failure."""
+        return Outcome(
+            "failed",
+            number,
+            reply.status_code,
+            f"{doing}: {reply.status_code} {self.client.explain(reply)}",
+            http_code(reply.status_code),
+        )
 
     # ------------------------------------------------------------ lookup
 
@@ -466,8 +614,12 @@ class _Sender:
         reply = self.client.call("GET", self.path(number))
         if reply.status_code == 404:
             return None
+        if reply.status_code == 403:
+            raise Refused(self._refusal(reply, "", f"looking up {number}"))
         if reply.status_code != 200:
-            raise OutcomeUnknown(f"looking up {number}: {reply.status_code} {visma_message(reply)}")
+            raise OutcomeUnknown(
+                f"looking up {number}: {reply.status_code} {self.client.explain(reply)}"
+            )
         return number
 
     def _search(self, params: dict[str, Any], match: str, key: str) -> str | None:
@@ -495,17 +647,17 @@ class _Sender:
                 "GET", list_path, params={**params, "pageNumber": page, "pageSize": LOOKUP_PAGE}
             )
             self.lookup_calls += 1
+            if reply.status_code == 403:
+                raise Refused(self._refusal(reply, "", f"looking up {what}"))
             if reply.status_code != 200:
                 raise OutcomeUnknown(
-                    f"looking up {what}: {reply.status_code} {visma_message(reply)}"
+                    f"looking up {what}: {reply.status_code} {self.client.explain(reply)}"
                 )
-            records = reply.json()
+            records = json_of(reply, list, f"looking up {what}")
+            if not all(isinstance(record, dict) for record in records):
+                raise BadAnswer(f"Visma's answer to looking up {what} is not a list of records")
             yield from records
-            limit = (
-                records[0].get("metadata", {}).get("maxPageSize", LOOKUP_PAGE)
-                if records
-                else LOOKUP_PAGE
-            )
+            limit = _page_limit(records[0].get("metadata")) if records else LOOKUP_PAGE
             if len(records) < min(LOOKUP_PAGE, limit):
                 return
             page += 1
@@ -570,13 +722,18 @@ class _Sender:
 
     def _update(self, doc: Document, text: str, digest: str, number: str) -> Outcome:
         current = self.client.call("GET", self.path(number))
+        self.update_reads += 1
         if current.status_code == 404:
             return Outcome("failed", number, 404, f"{number} is not in Visma", "not-found")
-        if current.status_code == 200:  # what it was, for an undo
-            self.journal.keep_pre_image(self.target, self.doctype.name, doc.key, current.json())
+        if current.status_code != 200:
+            return self._refusal(current, number, f"reading {number} before the update")
+        before = json_of(current, dict, f"reading {number}")
+        self.journal.keep_pre_image(self.target, self.doctype.name, doc.key, before)
         body = json.loads(text)
         if self.doctype.lines:
-            lines = current.json().get(self.doctype.lines) or []
+            lines = before.get(self.doctype.lines) or []
+            if not isinstance(lines, list) or not all(isinstance(x, dict) for x in lines):
+                raise BadAnswer(f"the {self.doctype.lines} of {number} in Visma are not a list")
             _line_operations(
                 body.get(self.doctype.lines) or [],
                 lines,
@@ -612,11 +769,32 @@ class _Sender:
                 "http-412",
             )
         return Outcome(
-            "failed", number, reply.status_code, visma_message(reply), http_code(reply.status_code)
+            "failed",
+            number,
+            reply.status_code,
+            self.client.explain(reply),
+            http_code(reply.status_code),
         )
 
 
 LOOKUP_PAGE = 100
+
+
+class Refused(Exception):
+    """Visma refused a call a document depends on (a 403 on a lookup or a
+    read): that document fails with Visma's words; nothing of it was sent."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.message)
+        self.outcome = outcome
+
+
+def _page_limit(metadata: Any) -> int:
+    """The page size Visma says it keeps to (``metadata.maxPageSize``)."""
+    try:
+        return int(metadata.get("maxPageSize", LOOKUP_PAGE))
+    except (AttributeError, TypeError, ValueError):
+        return LOOKUP_PAGE
 
 
 def _line_operations(
