@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 import json
 import os
 import shutil
@@ -394,6 +395,25 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise_on_any_clock() -> N
         lines = log.getvalue().splitlines()
         # the first line, then one every 5 s of the clock, and always the end
         assert [line.split()[0] for line in lines] == ["1/10", "6/10", "10/10"]
+
+
+def test_progress_says_until_when_it_waits_and_about_how_long_a_run_takes() -> None:
+    from importer.targets import Event
+
+    noon = time.mktime((2026, 11, 30, 12, 0, 0, 0, 0, -1))  # local time
+    log = io.StringIO()
+    progress = Progress(log, every=0.0, clock=lambda: 0.0, wall=lambda: noon)
+    progress.event(Event("estimate", 0, 1200, 2 * 3600 + 20 * 60))
+    progress.event(Event("estimate", 0, 40, 0.0))  # a small run: nothing said
+    progress.event(Event("estimate", 0, 500, 0.0))
+    progress.event(Event("estimate", 0, 500, -1.0))
+    progress.event(Event("waiting", -1, -1, 90 * 60))
+    assert log.getvalue().splitlines() == [
+        "about 1200 calls to Visma; at Visma's quota, about 2 h 20 min",
+        "about 500 calls to Visma; within the quota left in this window",
+        "about 500 calls to Visma; how long it takes is known after the first answer",
+        "waiting 5400 s for Visma's rate limit, until 13:30",
+    ]
 
 
 def test_main_returns_the_report_exit_code(tmp_path: Path) -> None:

@@ -226,6 +226,19 @@ def test_the_table_is_the_connection_and_every_variable_vnimport_reads() -> None
     assert named <= {s.env for s in SETTINGS}, "add it to importer.settings.SETTINGS"
 
 
+def test_scopes_come_from_the_option_the_environment_or_the_file(tmp_path: Path) -> None:
+    from importer.settings import configured_scopes
+
+    full = "vismanet_erp_service_api:read vismanet_erp_service_api:create"
+    path = toml(tmp_path / "vnimport.toml", 'scopes = "read update"\n')
+    assert configured_scopes(None, {}, tmp_path / "none.toml") == ""  # each command's own
+    assert configured_scopes(None, {}, path).endswith(":read vismanet_erp_service_api:update")
+    assert configured_scopes(None, {"VNIMPORT_SCOPES": "read,create"}, path) == full
+    assert configured_scopes(full, {"VNIMPORT_SCOPES": "delete"}, path) == full
+    with pytest.raises(ConfigError, match="'writ' is not a Visma.net API scope"):
+        configured_scopes("read writ", {}, path)
+
+
 def test_the_journal_and_the_types_path() -> None:
     assert default_journal_path({"VNIMPORT_JOURNAL": "/x/j.sqlite"}) == Path("/x/j.sqlite")
     assert default_journal_path({"XDG_STATE_HOME": "/s"}) == Path("/s/vnimport/journal.sqlite")
