@@ -587,7 +587,9 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
                     _say("dry run: --release and --check-existing act only in a real run")
             else:
                 calls = report.extra.get("calls", 0)
-                _say(f"{calls} call(s) to {destination.describe()}")
+                reads = report.extra.get("update_reads", 0)
+                extra = f" ({reads} of them reads before updates)" if reads else ""
+                _say(f"{calls} call(s) to {destination.describe()}{extra}")
     return report.exit_code
 
 
