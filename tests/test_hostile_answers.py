@@ -620,3 +620,13 @@ def test_a_token_endpoint_that_trickles_is_a_clear_error(tmp_path: Path) -> None
     slow = serve(lambda h, m, b: (200, {}, Trickle(b'{"access_token": "x"}', every=1.0)))
     with slow as api, pytest.raises(AuthError, match=r"cannot reach .*within 2 s"):
         VismaClient(connection(api), timeout=2.0).token()
+
+
+def test_a_refused_token_with_many_workers_stops_and_nobody_waits_forever(tmp_path: Path) -> None:
+    rows = [CUSTOMERS[0], *[[str(10001 + i), "A"] for i in range(20)]]
+    refused = serve(lambda h, m, b: (400, {}, {"error": "invalid_grant"}))
+    with refused as api, pytest.raises(RunAborted) as caught:
+        destination = VismaDestination(connection(api), journal=tmp_path / "j.sqlite", workers=8)
+        send(check(customers(tmp_path, rows), load_type("customer")), destination, workers=8)
+    assert "tenant id 'tenant' is the company's" in str(caught.value)
+    assert {r.status for r in caught.value.report.results} == {"not sent"}

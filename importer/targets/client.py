@@ -602,17 +602,19 @@ class VismaClient:
             if asked > self.max_wait:
                 raise RateLimited(time.time() + asked)
             delay = self.limiter.wait()
-            if delay > 0:
-                if delay >= 1.0 and self.on_wait is not None:
-                    self.on_wait(delay)
-                self._sleep(delay)
-            send_headers = {"Authorization": f"Bearer {self.token()}", **(headers or {})}
-            with self._count_lock:
-                self.calls += 1
             try:
+                if delay > 0:
+                    if delay >= 1.0 and self.on_wait is not None:
+                        self.on_wait(delay)
+                    self._sleep(delay)
+                send_headers = {"Authorization": f"Bearer {self.token()}", **(headers or {})}
+                with self._count_lock:
+                    self.calls += 1
                 reply = self._request(method, path, json, params, send_headers)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except BaseException as exc:  # the limiter counted a call that got no answer
                 self.limiter.lost()
+                if not isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+                    raise
                 if not safe:
                     raise OutcomeUnknown(f"no answer from Visma: {_why(exc)}") from None
                 failures += 1
