@@ -26,7 +26,8 @@ token = requests.post(
         "client_id": "demo",
         "client_secret": "demo-secret",
         "tenant_id": "demo-company",
-        "scope": "vismanet_erp_service_api:create",
+        # what the walkthrough does: read, create and update (a token lacks the rest)
+        "scope": " ".join(f"vismanet_erp_service_api:{s}" for s in ("read", "create", "update")),
     },
     timeout=10,
 ).json()

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 import json
 import os
 import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 

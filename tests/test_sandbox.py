@@ -487,15 +487,22 @@ def test_background_state_belongs_to_its_company() -> None:
 # ---------------------------------------------------- actions, attachments
 
 
-def test_release_changes_the_status(api: Api) -> None:
-    number = _invoice(api)
-    assert api("GET", f"/v1/customerinvoice/{number}").json()["status"] == "Balanced"
-    reply = api("POST", f"/v1/customerinvoice/{number}/action/release", json={})
-    assert reply.status_code == 200 and reply.json()["actionResult"] == "Done"
-    assert api("GET", f"/v1/customerinvoice/{number}").json()["status"] == "Open"
-    held = _invoice(api, hold=True)
-    again = api("POST", f"/v1/customerinvoice/{held}/action/release", json={})
-    assert again.status_code == 400
+def test_release_changes_the_status() -> None:
+    # Visma releases in the background: 200 "Queued" now, Open a little later.
+    with Sandbox(SandboxConfig(release_seconds=0.05)) as sb:
+        api = Api(sb)
+        number = _invoice(api)
+        assert api("GET", f"/v1/customerinvoice/{number}").json()["status"] == "Balanced"
+        reply = api("POST", f"/v1/customerinvoice/{number}/action/release", json={})
+        assert reply.status_code == 200 and reply.json()["actionResult"] == "Queued"
+        deadline = time.monotonic() + 10
+        while api("GET", f"/v1/customerinvoice/{number}").json()["status"] != "Open":
+            assert time.monotonic() < deadline, "never released"
+            time.sleep(0.02)
+        held = _invoice(api, hold=True)
+        again = api("POST", f"/v1/customerinvoice/{held}/action/release", json={})
+        assert again.status_code == 200 and again.json()["actionResult"] == "Failed"
+        assert "on hold" in again.json()["errorInfo"]
 
 
 def test_create_dunning_letter(api: Api) -> None:

@@ -235,7 +235,7 @@ def test_scopes_come_from_the_option_the_environment_or_the_file(tmp_path: Path)
     assert configured_scopes(None, {}, path).endswith(":read vismanet_erp_service_api:update")
     assert configured_scopes(None, {"VNIMPORT_SCOPES": "read,create"}, path) == full
     assert configured_scopes(full, {"VNIMPORT_SCOPES": "delete"}, path) == full
-    with pytest.raises(ConfigError, match="'writ' is not a Visma.net API scope"):
+    with pytest.raises(ConfigError, match=r"'writ' is not a Visma\.net API scope"):
         configured_scopes("read writ", {}, path)
 
 

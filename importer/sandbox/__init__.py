@@ -1,11 +1,13 @@
 """A Visma.net-compatible API server on loopback: the sandbox.
 
 It keeps the contract of api.finance.visma.net (``reference/visma-api-notes.md``):
-OAuth2 client credentials with a tenant, the seven document types on the
-spec's paths, request bodies checked against the request DTOs, flat read DTOs,
-paging, rate limits, the background API, actions, attachments and ETags, with
-state in SQLite and seeded fault injection. The demo, the tests and the
-benchmarks post to it.
+OAuth2 client credentials with a tenant and scopes, the seven document types
+on the spec's paths, request bodies checked against the request DTOs, flat
+read DTOs, paging and indexed list filters, Visma's quotas, the background
+API, releases done in the background, attachments and ETags, with state in
+SQLite, seeded fault injection (gateway error bodies, 403s, failing releases
+among them) and limits on what a request may cost. The demo, the tests and
+the benchmarks post to it; ``docs/sandbox.md`` lists every behaviour.
 
     with Sandbox() as sb:          # in-process, on a free port
         sb.url                     # http://127.0.0.1:<port>

@@ -1,4 +1,4 @@
-"""What a sandbox is configured with: clients and tenants, limits, faults."""
+"""What a sandbox is configured with: clients and tenants, quotas, limits, faults."""
 
 from __future__ import annotations
 
@@ -13,11 +13,26 @@ DEMO_TENANT = "demo-company"
 DEMO_CUSTOMER_TENANT = "demo-customer"  # a customer tenant: tokens work, API calls get 401
 
 TenantKind = Literal["company", "customer"]
+Quota = Literal["test", "production"]
+ResetFormat = Literal["seconds", "epoch", "date"]
+ErrorBody = Literal["json", "html", "text", "empty"]
+
+# The ERP service API's scopes (visma-api-notes.md §4.2, §7): what a token may do.
+SCOPE_PREFIX = "vismanet_erp_service_api:"
+SCOPES = tuple(f"{SCOPE_PREFIX}{s}" for s in ("read", "create", "update", "delete"))
+
+# Visma's published figures (visma-api-notes.md §4.5, §7): calls per hour per
+# client and company, for a test client and for a production client.
+QUOTAS: dict[str, tuple[int, float]] = {
+    "test": (500, 3600.0),
+    "production": (15_000, 3600.0),
+}
 
 
 @dataclass(frozen=True)
 class Client:
-    """An API client: its secret and the tenants it may ask a token for.
+    """An API client: its secret, the tenants it may ask a token for, and
+    the scopes it is registered for.
 
     Visma has two kinds of tenant: the company's, which the ERP API serves,
     and the customer's, for which a token is issued but every API call is
@@ -26,6 +41,7 @@ class Client:
     client_id: str
     secret: str
     tenants: dict[str, TenantKind]
+    scopes: tuple[str, ...] = SCOPES
 
 
 @dataclass(frozen=True)
@@ -36,6 +52,7 @@ class Faults:
     error_500: float = 0.0  # answered 500 before anything is done
     error_503: float = 0.0  # answered 503 before anything is done
     throttle_429: float = 0.0  # answered 429 (Retry-After: 1) before anything is done
+    gateway_502: float = 0.0  # answered 502 (a gateway's page) before anything is done
     drop_after_commit: float = 0.0  # creates stored, then the connection dropped unanswered
     slow: float = 0.0  # answered only after slow_seconds (the work is done first)
     slow_seconds: float = 5.0
@@ -46,16 +63,31 @@ class Faults:
     # a create whose body holds this text is answered 500 every time, as
     # Visma answers some bad data (empty: never)
     error_500_on: str = ""
+    # a document whose stored body holds this text fails its background
+    # release: errorInfo set, status unchanged (empty: never)
+    release_fail_on: str = ""
+    # any API call whose path or body holds this text is answered 403, nothing
+    # done (empty: never)
+    forbid_on: str = ""
+    # the body of the injected 500, 502, 503 and 429 answers: Visma's JSON, or
+    # what a gateway in front of it gives (an HTML page, plain text, nothing)
+    error_body: ErrorBody = "json"
+    # X-RateLimit-Reset as seconds to the reset (Visma's docs), as the epoch
+    # time of the reset, or as an HTTP date; Retry-After is seconds, or an
+    # HTTP date with "date"
+    reset_format: ResetFormat = "seconds"
     seed: int = 0
 
     @property
     def any(self) -> bool:
+        """Whether any fault drawn per call is on (the others are checked where they apply)."""
         return any(
             (
                 self.latency_ms,
                 self.error_500,
                 self.error_503,
                 self.throttle_429,
+                self.gateway_502,
                 self.drop_after_commit,
                 self.slow,
                 self.late_commit,
@@ -72,10 +104,23 @@ class SandboxConfig:
         ),
     )
     token_lifetime: float = 3600.0  # seconds
-    rate_limit: int = 100_000  # calls per window, per client and tenant
-    rate_window: float = 3600.0  # seconds (Visma: an hour)
+    # Calls per window, per client and tenant: the quota's figures unless
+    # rate_limit / rate_window say otherwise (benchmarks scale a quota down).
+    quota: Quota = "production"
+    rate_limit: int | None = None
+    rate_window: float | None = None
     max_page_size: int = 100
     db: str = ":memory:"
+    # How long after its 200 "Queued" (or 202) a release is done in the background.
+    release_seconds: float = 1.0
+    # The largest request body taken (413 above it, declared or not), on the
+    # API and on the token endpoint.
+    max_body: int = 16 * 1024 * 1024
+    # A connection idle this long is closed; a request (request line, headers
+    # and body) must arrive whole within this long of its first byte.
+    connection_timeout: float = 30.0
+    # JSON bodies nested deeper are refused with 400.
+    max_json_depth: int = 64
     faults: Faults = field(default_factory=Faults)
     # The wall clock of the server's rate windows and token lifetimes (Visma's
     # windows are aligned on it); tests give their own.
@@ -83,3 +128,12 @@ class SandboxConfig:
 
     def client(self, client_id: str) -> Client | None:
         return next((c for c in self.clients if c.client_id == client_id), None)
+
+    @property
+    def limits(self) -> tuple[int, float]:
+        """(calls, seconds) of a rate window: the quota's, or rate_limit / rate_window."""
+        calls, window = QUOTAS[self.quota]
+        return (
+            self.rate_limit if self.rate_limit is not None else calls,
+            self.rate_window if self.rate_window is not None else window,
+        )

@@ -19,6 +19,9 @@ API::
     release(kind, stored, *, now) -> dict                  # action/release
     list_filters(kind) -> dict[str, Filter]                # one list query parameter each
     matches(kind, doc, query) -> bool                      # all parameters of a list query
+    index_entries(kind, doc) -> [(name, value)]            # what a store indexes of a doc
+    conditions(kind, query) -> [(name, operator, value)]   # a list query, for that index
+    passes(entries, conditions) -> bool                    # matches() on those two
 
 ``body`` is the request DTO as sent (values wrapped as ``{"value": x}``);
 ``number`` is the document number the server chose; ``now`` is a naive UTC
@@ -45,7 +48,9 @@ What it does, following the spec and the Visma docs:
   unless given), line amounts (quantity x unit price - discount, discount from
   percent unless an amount is sent), totals, balance, documentType, periods
   and document date defaults, created/modified times, ``timeStamp`` (the ETag)
-  on supplier, supplier invoice and purchase order, ``attachments: []``.
+  on every kind (the spec has it on supplier, supplier invoice and purchase
+  order; the live API, after release notes 10.64-10.73, on customers and
+  customer documents too), ``attachments: []``.
   Amounts ``...InCurrency`` are in the document currency, the plain ones in
   base currency (document amount x ``exchangeRate``). VAT is known only from
   explicit tax detail lines (the sandbox has no VAT codes), else 0.
@@ -70,15 +75,20 @@ Lookup = Callable[[str, str], dict[str, Any] | None]
 Filter = Callable[[dict[str, Any], str], bool]
 
 __all__ = [
+    "INDEX_VERSION",
     "KINDS",
+    "OPERATORS",
     "BusinessError",
     "Filter",
     "Kind",
     "Lookup",
+    "conditions",
     "create",
+    "index_entries",
     "kind_for_collection",
     "list_filters",
     "matches",
+    "passes",
     "release",
     "update",
 ]
@@ -141,7 +151,7 @@ def _kind(
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
-        _kind("customer", "Customer", "customer", "number", None, "Customer"),
+        _kind("customer", "Customer", "customer", "number", None, "Customer", etag=True),
         _kind("supplier", "Supplier", "supplier", "number", None, "Supplier", etag=True),
         _kind(
             "customer_invoice",
@@ -150,6 +160,7 @@ KINDS: dict[str, Kind] = {
             "referenceNumber",
             "invoiceLines",
             "CustomerInvoice",
+            etag=True,
             releasable=True,
             attachable=True,
         ),
@@ -160,6 +171,7 @@ KINDS: dict[str, Kind] = {
             "referenceNumber",
             "lines",
             "CustomerCreditNote",
+            etag=True,
             releasable=True,
             attachable=True,
         ),
@@ -170,6 +182,7 @@ KINDS: dict[str, Kind] = {
             "referenceNumber",
             "lines",
             "CustomerDebitNote",
+            etag=True,
             releasable=True,
             attachable=True,
         ),
@@ -1140,7 +1153,7 @@ def _next_timestamp(previous: Any, now: datetime) -> str:
 @dataclass(frozen=True)
 class _Query:
     get: Callable[[Json], Any]
-    how: str  # "text" | "date" | "released" | "item"
+    how: str  # "text" (equals) | "contains" | "date" | "released" | "item"
 
 
 def _at(*path: str) -> Callable[[Json], Any]:
@@ -1174,7 +1187,9 @@ _AR_QUERIES = {
 }
 _QUERIES: dict[str, dict[str, _Query]] = {
     "customer": {
-        "name": _Query(_at("name"), "text"),
+        # "GET /customer?name=Norwegian ... customers with the name containing
+        # 'Norwegian'" (Visma's pagination how-to); the spec says "Equals".
+        "name": _Query(_at("name"), "contains"),
         "status": _Query(_at("status"), "text"),
         "corporateId": _Query(_at("corporateId"), "text"),
         "vatRegistrationId": _Query(_at("vatRegistrationId"), "text"),
@@ -1217,65 +1232,64 @@ _QUERIES: dict[str, dict[str, _Query]] = {
     },
 }
 
-_CONDITIONS: dict[str, Callable[[datetime, datetime], bool]] = {
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
+_CONDITIONS = (">", ">=", "<", "<=")
+
+
+INDEX_VERSION = 1  # bump when index_entries changes: a stored index is then rebuilt
+
+_OPS: dict[str, Callable[[str, str], bool]] = {
+    "=": lambda have, wanted: have == wanted,
+    "contains": lambda have, wanted: wanted in have,
+    ">": lambda have, wanted: have > wanted,
+    ">=": lambda have, wanted: have >= wanted,
+    "<": lambda have, wanted: have < wanted,
+    "<=": lambda have, wanted: have <= wanted,
 }
+OPERATORS = tuple(_OPS)
 
 
-def _test(name: str, q: _Query, condition: str = ">=") -> Filter:
-    if q.how == "date":
-        compare = _CONDITIONS.get(condition.strip())
-        if compare is None:
-            raise BusinessError(f"{name}Condition '{condition}' is not one of > >= < <=.")
+def _moment(value: datetime) -> str:
+    """A datetime as text that sorts as the time does."""
+    return value.isoformat(timespec="microseconds")
 
-        def on_date(doc: Json, value: str) -> bool:
-            try:
-                wanted = _parse_datetime(value, name)
-            except _Invalid as exc:
-                raise BusinessError(str(exc)) from None
-            have = q.get(doc)
-            return isinstance(have, str) and compare(datetime.fromisoformat(have), wanted)
 
-        return on_date
+def _entries(q: _Query, doc: Json) -> list[str]:
+    have = q.get(doc)
     if q.how == "released":
-
-        def on_released(doc: Json, value: str) -> bool:
-            if value.strip().lower() not in ("0", "1", "true", "false"):
-                raise BusinessError(f"'{name}' must be 0 or 1, not '{value}'.")
-            released = q.get(doc) not in _UNRELEASED
-            return released == (value.strip().lower() in ("1", "true"))
-
-        return on_released
-    if q.how == "item":
-        return lambda doc, value: any(_same_text(v, value) for v in q.get(doc))
-    return lambda doc, value: _same_text(q.get(doc), value)
-
-
-def _same_text(have: Any, wanted: str) -> bool:
+        return ["1" if have not in _UNRELEASED else "0"]
+    if q.how == "date":
+        try:
+            return [_moment(datetime.fromisoformat(have))] if isinstance(have, str) else []
+        except ValueError:
+            return []
+    values = have if q.how == "item" else [have]
     # The ERP's database compares text without regard to case.
-    return have is not None and str(have).casefold() == wanted.casefold()
+    return [str(v).casefold() for v in values if v is not None]
 
 
-def list_filters(kind: Kind) -> dict[str, Filter]:
-    """The list query parameters of GET /v1/<collection> that the sandbox
-    honours, by the spec's names: each takes (stored_doc, query_value). Text
-    compares without regard to case; a date parameter alone means "on or
-    after" (use :func:`matches` for the ``<name>Condition`` companions);
-    ``released`` is 1 or 0."""
-    return {name: _test(name, q) for name, q in _QUERIES[kind.name].items()}
+def index_entries(kind: Kind, doc: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(filter name in lower case, value) for every list filter of ``kind``
+    that ``doc`` has a value for, as :func:`conditions` compares them: text
+    case-folded, dates as sortable ISO text, ``released`` as 1 or 0. A store
+    keeps these beside the document to filter without reading it."""
+    return [
+        (name.lower(), value)
+        for name, q in _QUERIES[kind.name].items()
+        for value in _entries(q, dict(doc))
+    ]
 
 
-def matches(kind: Kind, doc: Mapping[str, Any], query: Mapping[str, str]) -> bool:
-    """Whether ``doc`` passes every filter of a list query: parameter names
-    compared without regard to case, date parameters with their
-    ``<name>Condition`` (> >= < <=; default >=), parameters that are no
-    filter (paging, expand...) ignored. BusinessError for a malformed value
-    or a condition without its date."""
+def conditions(kind: Kind, query: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """The filters of a list query as (name in lower case, operator, value),
+    all of which a document passes when some entry of :func:`index_entries`
+    under that name compares true: ``value`` operator ``wanted``, the operator
+    one of :data:`OPERATORS`. Parameter names compare without regard to case;
+    a date parameter takes its ``<name>Condition`` (> >= < <=; default >=);
+    parameters that are no filter (paging, expand...) are ignored.
+    BusinessError for a malformed value or a condition without its date."""
     queries = {n.lower(): (n, q) for n, q in _QUERIES[kind.name].items()}
     given = {k.lower(): v for k, v in query.items()}
+    out: list[tuple[str, str, str]] = []
     for key, value in given.items():
         if key.endswith("condition") and key[: -len("condition")] in queries:
             base = key[: -len("condition")]
@@ -1288,7 +1302,45 @@ def matches(kind: Kind, doc: Mapping[str, Any], query: Mapping[str, str]) -> boo
         if found is None:
             continue
         name, q = found
-        test = _test(name, q, given.get(key + "condition", ">="))
-        if not test(dict(doc), value):
-            return False
-    return True
+        if q.how == "date":
+            op = given.get(key + "condition", ">=").strip()
+            if op not in _CONDITIONS:
+                raise BusinessError(f"{name}Condition '{op}' is not one of > >= < <=.")
+            try:
+                out.append((key, op, _moment(_parse_datetime(value, name))))
+            except _Invalid as exc:
+                raise BusinessError(str(exc)) from None
+        elif q.how == "released":
+            if value.strip().lower() not in ("0", "1", "true", "false"):
+                raise BusinessError(f"'{name}' must be 0 or 1, not '{value}'.")
+            out.append((key, "=", "1" if value.strip().lower() in ("1", "true") else "0"))
+        else:
+            out.append((key, "contains" if q.how == "contains" else "=", value.casefold()))
+    return out
+
+
+def passes(entries: list[tuple[str, str]], wanted: list[tuple[str, str, str]]) -> bool:
+    """Whether a document with these :func:`index_entries` passes these :func:`conditions`."""
+    return all(
+        any(n == name and _OPS[op](have, value) for n, have in entries)
+        for name, op, value in wanted
+    )
+
+
+def list_filters(kind: Kind) -> dict[str, Filter]:
+    """The list query parameters of GET /v1/<collection> that the sandbox
+    honours, by the spec's names: each takes (stored_doc, query_value). Text
+    compares without regard to case (a customer's ``name`` matches names that
+    contain it, the others the whole value); a date parameter alone means "on
+    or after" (use :func:`matches` for the ``<name>Condition`` companions);
+    ``released`` is 1 or 0."""
+
+    def one(name: str) -> Filter:
+        return lambda doc, value: matches(kind, doc, {name: value})
+
+    return {name: one(name) for name in _QUERIES[kind.name]}
+
+
+def matches(kind: Kind, doc: Mapping[str, Any], query: Mapping[str, str]) -> bool:
+    """Whether ``doc`` passes every filter of a list query (see :func:`conditions`)."""
+    return passes(index_entries(kind, doc), conditions(kind, query))

@@ -17,10 +17,29 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8750, help="port to listen on (default 8750)")
     p.add_argument("--db", metavar="PATH", help="keep the state in this SQLite file")
     p.add_argument(
-        "--rate-limit", type=int, metavar="N", help="calls per window per client and tenant"
+        "--quota",
+        choices=("test", "production"),
+        default="production",
+        help="Visma's calls per hour per client and company: test 500, production 15,000",
     )
     p.add_argument(
-        "--rate-window", type=float, metavar="SECONDS", help="length of a rate-limit window"
+        "--rate-limit",
+        type=int,
+        metavar="N",
+        help="calls per window per client and tenant (overrides --quota)",
+    )
+    p.add_argument(
+        "--rate-window",
+        type=float,
+        metavar="SECONDS",
+        help="length of a rate-limit window (overrides --quota's hour)",
+    )
+    p.add_argument(
+        "--reset-format",
+        choices=("seconds", "epoch", "date"),
+        default="seconds",
+        help="X-RateLimit-Reset as seconds to the reset, an epoch time or an HTTP date "
+        "(Retry-After: seconds, or an HTTP date with 'date')",
     )
     p.add_argument(
         "--token-lifetime", type=float, metavar="SECONDS", help="how long a token is valid"
@@ -38,6 +57,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=0.0,
         metavar="SHARE",
         help="share of calls answered 429 (rate limited)",
+    )
+    p.add_argument(
+        "--gateway-502",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of calls answered 502 by a gateway",
+    )
+    p.add_argument(
+        "--error-body",
+        choices=("json", "html", "text", "empty"),
+        default="json",
+        help="the body of injected 500, 502, 503 and 429 answers: Visma's JSON, "
+        "or a gateway's HTML page, plain text or nothing",
     )
     p.add_argument(
         "--drop-after-commit",
@@ -75,6 +108,40 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="TEXT",
         help="answer 500 to every create whose body holds TEXT, as Visma does for some bad data",
     )
+    p.add_argument(
+        "--release-seconds",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="how long after it is accepted a release is done in the background",
+    )
+    p.add_argument(
+        "--release-fail-on",
+        default="",
+        metavar="TEXT",
+        help="the background release of a document whose body holds TEXT fails",
+    )
+    p.add_argument(
+        "--forbid-on",
+        default="",
+        metavar="TEXT",
+        help="answer 403 to every API call whose path or body holds TEXT",
+    )
+    p.add_argument(
+        "--max-body",
+        type=int,
+        default=16 * 1024 * 1024,
+        metavar="BYTES",
+        help="largest request body taken (413 above it)",
+    )
+    p.add_argument(
+        "--connection-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="an idle connection, or a request not whole this long after its first byte, "
+        "is cut off",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the injected faults")
     p.add_argument("--log", action="store_true", help="print a line per request on stderr")
 
@@ -84,20 +151,29 @@ def config_from(args: argparse.Namespace) -> SandboxConfig:
     defaults = SandboxConfig()
     return SandboxConfig(
         db=args.db or ":memory:",
-        rate_limit=args.rate_limit or defaults.rate_limit,
-        rate_window=args.rate_window or defaults.rate_window,
+        quota=args.quota,
+        rate_limit=args.rate_limit or None,
+        rate_window=args.rate_window or None,
         token_lifetime=args.token_lifetime or defaults.token_lifetime,
+        release_seconds=args.release_seconds,
+        max_body=args.max_body,
+        connection_timeout=args.connection_timeout,
         faults=Faults(
             latency_ms=args.latency_ms,
             error_500=args.fail_500,
             error_503=args.fail_503,
             throttle_429=args.throttle_429,
+            gateway_502=args.gateway_502,
+            error_body=args.error_body,
+            reset_format=args.reset_format,
             drop_after_commit=args.drop_after_commit,
             slow=args.slow,
             slow_seconds=args.slow_seconds,
             late_commit=args.late_commit,
             late_commit_seconds=args.late_commit_seconds,
             error_500_on=args.fail_500_on,
+            release_fail_on=args.release_fail_on,
+            forbid_on=args.forbid_on,
             seed=args.seed,
         ),
     )

@@ -1,11 +1,14 @@
 """The sandbox's HTTP server: the contract of api.finance.visma.net on loopback.
 
-Threaded, HTTP/1.1 with keep-alive. Every API call goes: authenticate (the
-bearer token of ``/connect/token``) → rate limit (a fixed window per client
-and tenant, ``X-RateLimit-*`` on every answer) → injected faults → the route.
-The documents themselves are :mod:`importer.sandbox.documents`; request
-bodies are checked by :mod:`importer.sandbox.dtos`; state is
-:mod:`importer.sandbox.store`.
+Threaded, HTTP/1.1 with keep-alive. Every API call goes: the declared body
+length (413 above ``max_body``) → authenticate (the bearer token of
+``/connect/token``) → read the body (within ``connection_timeout`` of the
+request's first byte) → rate limit (a fixed window per client and tenant,
+``X-RateLimit-*`` on every answer) → the token's scope → injected faults → the
+route. The documents themselves are :mod:`importer.sandbox.documents`;
+request bodies are checked by :mod:`importer.sandbox.dtos`; state is
+:mod:`importer.sandbox.store`. Releases are done later, on a timer
+(:meth:`SandboxServer.later`), as Visma does them in the background.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hmac
+import io
 import json
 import math
 import random
@@ -26,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.parser import BytesParser
 from email.policy import HTTP
+from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -33,7 +38,14 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from importer.sandbox import documents
-from importer.sandbox.config import DEMO_TENANT, Client, SandboxConfig, TenantKind
+from importer.sandbox.config import (
+    DEMO_TENANT,
+    SCOPE_PREFIX,
+    Client,
+    ErrorBody,
+    SandboxConfig,
+    TenantKind,
+)
 from importer.sandbox.dtos import check_body
 from importer.sandbox.store import Store
 
@@ -48,6 +60,17 @@ SERIES_START = {
     "purchase_order": 500001,
 }
 V2_CREATE = {"customer_invoice", "customer_credit_note", "customer_debit_note"}
+# Kinds whose release answers 202 and a background request (the spec lists only
+# 202 and 412 for it); the others answer 200 with actionResult "Queued".
+RELEASE_ACCEPTED = {"supplier_invoice"}
+# The scope a call needs, by method (visma-api-notes.md §4.2).
+SCOPE_OF = {"GET": "read", "POST": "create", "PUT": "update", "DELETE": "delete"}
+# A refused request's body is not read. Up to this much of it is then drained,
+# so that the connection can be kept; a larger one is discarded for at most
+# LINGER_SECONDS after the answer and the connection closed (closing with
+# unread bytes would reset the connection before the client reads the answer).
+DRAIN_LIMIT = 64 * 1024
+LINGER_SECONDS = 2.0
 BACKGROUND_HEADER = "erp-api-background"
 BACKGROUND_TTL = 24 * 3600.0
 DATETIME_CONDITIONS = {">", ">=", "<", "<="}
@@ -88,11 +111,65 @@ def visma_error(status: int, text: str) -> Refusal:
     return Refusal(status, f"VismaId: {uuid.uuid4()}. {text}")
 
 
+def gateway_error(
+    status: int, message: str, form: ErrorBody, headers: dict[str, str] | None = None
+) -> Refusal:
+    """An error answer in the form a gateway in front of Visma may give it:
+    ``json`` ``{"message": message}``, an ``html`` page, ``text``, or ``empty``."""
+    refusal = Refusal(status, message, headers)
+    title = f"{status} {HTTPStatus(status).phrase}"
+    if form == "html":
+        page = (
+            f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+            f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+            "</body>\r\n</html>\r\n"
+        )
+        refusal.reply.body = page.encode()
+        refusal.reply.headers["Content-Type"] = "text/html"
+    elif form == "text":
+        refusal.reply.body = title.encode()
+        refusal.reply.headers["Content-Type"] = "text/plain; charset=utf-8"
+    elif form == "empty":
+        refusal.reply.body = None
+    return refusal
+
+
 @dataclass(frozen=True)
 class Caller:
     client: str
     tenant: str
     tenant_kind: TenantKind
+    scopes: frozenset[str] = frozenset()
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The socket's reading side with a deadline per request: an idle
+    connection waits ``timeout`` for a request; once its first byte has come,
+    the whole request (request line, headers, body) must come within
+    ``timeout``, however slowly it trickles. A read past it raises
+    TimeoutError (http.server then closes the connection)."""
+
+    def __init__(self, sock: socket.socket, timeout: float) -> None:
+        super().__init__()
+        self.sock = sock
+        self.timeout = timeout
+        self.deadline: float | None = None  # None: between requests
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.deadline is None:
+            wait = self.timeout
+        else:
+            wait = self.deadline - time.monotonic()
+            if wait <= 0:
+                raise TimeoutError("the request did not arrive in time")
+        self.sock.settimeout(wait)
+        n = self.sock.recv_into(buffer)
+        if n and self.deadline is None:
+            self.deadline = time.monotonic() + self.timeout
+        return n
 
 
 class SandboxServer(ThreadingHTTPServer):
@@ -110,16 +187,55 @@ class SandboxServer(ThreadingHTTPServer):
         self._windows: dict[tuple[str, str], tuple[float, int]] = {}
         self._lock = threading.Lock()
         self._rng = random.Random(config.faults.seed)
+        self._jobs: set[threading.Timer] = set()
+        self._closed = False
         super().__init__(address, _Handler)
+
+    # -------------------------------------------------------- later work
+
+    def later(self, seconds: float, work: Callable[..., Any], *args: Any) -> None:
+        """Do ``work(*args)`` in ``seconds``, on a timer thread (a release,
+        a late commit). Work still waiting when the server closes is dropped."""
+
+        def run() -> None:
+            try:
+                with self._lock:
+                    if self._closed:
+                        return
+                work(*args)
+            except Refusal:
+                pass  # e.g. a late commit whose number was taken meanwhile: not stored
+            except Exception:
+                if not self._closed:
+                    raise
+            finally:
+                with self._lock:
+                    self._jobs.discard(timer)
+
+        timer = threading.Timer(seconds, run)
+        timer.daemon = True
+        with self._lock:
+            self._jobs.add(timer)
+        timer.start()
+
+    def server_close(self) -> None:
+        with self._lock:
+            self._closed = True
+            jobs = list(self._jobs)
+        for job in jobs:
+            job.cancel()
+        for job in jobs:
+            job.join(timeout=5)
+        super().server_close()
 
     # ------------------------------------------------------------ tokens
 
-    def issue_token(self, client: Client, tenant: str) -> tuple[str, float]:
+    def issue_token(self, client: Client, tenant: str, scopes: frozenset[str]) -> tuple[str, float]:
         token = secrets.token_urlsafe(32)
         expires = self.config.clock() + self.config.token_lifetime
         with self._lock:
             self._tokens[token] = (
-                Caller(client.client_id, tenant, client.tenants[tenant]),
+                Caller(client.client_id, tenant, client.tenants[tenant], scopes),
                 expires,
             )
         return token, expires
@@ -139,8 +255,7 @@ class SandboxServer(ThreadingHTTPServer):
 
     def count_call(self, caller: Caller) -> tuple[bool, dict[str, str]]:
         """Count one call in the caller's fixed window: (allowed, headers)."""
-        window = self.config.rate_window
-        limit = self.config.rate_limit
+        limit, window = self.config.limits
         now = self.config.clock()
         start = math.floor(now / window) * window
         key = (caller.client, caller.tenant)
@@ -152,22 +267,76 @@ class SandboxServer(ThreadingHTTPServer):
             if allowed:
                 used += 1
             self._windows[key] = (start, used)
-        reset = max(1, math.ceil(start + window - now))
+        end = max(start + window, now + 1)  # the window's end, at least a second away
+        reset = math.ceil(end - now)
+        form = self.config.faults.reset_format
         headers = {
             "X-RateLimit-Limit": str(limit),
             "X-RateLimit-Remaining": str(max(0, limit - used)),
-            "X-RateLimit-Reset": str(reset),
+            "X-RateLimit-Reset": (
+                str(reset)
+                if form == "seconds"
+                else str(math.ceil(end))
+                if form == "epoch"
+                else _http_date(end)
+            ),
             "X-RateLimit-Policy": "4-fixed-window",
         }
         if not allowed:
-            headers["Retry-After"] = str(reset)
+            headers["Retry-After"] = self.retry_after(reset, end)
         return allowed, headers
+
+    def retry_after(self, seconds: int, at: float | None = None) -> str:
+        """Retry-After: ``seconds``, or with reset_format "date" the HTTP date
+        ``at`` (default: that many seconds from now), the two forms HTTP has
+        (an epoch time is no Retry-After)."""
+        if self.config.faults.reset_format == "date":
+            return _http_date(self.config.clock() + seconds if at is None else at)
+        return str(seconds)
 
     # ------------------------------------------------------------ faults
 
     def draw(self) -> float:
         with self._lock:
             return self._rng.random()
+
+    # ---------------------------------------------------------- release
+
+    def finish_release(
+        self, tenant: str, kind: documents.Kind, number: str, bg_id: str | None
+    ) -> None:
+        """The background part of a release: the document becomes Open, or
+        its errorInfo says why not (and a background request its state)."""
+        fail_on = self.config.faults.release_fail_on
+        error = None
+        with self.store.transaction() as db:
+            doc = self.store.get(tenant, kind.name, number)
+            if doc is None:
+                error = f"VismaId: {uuid.uuid4()}. Error: {kind.title} '{number}' not found."
+            else:
+                try:
+                    if fail_on and fail_on in json.dumps(doc, ensure_ascii=False):
+                        raise documents.BusinessError(
+                            f"Error: {kind.title} '{number}' could not be released "
+                            f"(the sandbox fails the release of documents holding '{fail_on}')."
+                        )
+                    doc = documents.release(kind, doc, now=_now())
+                except documents.BusinessError as exc:
+                    error = f"VismaId: {uuid.uuid4()}. {exc}"
+                    doc = {**doc, "errorInfo": error}
+                self.store.put(db, tenant, kind.name, number, doc)
+        if bg_id is None:
+            return
+        found = self.store.background(bg_id)
+        if found is not None:
+            state = found[2]
+            state.update(
+                status="Failed" if error else "Finished",
+                statusCode=400 if error else 204,
+                finishedUtc=_now_iso(),
+                errorMessage=error,
+            )
+            self.store.update_background(bg_id, state)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -194,22 +363,35 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ---------------------------------------------------------- dispatch
 
+    def handle_one_request(self) -> None:
+        self._reader.deadline = None  # a new request: its clock starts at its first byte
+        self._unread = 0
+        self._linger = False
+        super().handle_one_request()
+
     def _dispatch(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
         url = urlsplit(self.path)
         parts = [unquote(p) for p in url.path.strip("/").split("/") if p]
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        try:
+            length = self._declared_length()
+        except Refusal as refusal:
+            self._send(refusal.reply)
+            return
         if [p.lower() for p in parts] == ["connect", "token"]:
-            self._send(self._guard(lambda: self._token(method, raw)))
+            self._send(self._guard(lambda: self._token(method, self._read_body(length))))
             return
         limits: dict[str, str] = {}
         try:
-            caller = self._authenticate()
+            caller = self._authenticate()  # before the body is read
+            raw = self._read_body(length)
             allowed, limits = self.server.count_call(caller)
             if not allowed:
                 raise Refusal(429, "Rate limit is exceeded. Try again later.")
+            self._check_scope(caller, method)
             faults = self.server.config.faults
+            if faults.forbid_on and self._holds(faults.forbid_on, raw):
+                raise visma_error(403, "You are not authorized to access this resource.")
             if faults.any:
                 self._faults_before()
             if BACKGROUND_HEADER in {h.lower() for h in self.headers}:
@@ -220,13 +402,62 @@ class _Handler(BaseHTTPRequestHandler):
                     return
         except Refusal as refusal:
             reply = refusal.reply
-        except _Unanswered:  # a fault: the connection dropped, no answer
+        except _Unanswered:  # a fault, or the client went away: no answer
             self._drop()
             return
+        except RecursionError:  # nested too deeply for a parser: the request's fault
+            reply = visma_error(400, "The request is nested too deeply.").reply
         except Exception as exc:  # a bug in the sandbox: say so, as a 500
             reply = Reply(500, {"message": f"VismaId: {uuid.uuid4()}. Internal error: {exc!r}"})
         reply.headers.update(limits)
         self._send(reply)
+
+    def _declared_length(self) -> int:
+        """The body's declared length, refused before any of it is read: no
+        chunked bodies (411), a length that is no number (400), or above the
+        cap (413). No Content-Length: no body."""
+        cap = self.server.config.max_body
+        if self.headers.get("Transfer-Encoding"):
+            self._linger = True  # a body of unknown length follows: not read
+            raise Refusal(411, "Length Required: send the body with a Content-Length.")
+        given = self.headers.get_all("Content-Length") or []
+        if not given:
+            return 0
+        try:
+            lengths = {int(v.strip()) for v in given}
+        except ValueError:
+            lengths = set()
+        if len(lengths) != 1 or min(lengths) < 0:
+            self._linger = True
+            raise Refusal(400, "Content-Length is not one whole number.")
+        length = lengths.pop()
+        self._unread = length
+        if length > cap:
+            raise Refusal(413, f"Payload Too Large: the request body is over {cap} bytes.")
+        return length
+
+    def _read_body(self, length: int) -> bytes:
+        """The declared body, within the request's deadline (408 past it)."""
+        if not length:
+            return b""
+        try:
+            raw = self.rfile.read(length)
+        except TimeoutError:
+            self._unread = 0  # nothing more is read: the answer, then the connection closed
+            self.close_connection = True
+            seconds = self.server.config.connection_timeout
+            raise Refusal(
+                408, f"Request Timeout: the request did not arrive within {seconds:g} s."
+            ) from None
+        except OSError:
+            raise _Unanswered() from None
+        if len(raw) < length:  # the client went away
+            raise _Unanswered()
+        self._unread = 0
+        return raw
+
+    def _holds(self, text: str, raw: bytes) -> bool:
+        return text in self.path or text in unquote(self.path) or text.encode() in raw
 
     def _guard(self, work: Callable[[], Reply]) -> Reply:
         try:
@@ -236,13 +467,21 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self._timeout = self.server.config.connection_timeout
+        self.connection.settimeout(self._timeout)
         # Answers are small and written whole: without this, Nagle's algorithm
         # and the client's delayed ACK hold each answer back for tens of ms.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._reader = _DeadlineReader(self.connection, self._timeout)
+        self.rfile = io.BufferedReader(self._reader)
+        self._unread = 0  # declared body bytes not read
+        self._linger = False  # discard what the client still sends, then close
 
     def _send(self, reply: Reply) -> None:
         """Status line, headers and body in one write (send_response() and
-        end_headers() would send the headers apart from the body)."""
+        end_headers() would send the headers apart from the body). The body
+        of a request refused before it was read is then drained (small) or
+        discarded while the connection closes (large)."""
         payload = reply.payload()
         self.log_request(reply.status)
         headers = {"Server": self.version_string(), "Date": self.date_time_string()}
@@ -250,11 +489,43 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Content-Type"] = "application/json; charset=utf-8"
         headers.update(reply.headers)
         headers["Content-Length"] = str(len(payload))
+        limit = min(DRAIN_LIMIT, self.server.config.max_body)
+        drain = 0 < self._unread <= limit and not (self._linger or self.close_connection)
+        if self._unread and not drain:
+            self._linger = True
+        if self._linger or self.close_connection:
+            self.close_connection = True
+            headers["Connection"] = "close"
+        self.connection.settimeout(self._timeout)
         phrase = HTTPStatus(reply.status).phrase
         head = f"{self.protocol_version} {reply.status} {phrase}\r\n" + "".join(
             f"{name}: {value}\r\n" for name, value in headers.items()
         )
         self.wfile.write((head + "\r\n").encode("latin-1") + payload)
+        if drain:
+            try:
+                drained = len(self.rfile.read(self._unread))
+            except OSError:  # TimeoutError included
+                drained = -1
+            if drained != self._unread:
+                self.close_connection = True
+            self._unread = 0
+        elif self._linger:
+            self._discard()
+
+    def _discard(self) -> None:
+        """Read and drop what the client still sends, for LINGER_SECONDS at
+        most and never more than max_body, after the answer (a lingering close)."""
+        left = self.server.config.max_body
+        end = time.monotonic() + min(self._timeout, LINGER_SECONDS)
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_WR)
+            while left > 0 and (wait := end - time.monotonic()) > 0:
+                self.connection.settimeout(wait)
+                chunk = self.connection.recv(min(65536, left))
+                if not chunk:
+                    break
+                left -= len(chunk)
 
     # -------------------------------------------------------------- auth
 
@@ -286,14 +557,26 @@ class _Handler(BaseHTTPRequestHandler):
                     "error_description": f"the client has no access to tenant '{tenant}'",
                 },
             )
-        token, _ = self.server.issue_token(client, tenant)
+        # The scopes asked for; none: all the client is registered for.
+        scopes = form.get("scope", "").split() or list(client.scopes)
+        refused = [s for s in scopes if s not in client.scopes]
+        if refused:
+            raise Refusal(
+                400,
+                "invalid_scope",
+                body={
+                    "error": "invalid_scope",
+                    "error_description": f"the client may not ask for scope '{refused[0]}'",
+                },
+            )
+        token, _ = self.server.issue_token(client, tenant, frozenset(scopes))
         return Reply(
             200,
             {
                 "access_token": token,
                 "token_type": "Bearer",
                 "expires_in": int(self.server.config.token_lifetime),
-                "scope": form.get("scope", ""),
+                "scope": " ".join(dict.fromkeys(scopes)),
             },
         )
 
@@ -310,21 +593,43 @@ class _Handler(BaseHTTPRequestHandler):
             raise Refusal(401, "Unauthorized. The token's tenant is not an ERP company.", challenge)
         return caller
 
+    def _check_scope(self, caller: Caller, method: str) -> None:
+        """GET needs the read scope, POST (create, action, attachment) create,
+        PUT update, DELETE delete."""
+        needs = SCOPE_PREFIX + SCOPE_OF.get(method, "read")
+        if needs not in caller.scopes:
+            raise Refusal(
+                403,
+                f"Forbidden: insufficient scope: needs {needs}",
+                {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{needs}"'},
+            )
+
     # ------------------------------------------------------------ faults
 
     def _faults_before(self) -> None:
         faults = self.server.config.faults
         if faults.latency_ms:
             time.sleep(faults.latency_ms / 1000)
+        form = faults.error_body
         draw = self.server.draw()
         if draw < faults.throttle_429:
-            raise Refusal(429, "Rate limit is exceeded. Try again later.", {"Retry-After": "1"})
+            raise gateway_error(
+                429,
+                "Rate limit is exceeded. Try again later.",
+                form,
+                {"Retry-After": self.server.retry_after(1)},
+            )
         draw -= faults.throttle_429
         if draw < faults.error_500:
-            raise visma_error(500, "An unexpected error occurred.")
+            raise gateway_error(
+                500, f"VismaId: {uuid.uuid4()}. An unexpected error occurred.", form
+            )
         draw -= faults.error_500
         if draw < faults.error_503:
-            raise Refusal(503, "Service Unavailable")
+            raise gateway_error(503, "Service Unavailable", form)
+        draw -= faults.error_503
+        if draw < faults.gateway_502:
+            raise gateway_error(502, "Bad Gateway", form)
 
     def _drop(self) -> None:
         self.close_connection = True
@@ -358,6 +663,8 @@ class _Handler(BaseHTTPRequestHandler):
             reply = self._route(caller, method, parts, query, raw)
         except Refusal as refusal:
             reply = refusal.reply
+        if reply.status == 202:  # the route started a background request of its own
+            return reply
         bg_id = str(uuid.uuid4())
         payload = reply.payload()
         state = {
@@ -433,7 +740,7 @@ class _Handler(BaseHTTPRequestHandler):
         raise Refusal(405, f"{method} is not supported on /{'/'.join(parts)}")
 
     def _json_body(self, kind: documents.Kind, raw: bytes) -> dict[str, Any]:
-        body = _json_object(raw)
+        body = _json_object(raw, self.server.config.max_json_depth)
         problems = check_body(kind.update_dto, body)
         if problems:
             raise visma_error(400, "The request is invalid: " + "; ".join(problems[:10]))
@@ -456,11 +763,7 @@ class _Handler(BaseHTTPRequestHandler):
         if faults.late_commit and self.server.draw() < faults.late_commit:
             # Checked now (a refusal is answered), stored later, answered never.
             self._store_new(caller, kind, body, dry=True)
-            timer = threading.Timer(
-                faults.late_commit_seconds, self._store_new, (caller, kind, body)
-            )
-            timer.daemon = True
-            timer.start()
+            self.server.later(faults.late_commit_seconds, self._store_new, caller, kind, body)
             raise _Unanswered()
         number, doc = self._store_new(caller, kind, body)
         headers = {"Location": self._location(kind, number)}
@@ -516,13 +819,7 @@ class _Handler(BaseHTTPRequestHandler):
         store = self.server.store
         with store.transaction() as db:
             doc = self._stored(caller, kind, number)
-            if_match = self.headers.get("If-Match")
-            if kind.etag and if_match is not None and if_match.strip() not in ("*", _etag(doc)):
-                raise Refusal(
-                    412,
-                    "Precondition Failed: the document has changed since it "
-                    "was read (ETag does not match If-Match).",
-                )
+            self._if_match(kind, doc)
             body = self._json_body(kind, raw)
             try:
                 doc = documents.update(
@@ -532,6 +829,15 @@ class _Handler(BaseHTTPRequestHandler):
                 raise visma_error(400, str(exc)) from None
             store.put(db, caller.tenant, kind.name, number, doc)
         return Reply(204, None, {"ETag": _etag(doc)} if kind.etag else {})
+
+    def _if_match(self, kind: documents.Kind, doc: dict[str, Any]) -> None:
+        if_match = self.headers.get("If-Match")
+        if kind.etag and if_match is not None and if_match.strip() not in ("*", _etag(doc)):
+            raise Refusal(
+                412,
+                "Precondition Failed: the document has changed since it "
+                "was read (ETag does not match If-Match).",
+            )
 
     def _list(self, caller: Caller, kind: documents.Kind, query: dict[str, str]) -> Reply:
         lq = {k.lower(): v for k, v in query.items()}
@@ -546,18 +852,15 @@ class _Handler(BaseHTTPRequestHandler):
                 400, f"lastModifiedDateTimeCondition '{condition}' is not one of > >= < <=."
             )
         try:
-            docs = [
-                d
-                for d in self.server.store.all(caller.tenant, kind.name)
-                if documents.matches(kind, d, query)
-            ]
+            conditions = documents.conditions(kind, query)
         except documents.BusinessError as exc:
             raise visma_error(400, str(exc)) from None
         max_size = self.server.config.max_page_size
         page_number = _positive(lq.get("pagenumber", "1"), "pageNumber")
         page_size = min(_positive(lq.get("pagesize", str(max_size)), "pageSize"), max_size)
-        total = len(docs)
-        page = docs[(page_number - 1) * page_size : page_number * page_size]
+        total, page = self.server.store.page(
+            caller.tenant, kind.name, conditions, (page_number - 1) * page_size, page_size
+        )
         meta = {"totalCount": total, "maxPageSize": max_size}
         return Reply(200, [{**d, "metadata": meta} for d in page])
 
@@ -565,22 +868,65 @@ class _Handler(BaseHTTPRequestHandler):
         self, caller: Caller, kind: documents.Kind, number: str, action: str, raw: bytes
     ) -> Reply:
         if action == "release" and kind.releasable:
-            store = self.server.store
-            with store.transaction() as db:
-                doc = self._stored(caller, kind, number)
-                try:
-                    doc = documents.release(kind, doc, now=_now())
-                except documents.BusinessError as exc:
-                    raise visma_error(400, str(exc)) from None
-                store.put(db, caller.tenant, kind.name, number, doc)
-            return Reply(
-                200, {"actionId": str(uuid.uuid4()), "actionResult": "Done", "errorInfo": None}
-            )
+            return self._release(caller, kind, number)
         if action == "createdunningletter" and kind.name == "customer":
             self._stored(caller, kind, number)
-            _json_object(raw or b"{}")
+            _json_object(raw or b"{}", self.server.config.max_json_depth)
             return Reply(200, {"actionId": str(uuid.uuid4()), "actionResult": "Done"})
         raise Refusal(404, f"No action '{action}' on {kind.collection}")
+
+    def _release(self, caller: Caller, kind: documents.Kind, number: str) -> Reply:
+        """Accept a release and do it ``release_seconds`` later, in the
+        background, as Visma does: customer documents answer 200 "Queued" (or
+        "Failed" at once for a document that cannot be released: on hold,
+        already released), a supplier invoice 202 and a background request."""
+        store = self.server.store
+        with store.transaction() as db:
+            doc = self._stored(caller, kind, number)
+            self._if_match(kind, doc)
+            if "errorInfo" in doc:  # a new attempt: the last one's error is gone
+                doc = {k: v for k, v in doc.items() if k != "errorInfo"}
+                store.put(db, caller.tenant, kind.name, number, doc)
+        seconds = self.server.config.release_seconds
+        if kind.name in RELEASE_ACCEPTED:
+            bg_id = str(uuid.uuid4())
+            received = _now_iso()
+            state = {
+                "id": bg_id,
+                "status": "Started",
+                "statusCode": 0,
+                "receivedUtc": received,
+                "startedUtc": received,
+                "finishedUtc": None,
+                "webhookAddress": None,
+                "errorMessage": None,
+                "reference": self.headers.get(BACKGROUND_HEADER),
+                "originalUri": self.path,
+                "hasResponseContent": False,
+                "hasRequestContent": False,
+                "contentLocation": None,
+                "responseHeaders": {},
+                "_content": "",
+            }
+            store.save_background(bg_id, caller.tenant, caller.client, state)
+            self.server.later(
+                seconds, self.server.finish_release, caller.tenant, kind, number, bg_id
+            )
+            return Reply(202, {"id": bg_id, "stateLocation": f"/v1/background/{bg_id}"})
+        action_id = str(uuid.uuid4())
+        try:
+            documents.release(kind, doc, now=_now())  # refused now, or queued
+        except documents.BusinessError as exc:
+            return Reply(
+                200,
+                {
+                    "actionId": action_id,
+                    "actionResult": "Failed",
+                    "errorInfo": f"VismaId: {uuid.uuid4()}. {exc}",
+                },
+            )
+        self.server.later(seconds, self.server.finish_release, caller.tenant, kind, number, None)
+        return Reply(200, {"actionId": action_id, "actionResult": "Queued", "errorInfo": None})
 
     def _attach(self, caller: Caller, kind: documents.Kind, number: str, raw: bytes) -> Reply:
         if not kind.attachable:
@@ -617,14 +963,35 @@ def _base_url(server: ThreadingHTTPServer) -> str:
     return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
 
-def _json_object(raw: bytes) -> dict[str, Any]:
+def _json_object(raw: bytes, max_depth: int) -> dict[str, Any]:
+    too_deep = visma_error(400, f"The request body is nested deeper than {max_depth} levels.")
     try:
         body = json.loads(raw or b"null")
+    except RecursionError:
+        raise too_deep from None
     except ValueError:
         raise visma_error(400, "The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise visma_error(400, "The request body must be a JSON object.")
+    if _depth_over(body, max_depth):
+        raise too_deep
     return body
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    """Whether objects and arrays nest deeper than ``limit`` (without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        if depth > limit:
+            return True
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
+
+
+def _http_date(moment: float) -> str:
+    return formatdate(math.ceil(moment), usegmt=True)
 
 
 def _unwrap(value: Any) -> Any:

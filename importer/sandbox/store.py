@@ -1,6 +1,11 @@
 """The sandbox's state in SQLite: in memory by default, or a file that
 survives a restart. One connection behind one lock: every request is a
-few short statements, and SQLite serializes writers anyway."""
+few short statements, and SQLite serializes writers anyway.
+
+Beside each document, ``doc_index`` keeps what its list filters compare
+(:func:`importer.sandbox.documents.index_entries`), so that a filtered list
+is found in SQL and only its page is read and parsed, however many documents
+there are."""
 
 from __future__ import annotations
 
@@ -8,9 +13,11 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+
+from importer.sandbox import documents
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -18,6 +25,8 @@ CREATE TABLE IF NOT EXISTS documents (
     body TEXT NOT NULL, modified REAL NOT NULL, seq INTEGER NOT NULL,
     PRIMARY KEY (tenant, kind, number)
 );
+CREATE INDEX IF NOT EXISTS documents_by_seq ON documents (seq);
+CREATE INDEX IF NOT EXISTS documents_in_order ON documents (tenant, kind, seq);
 CREATE TABLE IF NOT EXISTS series (
     tenant TEXT NOT NULL, kind TEXT NOT NULL, next INTEGER NOT NULL,
     PRIMARY KEY (tenant, kind)
@@ -27,6 +36,27 @@ CREATE TABLE IF NOT EXISTS background (
     state TEXT NOT NULL, received REAL NOT NULL
 );
 """
+# What the list filters compare, a row per (document, filter, value); the
+# document's seq beside, so that a page is chosen from the index alone.
+_INDEX_SCHEMA = """
+DROP TABLE IF EXISTS doc_index;
+CREATE TABLE doc_index (
+    tenant TEXT NOT NULL, kind TEXT NOT NULL, number TEXT NOT NULL,
+    name TEXT NOT NULL, value TEXT NOT NULL, seq INTEGER NOT NULL
+);
+CREATE INDEX doc_index_by_value ON doc_index (tenant, kind, name, value, seq, number);
+CREATE INDEX doc_index_by_doc ON doc_index (tenant, kind, number);
+"""
+
+# documents.OPERATORS in SQL, on doc_index.value
+_SQL_OPS = {
+    "=": "value = ?",
+    "contains": "instr(value, ?) > 0",
+    ">": "value > ?",
+    ">=": "value >= ?",
+    "<": "value < ?",
+    "<=": "value <= ?",
+}
 
 
 class Store:
@@ -37,6 +67,18 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        if self._db.execute("PRAGMA user_version").fetchone()[0] != documents.INDEX_VERSION:
+            self._reindex()
+
+    def _reindex(self) -> None:
+        """Index every document again (a file from before the index, or from
+        an older one)."""
+        self._db.executescript(_INDEX_SCHEMA)
+        with self.transaction() as db:
+            rows = db.execute("SELECT tenant, kind, number, body, seq FROM documents").fetchall()
+            for tenant, kind, number, body, seq in rows:
+                self._index(db, tenant, kind, number, json.loads(body), seq)
+            db.execute(f"PRAGMA user_version = {int(documents.INDEX_VERSION)}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -71,6 +113,29 @@ class Store:
             "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?)",
             (tenant, kind, number, json.dumps(doc, ensure_ascii=False), time.time(), seq[0]),
         )
+        self._index(db, tenant, kind, number, doc, seq[0])
+
+    def _index(
+        self,
+        db: sqlite3.Connection,
+        tenant: str,
+        kind: str,
+        number: str,
+        doc: dict[str, Any],
+        seq: int,
+    ) -> None:
+        db.execute(
+            "DELETE FROM doc_index WHERE tenant=? AND kind=? AND number=?", (tenant, kind, number)
+        )
+        found = documents.KINDS.get(kind)
+        if found is not None:
+            db.executemany(
+                "INSERT INTO doc_index VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (tenant, kind, number, name, value, seq)
+                    for name, value in documents.index_entries(found, doc)
+                ],
+            )
 
     def exists(self, db: sqlite3.Connection, tenant: str, kind: str, number: str) -> bool:
         return (
@@ -97,6 +162,48 @@ class Store:
             ).fetchall()
         return [json.loads(r[0]) for r in rows]
 
+    def page(
+        self,
+        tenant: str,
+        kind: str,
+        conditions: Sequence[tuple[str, str, str]],
+        offset: int,
+        limit: int,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """(how many documents pass every condition, those of one page), in
+        the order they were created. ``conditions`` are
+        :func:`importer.sandbox.documents.conditions`. With conditions, the
+        page is chosen from ``doc_index`` alone (its covering index), so the
+        cost follows the matches, not the documents stored, and only the
+        page's bodies are read (CROSS JOIN keeps that order of the join)."""
+        with self._lock:
+            if not conditions:
+                count = self._db.execute(
+                    "SELECT COUNT(*) FROM documents WHERE tenant=? AND kind=?", (tenant, kind)
+                ).fetchone()[0]
+                rows = self._db.execute(
+                    "SELECT body FROM documents WHERE tenant=? AND kind=?"
+                    " ORDER BY seq LIMIT ? OFFSET ?",
+                    (tenant, kind, limit, offset),
+                ).fetchall()
+                return int(count), [json.loads(r[0]) for r in rows]
+            passing = " INTERSECT ".join(
+                "SELECT seq, number FROM doc_index WHERE tenant=? AND kind=? AND name=?"
+                f" AND {_SQL_OPS[op]}"
+                for _, op, _ in conditions
+            )
+            args: list[Any] = [
+                a for name, _, value in conditions for a in (tenant, kind, name, value)
+            ]
+            count = self._db.execute(f"SELECT COUNT(*) FROM ({passing})", args).fetchone()[0]
+            rows = self._db.execute(
+                f"SELECT d.body FROM ({passing} ORDER BY seq LIMIT ? OFFSET ?) AS p"
+                " CROSS JOIN documents AS d"
+                " ON d.tenant=? AND d.kind=? AND d.number=p.number ORDER BY p.seq",
+                [*args, limit, offset, tenant, kind],
+            ).fetchall()
+        return int(count), [json.loads(r[0]) for r in rows]
+
     def count(self, tenant: str, kind: str) -> int:
         with self._lock:
             row = self._db.execute(
@@ -110,6 +217,11 @@ class Store:
                 "INSERT OR REPLACE INTO background VALUES (?, ?, ?, ?, ?)",
                 (bg_id, tenant, client, json.dumps(state), time.time()),
             )
+
+    def update_background(self, bg_id: str, state: dict[str, Any]) -> None:
+        """A background request's new state (its received time stays)."""
+        with self._lock:
+            self._db.execute("UPDATE background SET state=? WHERE id=?", (json.dumps(state), bg_id))
 
     def background(self, bg_id: str) -> tuple[str, str, dict[str, Any], float] | None:
         with self._lock:
