@@ -5,8 +5,10 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
@@ -94,7 +96,6 @@ def sandbox() -> Iterator[Sandbox]:
 def token_for(
     sb: Sandbox, client: str = "demo", secret: str = "demo-secret", tenant: str = "demo-company"
 ) -> str:
-    import requests
 
     reply = requests.post(
         sb.token_url,
@@ -124,3 +125,19 @@ def postgres() -> Iterator[str]:
         pytest.skip("PostgreSQL's server programs (Debian's postgresql package) are missing")
     with cluster() as url:
         yield url
+
+
+VISMA_ERROR = r"^VismaId: [0-9a-f-]{36}\. "  # how Visma begins an error message
+
+
+class Api:
+    """A plain requests session with a bearer token, as an integrator writes it."""
+
+    def __init__(self, sb: Sandbox, **token_args: str) -> None:
+        self.sb = sb
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {token_for(sb, **token_args)}"
+
+    def __call__(self, method: str, path: str, **kw: Any) -> requests.Response:
+        kw.setdefault("timeout", 10)
+        return self.http.request(method, self.sb.url + path, **kw)

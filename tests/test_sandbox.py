@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import TYPES, token_for
+from conftest import TYPES, Api
 from records import preview_records
 
 from importer.batch import check
@@ -19,21 +19,6 @@ from importer.demo import REFERENCES
 from importer.doctypes import Registry
 from importer.sandbox import Faults, Sandbox, SandboxConfig
 from importer.sandbox.config import DEMO_CUSTOMER_TENANT, Client
-
-VISMA_ERROR = r"^VismaId: [0-9a-f-]{36}\. "
-
-
-class Api:
-    """A plain requests session with a bearer token, as an integrator writes it."""
-
-    def __init__(self, sb: Sandbox, **token_args: str) -> None:
-        self.sb = sb
-        self.http = requests.Session()
-        self.http.headers["Authorization"] = f"Bearer {token_for(sb, **token_args)}"
-
-    def __call__(self, method: str, path: str, **kw: Any) -> requests.Response:
-        kw.setdefault("timeout", 10)
-        return self.http.request(method, self.sb.url + path, **kw)
 
 
 def previews(name: str, samples_dir: Path) -> list[dict[str, Any]]:

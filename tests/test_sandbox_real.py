@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import token_for
+from conftest import VISMA_ERROR, Api, token_for
 
 from importer.sandbox import Faults, Sandbox, SandboxConfig
 from importer.sandbox import documents as D
@@ -27,22 +27,8 @@ from importer.sandbox.config import SCOPES, Client
 from importer.sandbox.options import add_arguments, config_from
 from importer.sandbox.store import Store
 
-VISMA_ERROR = r"^VismaId: [0-9a-f-]{36}\. "
 READ, CREATE, UPDATE, DELETE = SCOPES
 LONG = 60.0  # an interval no test waits for: what it guards has not happened yet
-
-
-class Api:
-    """A plain requests session with a bearer token."""
-
-    def __init__(self, sb: Sandbox, **token_args: str) -> None:
-        self.sb = sb
-        self.http = requests.Session()
-        self.http.headers["Authorization"] = f"Bearer {token_for(sb, **token_args)}"
-
-    def __call__(self, method: str, path: str, **kw: Any) -> requests.Response:
-        kw.setdefault("timeout", 10)
-        return self.http.request(method, self.sb.url + path, **kw)
 
 
 def w(value: Any) -> dict[str, Any]:
