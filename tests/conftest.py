@@ -96,7 +96,6 @@ def sandbox() -> Iterator[Sandbox]:
 def token_for(
     sb: Sandbox, client: str = "demo", secret: str = "demo-secret", tenant: str = "demo-company"
 ) -> str:
-
     reply = requests.post(
         sb.token_url,
         data={
