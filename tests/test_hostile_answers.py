@@ -630,3 +630,25 @@ def test_a_refused_token_with_many_workers_stops_and_nobody_waits_forever(tmp_pa
         send(check(customers(tmp_path, rows), load_type("customer")), destination, workers=8)
     assert "tenant id 'tenant' is the company's" in str(caught.value)
     assert {r.status for r in caught.value.report.results} == {"not sent"}
+
+
+def test_a_company_ca_bundle_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTPS with a certificate from the company's own CA: trusted once
+    REQUESTS_CA_BUNDLE names the CA, and a clear message until then."""
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    bundle = tmp_path / "company-ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    tokens = lambda h, m, b: (200, {}, {"access_token": TOKEN, "expires_in": 3600})  # noqa: E731
+    with Server(tokens, tls=context) as api:
+        monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+        monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+        with pytest.raises(AuthError, match=r"certificate is not trusted .*REQUESTS_CA_BUNDLE"):
+            VismaClient(connection(api)).token()
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+        assert VismaClient(connection(api)).token() == TOKEN

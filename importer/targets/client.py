@@ -830,6 +830,11 @@ def _why(exc: Exception) -> str:
     """A network failure in a few words (not urllib3's nested reprs)."""
     if isinstance(exc, DeadlineExceeded):
         return str(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return (
+            "its TLS certificate is not trusted (behind a company proxy or CA, set "
+            "REQUESTS_CA_BUNDLE to the CA's PEM file)"
+        )
     if isinstance(exc, requests.Timeout):
         return "timed out"
     text = str(exc)
