@@ -326,7 +326,8 @@ class _Adapter(HTTPAdapter):
 
     def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
         manager = super().proxy_manager_for(proxy, **kwargs)
-        manager.pool_classes_by_scheme = _POOLS
+        if not proxy.lower().startswith("socks"):  # a SOCKS proxy keeps its own connections
+            manager.pool_classes_by_scheme = _POOLS
         return manager
 
 
