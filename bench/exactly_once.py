@@ -125,7 +125,7 @@ def customer(sb: Sandbox) -> None:
 
 
 def concurrent(tmp: Path, docs: int, runs: int, journal: str, case: str) -> None:
-    with Sandbox(SandboxConfig(faults=Faults(latency_ms=5))) as sb:
+    with Sandbox(SandboxConfig(company="empty", faults=Faults(latency_ms=5))) as sb:
         customer(sb)
         file = invoices(tmp / f"{case}.csv", docs)
         procs = [cli(sb, file, journal, tmp / f"{case}-{n}") for n in range(runs)]
@@ -137,7 +137,7 @@ def concurrent(tmp: Path, docs: int, runs: int, journal: str, case: str) -> None
 
 
 def journal_deleted(tmp: Path, docs: int) -> None:
-    with Sandbox(SandboxConfig(faults=Faults(latency_ms=10))) as sb:
+    with Sandbox(SandboxConfig(company="empty", faults=Faults(latency_ms=10))) as sb:
         customer(sb)
         file = invoices(tmp / "deleted.csv", docs)
         journal = tmp / "deleted.sqlite"
@@ -156,7 +156,9 @@ def journal_deleted(tmp: Path, docs: int) -> None:
 
 
 def document_id_drops(tmp: Path, docs: int) -> None:
-    with Sandbox(SandboxConfig(faults=Faults(drop_after_commit=0.2, seed=7))) as sb:
+    with Sandbox(
+        SandboxConfig(company="empty", faults=Faults(drop_after_commit=0.2, seed=7))
+    ) as sb:
         customer(sb)
         file = invoices(tmp / "docid.csv", docs, prefix="DOC", key="Document ID")
         journal = tmp / "docid.sqlite"
@@ -177,7 +179,7 @@ def customers_without_numbers(tmp: Path, docs: int) -> None:
     second[0] = [first[0][0], first[0][1], "0151"]  # a corrected address, in another row
     a = write_csv(tmp / "cust-a.csv", [header, *first])
     b = write_csv(tmp / "cust-b.csv", [header, *reversed(second)])
-    with Sandbox() as sb:
+    with Sandbox(SandboxConfig(company="empty")) as sb:
         journal = tmp / "cust.sqlite"
         statuses: collections.Counter[str] = collections.Counter()
         for path, mode in ((a, "create"), (b, "create"), (b, "upsert")):
@@ -194,7 +196,7 @@ def customers_without_numbers(tmp: Path, docs: int) -> None:
 
 def late_commits(tmp: Path, docs: int, seconds: float) -> None:
     faults = Faults(late_commit=0.1, late_commit_seconds=seconds, seed=5)
-    with Sandbox(SandboxConfig(faults=faults)) as sb:
+    with Sandbox(SandboxConfig(company="empty", faults=faults)) as sb:
         customer(sb)
         file = invoices(tmp / "late-input.csv", docs)
         started = time.perf_counter()

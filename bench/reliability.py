@@ -80,7 +80,7 @@ def main() -> None:
         "--seed",
         str(args.seed),
     ]
-    with SandboxProcess(*faults) as sandbox:
+    with SandboxProcess("--company", "empty", *faults) as sandbox:  # its own items
         sandbox.post("/v1/customer", {"number": {"value": "10000"}, "name": {"value": "Kunde AS"}})
         client = VismaClient(sandbox.connection, workers=args.workers, timeout=2.0, backoff=0.1)
         client.calls = 0

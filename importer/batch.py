@@ -11,18 +11,27 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from importer.doctypes import DocType
-from importer.group import Document, Grouping, group_rows, hold_back, join_rows
+from importer.group import (
+    Document,
+    Grouping,
+    group_rows,
+    hold_back,
+    join_rows,
+    split_total_row,
+)
 from importer.issues import RowIssue
 from importer.mapping import ColumnMap, MappedRow, map_table
 from importer.mapping.columns import join_column_maps, sheet_fields
 from importer.mapping.dates import order_for_locale
 from importer.mapping.numbers import decimal_for_locale
+from importer.mapping.rules import Rules, load_rules
 from importer.report import BatchReport, RowResult
 from importer.sources import open_sheet, open_table, sheet_headers_of
 from importer.sources.files import Table, hold_native_stderr
@@ -44,6 +53,7 @@ class Batch:
     lines_table: Table | None = None  # the lines sheet, when the header sheet is ``table``
     # Fields the documents carry beyond the file's columns (x-carry-key).
     carried: frozenset[str] = frozenset()
+    rules: Rules | None = None  # the user's mapping, with what each rule changed
 
     @property
     def tables(self) -> list[Table]:
@@ -94,6 +104,9 @@ def check(
     *,
     sheet: str | None = None,
     locale: str | None = None,
+    mapping: Rules | str | Path | None = None,
+    skip: Iterable[str] = (),
+    encoding: str | None = None,
     pause_gc: bool = False,
     hold_stderr: bool = False,
 ) -> Batch:
@@ -102,7 +115,12 @@ def check(
     ``source`` is a path, a binary file object, a pandas DataFrame or a
     :class:`Table` (see :func:`importer.sources.open_table`). ``locale``
     (``nb_NO``, ``en_GB`` ...) says how numbers and dates are written; without
-    it each column's values decide. Row problems are in the batch; a file
+    it each column's values decide. ``mapping`` is a mapping file (or its
+    :class:`~importer.mapping.rules.Rules`): headers to fields, columns to
+    skip, constants and value maps; ``skip`` leaves more columns out by
+    header (or ``"column H"``). A column that holds values and maps to no
+    field stops the file: nothing is dropped. ``encoding`` forces a text
+    file's encoding. Row problems are in the batch; a file
     that cannot be used at all raises :class:`~importer.errors.VnimportError`
     (``FileError``, ``ColumnError``). ``pause_gc`` runs without the cyclic
     garbage collector (see :func:`gc_paused`); ``hold_stderr`` keeps the
@@ -111,23 +129,44 @@ def check(
     off unless a front door that owns the process turns them on.
     """
     started = time.perf_counter()
+    rules = mapping if isinstance(mapping, Rules) else load_rules(mapping, skip)
+    if isinstance(mapping, Rules) and skip:
+        rules = replace(mapping, skip=[*mapping.skip, *skip])
     decimal = decimal_for_locale(locale) if locale else None
     order = order_for_locale(locale) if locale else None
     with gc_paused() if pause_gc else nullcontext(), hold_native_stderr(hold_stderr):
         table = (
             source
             if isinstance(source, Table)
-            else open_table(source, sheet=sheet, is_header=doctype.looks_like_header)
+            else open_table(
+                source, sheet=sheet, is_header=doctype.looks_like_header, encoding=encoding
+            )
         )
         pair = _sheet_pair(table, doctype)
         if pair is not None:
-            return _check_joined(doctype, *pair, decimal=decimal, order=order, started=started)
-        mapped = map_table(table, doctype, decimal=decimal, order=order)
-        grouping = group_rows(doctype, mapped.colmap, mapped.rows)  # fills header cells down
-        validate_rows(doctype, mapped.colmap, mapped.rows)
+            return _check_joined(
+                doctype, *pair, decimal=decimal, order=order, started=started, rules=rules,
+                locale=locale,
+            )  # fmt: skip
+        mapped = map_table(table, doctype, decimal=decimal, order=order, rules=rules, locale=locale)
+        rows, total = split_total_row(doctype, mapped.colmap, mapped.rows)
+        grouping = group_rows(doctype, mapped.colmap, rows)  # fills header cells down
+        validate_rows(doctype, mapped.colmap, rows, grouping)
+        if total is not None and total.issues:  # a total that disagrees: on its own row
+            grouping.ungrouped.append(total)
+            rows = [*rows, total]
         hold_back(grouping)
         carried = _carry_keys(doctype, grouping)
-        return Batch(doctype, table, mapped.colmap, mapped.rows, grouping, started, carried=carried)
+        return Batch(
+            doctype,
+            table,
+            mapped.colmap,
+            rows,
+            grouping,
+            started,
+            carried=carried,
+            rules=rules,
+        )
 
 
 def _sheet_pair(table: Table, doctype: DocType) -> tuple[Table, Table, str] | None:
@@ -164,9 +203,19 @@ def _check_joined(
     decimal: str | None,
     order: str | None,
     started: float,
+    rules: Rules | None = None,
+    locale: str | None = None,
 ) -> Batch:
     head, lines = (
-        map_table(t, doctype, decimal=decimal, order=order, check_required=False)
+        map_table(
+            t,
+            doctype,
+            decimal=decimal,
+            order=order,
+            check_required=False,
+            rules=rules,
+            locale=locale,
+        )
         for t in (head_table, lines_table)
     )
     colmap = join_column_maps(
@@ -185,6 +234,7 @@ def _check_joined(
         started,
         lines_table,
         carried=carried,
+        rules=rules,
     )
 
 
@@ -222,7 +272,7 @@ def validation_report(batch: Batch) -> BatchReport:
             RowResult(row.number, row.sheet, "", _status(row), row.issues, cells=row.cells)
         )
     results.sort(key=lambda r: (r.sheet, r.row))
-    return BatchReport(
+    report = BatchReport(
         source=batch.source,
         doctype=batch.doctype.name,
         results=results,
@@ -232,6 +282,9 @@ def validation_report(batch: Batch) -> BatchReport:
         input_headers={t.sheet: list(t.header) for t in batch.tables},
         input_paths=[str(batch.table.path)],
     )
+    if batch.rules is not None:  # which mapping rule changed how many cells
+        report.extra["mapping"] = {"file": batch.rules.source, **dict(batch.rules.applied)}
+    return report
 
 
 def _status(row: MappedRow) -> str:

@@ -100,6 +100,26 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--type", "-t", required=True, dest="doctype", help="document type")
         p.add_argument("--sheet", help="the sheet to read (default: the first)")
         p.add_argument(
+            "--mapping",
+            type=Path,
+            metavar="FILE",
+            help="a mapping file (TOML): your headers to fields, columns to skip, a value "
+            "for every row, old codes to new ones (`vnimport mapping` writes one)",
+        )
+        p.add_argument(
+            "--skip",
+            action="append",
+            default=[],
+            metavar="HEADER",
+            help="leave this column out (its header, or 'column H'); may be given again",
+        )
+        p.add_argument(
+            "--encoding",
+            metavar="NAME",
+            help="the encoding of a csv or text file (cp1251, iso-8859-2 ...), when vnimport "
+            "cannot tell it",
+        )
+        p.add_argument(
             "--locale",
             metavar="LOCALE",
             help="how numbers are written: nb_NO, sv_SE, da_DK (1 234,50), en_GB, en_US "
@@ -253,6 +273,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     file_command("validate", "check a file and report every problem, row by row")
+    p = sub.add_parser(
+        "mapping",
+        parents=[common],
+        help="write a starter mapping file for a file whose headers vnimport does not know",
+    )
+    p.add_argument("file", type=Path, help="the .xlsx or .csv file")
+    p.add_argument("--type", "-t", required=True, dest="doctype", help="document type")
+    p.add_argument("--sheet", help="the sheet to read (default: the first)")
+    p.add_argument("--encoding", metavar="NAME", help="the encoding of a csv or text file")
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="F.toml",
+        help="write the mapping file here (default: standard output)",
+    )
     p = file_command("preview", "show the requests a file would send, as JSON lines")
     p.add_argument(
         "--out",
@@ -276,6 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = {
             "types": cmd_types,
             "validate": cmd_validate,
+            "mapping": cmd_mapping,
             "preview": cmd_preview,
             "sandbox": cmd_sandbox,
             "run": cmd_run,
@@ -432,6 +468,8 @@ def cmd_types(args: argparse.Namespace, registry: Registry) -> int:
     for info in _type_info(t)["columns"]:
         flag = "required" if info["required"] else ""
         print(f"  {info['column']:<40} {info['kind']:<8} {flag:<8} {', '.join(info['aliases'])}")
+        if info.get("description"):
+            print(f"  {'':<40} {info['description']}")
     return EXIT_OK
 
 
@@ -444,6 +482,7 @@ def _type_info(t: DocType) -> dict[str, Any]:
             "required": f.required,
             "line": f.is_line,
             "aliases": list(f.aliases),
+            "description": f.description,
         }
         for f in t.fields.values()
     ] + [
@@ -476,9 +515,29 @@ def _check(args: argparse.Namespace, registry: Registry) -> Batch:
         registry.get(args.doctype),
         sheet=args.sheet,
         locale=args.locale,
+        mapping=args.mapping,
+        skip=args.skip,
+        encoding=args.encoding,
         pause_gc=True,
         hold_stderr=True,
     )
+
+
+def cmd_mapping(args: argparse.Namespace, registry: Registry) -> int:
+    """``vnimport mapping FILE --type T``: a starter mapping file."""
+    from importer.mapping.rules import mapping_starter
+
+    text = mapping_starter(
+        args.file, registry.get(args.doctype), sheet=args.sheet, encoding=args.encoding
+    )
+    if args.out is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    if args.out.exists():
+        raise ConfigError(f"{args.out} exists; vnimport does not overwrite a mapping file")
+    args.out.write_text(text, encoding="utf-8")
+    _say(f"wrote {args.out}: check the guesses, fill in what is unknown, then use --mapping")
+    return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace, registry: Registry) -> int:
@@ -876,6 +935,13 @@ def cmd_sandbox(args: argparse.Namespace, registry: Registry) -> int:
             f"state: {args.db or 'in memory'}; Ctrl-C stops it",
             file=sys.stderr,
         )
+        if args.db:  # a kept sandbox and a fresh journal would disagree about what is there
+            from importer.sandbox import journal_beside
+
+            print(
+                f"its journal: vnimport run ... --journal {journal_beside(args.db)}",
+                file=sys.stderr,
+            )
 
     try:
         serve_sandbox(config, host=args.host, port=args.port, verbose=args.log, ready=ready)
@@ -920,6 +986,10 @@ def print_summary(report: BatchReport, out: IO[str], *, reported: bool = False) 
             print(f"    ... {len(reasons) - MAX_REASONS} more in the report", file=out)
     for w in report.file_issues:
         print(f"  warning: {w.message}", file=out)
+    mapping = dict(report.extra.get("mapping") or {})
+    source = mapping.pop("file", "")
+    for rule, cells in mapping.items():
+        print(f"  mapping {source}: {rule} changed {cells} cell(s)", file=out)
     listed = 0
     for r in report.results:
         if not r.issues and not r.code:

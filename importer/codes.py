@@ -56,7 +56,7 @@ _CODES = [
     Code("hidden-row", "file", "Rows are hidden in Excel"),
     Code("other-sheet", "file", "Other sheets were not read"),
     Code("unknown-column", "file", "A column vnimport does not know"),
-    Code("unnamed-column", "file", "A column without a header has values"),
+    Code("skipped-column", "file", "A column the mapping leaves out"),
     # checking rows
     Code("required", "row", "A value is required"),
     Code("type", "row", "The value has the wrong type"),
@@ -76,9 +76,15 @@ _CODES = [
     Code("excel-error", "row", "The cell shows an Excel error"),
     Code("control-character", "row", "The cell holds a control character"),
     Code("number-code", "row", "A code may have lost its leading zeros"),
+    Code("control-total", "row", "A control total disagrees with the values it checks"),
+    Code("not-before", "row", "A date is before the date it cannot precede"),
+    Code("negative", "row", "A number is negative where it should not be"),
+    Code("emails", "row", "More e-mail addresses than the field takes"),
     Code("conflicting-header", "row", "The document's rows disagree"),
     Code("duplicate-key", "row", "The document is in the file twice"),
     Code("missing-key", "row", "The row has no document key"),
+    Code("continuation-header", "row", "A row continuing a document fills a header cell"),
+    Code("total-row", "row", "A total row disagrees with the sum of its column"),
     Code("unknown-key", "row", "The line's document is not on the header sheet"),
     Code("no-lines", "row", "The document has no lines"),
     Code("document-invalid", "row", "Another row of the document is invalid"),
@@ -146,13 +152,11 @@ MESSAGES: dict[str, dict[str, str]] = {
             "{count} rows ({rows}) are hidden in Excel, perhaps by a filter; "
             "hidden rows are imported like the others"
         ),
-        "unknown-column": (
-            "column {letter} {header!r} is not a field of {doctype}; its values are not imported"
+        "unknown-column.empty": (
+            "column {letter} {header!r} is not a field of {doctype}; it is empty, so "
+            "nothing is lost"
         ),
-        "unnamed-column": (
-            "column {letter} has values (first on row {first}) but no header; "
-            "its values are not imported"
-        ),
+        "skipped-column": "column {letter} {header!r} is left out, as {source} says",
         "other-sheet.header": (
             "column {letter} {header!r} of sheet {sheet!r} is not imported: header fields "
             "are read from sheet {other!r}"
@@ -205,6 +209,64 @@ MESSAGES: dict[str, dict[str, str]] = {
         "not": "{value!r} is not allowed",
         "schema": "{detail}",  # jsonschema's own words, for a keyword vnimport has none for
         "x-message": "{text}",  # the schema's x-message: the document type's own words
+        # checks the document type declares (importer.checks)
+        "control-total.line": (
+            "{title} {value} does not agree with the line: {formula} = {expected}"
+        ),
+        "control-total.amount": (
+            "{title} {value} does not agree with {amount} {given} on the same line"
+        ),
+        "control-total.discount": (
+            "{title} {value} is not {percent} % of {gross} ({expected}); give the discount "
+            "one way, or make the two agree"
+        ),
+        "control-total.no-basis": (
+            "{title} {value} is only a control total, not sent to Visma, and the line has no "
+            "{missing} to check it against, so the amount would be lost: fill {missing}, or "
+            "put the amount in {amount} to import it"
+        ),
+        "control-total.no-basis-plain": (
+            "{title} {value} is only a control total, not sent to Visma, and the line has no "
+            "{missing} to check it against, so the amount would be lost: fill {missing}"
+        ),
+        "control-total.unchecked": (
+            "{title} {value} was not checked: the line has no {price}, so Visma takes the "
+            "item's own price; fill {price} to have the total checked"
+        ),
+        "control-total.document": (
+            "{title} {value} does not agree with the sum of the document's {count} lines, "
+            "{expected} (excluding VAT)"
+        ),
+        "control-total.document-unchecked": (
+            "{title} {value} was not checked: the line on row {row} has no amount, nor "
+            "{quantity} and {price} to compute it from"
+        ),
+        "not-before": "{title} {value} is before {than} {limit}",
+        "not-before.refused": (
+            "{title} {value} is before {than} {limit}; Visma refuses such a document"
+        ),
+        "negative": "{title} is negative ({value})",
+        "negative.invoice": (
+            "{title} is negative ({value}): to credit the customer, use a credit note rather "
+            "than a negative invoice line"
+        ),
+        "negative.credit-note": (
+            "{title} is negative ({value}): a credit note's lines are positive; to charge the "
+            "customer, use an invoice or a debit note"
+        ),
+        "negative.debit-note": (
+            "{title} is negative ({value}): to credit the customer, use a credit note rather "
+            "than a negative debit note line"
+        ),
+        "negative.supplier": (
+            "{title} is negative ({value}): the document type gives the sign; for a credit "
+            "from the supplier, use the document type CreditAdj with positive lines"
+        ),
+        "negative.order": (
+            "{title} is negative ({value}): a purchase order orders a quantity; Visma refuses "
+            "a negative one"
+        ),
+        "emails.one": ("{title} takes one e-mail address, and the cell has {count}; keep one"),
         # grouping rows into documents
         "missing-key": "{title} is empty; it says which document this row belongs to",
         "missing-key.natural": (
@@ -217,6 +279,25 @@ MESSAGES: dict[str, dict[str, str]] = {
         "duplicate-key.sheet": (
             "{title} {value!r} is already on row {first} of sheet {sheet!r}; "
             "each {doctype} has one row there"
+        ),
+        "total-row": (
+            "{title} {value} in the total row is not the sum of the column above, {sum}: a "
+            "number may have been read otherwise than you meant, or a row is missing; the "
+            "total row itself is never imported"
+        ),
+        "total-row.agrees": (
+            "row {row} is a total row ({label!r}); its amounts agree with the rows above, and it "
+            "is not imported"
+        ),
+        "continuation-header": (
+            "{title} is empty, so this row continues {doctype} {document!r} above, but "
+            "{field} is filled: a continuing row leaves every header column empty (a sorted "
+            "or filtered sheet would attach it to the wrong {doctype}); fill {title}, or "
+            "empty {field}"
+        ),
+        "duplicate-key.content": (
+            "this {doctype} is the same as the one on row {first}, line for line; each "
+            "{doctype} must appear once"
         ),
         "unknown-key": "{title} {value!r} is on no row of sheet {sheet!r}",
         "no-lines": (

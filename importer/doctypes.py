@@ -48,10 +48,20 @@ Schema keywords vnimport reads:
                      that carries the document's key when the file groups it by a
                      key Visma knows nothing of (a ``Document ID``) and leaves the
                      field empty, so the document can be found again; default none
+``x-control``        per number field: a total checked against other fields (a line
+                     total against quantity x price less discount, a document total
+                     against its lines); see :mod:`importer.checks`
+``x-cross-check``    per text field: the header field it names in words, never sent
+                     (``customerName`` beside ``customerNumber``): ``DocType.cross_checks``
+``x-enum-aliases``   per enum field: the words in other languages for each of Visma's
+                     values (``{"nb": {"Aktiv": "Active"}}``): ``DocType.enum_value``
+``x-checks``         rules between fields: a date not before another, a number not
+                     negative, e-mail addresses (one, or several); see :mod:`importer.checks`
 
 A misspelt keyword would silently mean its default (no ``If-Match``, no
-release), so a top-level ``x-`` keyword that is close to one of these names
-but is not one stops the type at load.
+release, no check), so an ``x-`` keyword, of the schema or of one of its
+fields, that is close to one of these names but is not one stops the type at
+load.
 """
 
 from __future__ import annotations
@@ -64,6 +74,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from importer.checks import Declared, read_declared
 from importer.errors import DocTypeError
 from importer.render.compile import Unsupported, compile_renderer
 from importer.render.engine import TypeTemplate, View, finish, parse_body
@@ -91,6 +102,7 @@ class FieldSpec:
     is_line: bool
     required: bool = False
     code: bool = False  # a code that may start with 0 (x-code)
+    description: str = ""  # the schema's description: what the column is for
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +146,8 @@ class DocType:
     # x-natural-key: (fields, list query) that name a document without its number
     natural_keys: tuple[tuple[tuple[str, ...], str], ...] = ()
     aliases: dict[str, str] = field(default_factory=dict)  # normalized header → canonical
+    # x-control, x-checks, x-enum-aliases, x-cross-check (importer.checks)
+    declared: Declared = field(default_factory=Declared)
     _skeleton_cache: dict[frozenset[str], tuple[dict[str, Any], dict[str, Any]]] = field(
         default_factory=dict
     )
@@ -143,6 +157,20 @@ class DocType:
     @property
     def required(self) -> list[str]:
         return [f.name for f in self.fields.values() if f.required]
+
+    @property
+    def cross_checks(self) -> Mapping[str, str]:
+        """Fields never sent that name a header field in words (x-cross-check):
+        ``{"customerName": "customerNumber"}``, to compare with Visma's name."""
+        return self.declared.cross_checks
+
+    def enum_value(self, name: str, value: Any) -> Any:
+        """Visma's word for ``value`` in field ``name`` (x-enum-aliases; case,
+        spaces and punctuation ignored: ``aktiv``, ``On hold``), else ``value``."""
+        words = self.declared.enum_words.get(name)
+        if words is None or not isinstance(value, str) or value in words.values():
+            return value
+        return words.get(normalize_header(value), value)
 
     def resolve_header(self, header: str) -> str | None:
         """The canonical field a header means, or ``None``."""
@@ -344,6 +372,7 @@ def load_doctype(name: str, schema_path: Path, template_path: Path) -> DocType:
             is_line=bool(lines) and fname.startswith(f"{lines}."),
             required=fname in required,
             code=_is_code(prop, fname),
+            description=str(prop.get("description", "")),
         )
     patterns = []
     for rx, prop in schema.get("patternProperties", {}).items():
@@ -399,6 +428,7 @@ def load_doctype(name: str, schema_path: Path, template_path: Path) -> DocType:
         ),
     )
     doctype.aliases = _alias_index(doctype)
+    doctype.declared = read_declared(schema, schema_path, lines, normalize_header)
     _check_template(doctype)
     return doctype
 
@@ -442,6 +472,7 @@ def _check_meta(schema: dict[str, Any], path: Path) -> None:
 # one of these but not one is a typo (see _check_keywords).
 _KEYWORDS = frozenset(
     {
+        "x-total-row",
         "x-dto",
         "x-endpoints",
         "x-document-key",
@@ -460,6 +491,10 @@ _KEYWORDS = frozenset(
         "x-carry-key",
         "x-bulk-find",
         "x-natural-key",
+        "x-control",
+        "x-cross-check",
+        "x-enum-aliases",
+        "x-checks",
     }
 )
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -467,11 +502,26 @@ _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def _check_keywords(schema: dict[str, Any], path: Path) -> None:
     """The per-type facts have the right types, and no fact is misspelt."""
-    for key in schema:
-        if key.startswith("x-") and key not in _KEYWORDS:
-            near = difflib.get_close_matches(key, _KEYWORDS, n=1, cutoff=0.8)
-            if near:
-                raise DocTypeError(f"{path}: unknown keyword {key!r}; did you mean {near[0]!r}?")
+    fields = [*schema.get("properties", {}).items(), *schema.get("patternProperties", {}).items()]
+    for where, node in [("", schema), *((f" of {name!r}", prop) for name, prop in fields)]:
+        for key in node if isinstance(node, dict) else ():
+            if key.startswith("x-") and key not in _KEYWORDS:
+                near = difflib.get_close_matches(key, _KEYWORDS, n=1, cutoff=0.8)
+                if near:
+                    raise DocTypeError(
+                        f"{path}: unknown keyword {key!r}{where}; did you mean {near[0]!r}?"
+                    )
+    total = schema.get("x-total-row")
+    if total is not None and (
+        not isinstance(total, dict)
+        or set(total) != {"labels"}
+        or not isinstance(total["labels"], list)
+        or not all(isinstance(x, str) and x.strip() for x in total["labels"])
+    ):
+        raise DocTypeError(
+            f'{path}: x-total-row must be {{"labels": ["Total", "Sum", ...]}}, '
+            f"not {json.dumps(total)}"
+        )
     for key in ("x-releasable", "x-etag"):
         value = schema.get(key, False)
         if not isinstance(value, bool):

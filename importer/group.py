@@ -15,12 +15,14 @@ is held back whole, and each of its other rows says which row holds it back.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from importer.doctypes import DocType
-from importer.errors import ColumnError
+from importer.doctypes import DocType, normalize_header
 from importer.issues import RowIssue
 from importer.mapping.columns import ColumnMap, MappedRow
 
@@ -91,22 +93,22 @@ def group_rows(
     if key_field is None:
         key_field = pick_key_field(doctype, colmap, lambda name: [name in r.values for r in rows])
     has_lines = doctype.lines is not None
-    if not key_field and has_lines:
-        names = ", ".join(repr(doctype.fields[k].title) for k in doctype.key_fields)
-        raise ColumnError(
-            f"no column says which {doctype.title.lower()} each row belongs to; "
-            f"add one of {names} and fill it on every row"
-        )
     header_fields = [f for f in colmap.by_field if not doctype.is_line_field(f)]
+    if not key_field and has_lines:
+        return _group_blocks(doctype, colmap, rows, header_fields)
     documents: dict[str, Document] = {}
     ungrouped: list[MappedRow] = []
+    above: Document | None = None  # the document of the row above
     for row in rows:
         key_value = row.values.get(key_field) if key_field else None
         doc_key_field = key_field
         if key_value is None:
             if has_lines:
-                _missing_key(doctype, colmap, row, key_field)
-                ungrouped.append(row)
+                if above is None:
+                    _missing_key(doctype, colmap, row, key_field)
+                    ungrouped.append(row)
+                    continue
+                _continue(doctype, colmap, above, row, key_field, header_fields)
                 continue
             natural = natural_key(doctype, row.values)
             if natural is not None:  # Visma numbers it; these fields name it
@@ -126,7 +128,7 @@ def group_rows(
             key = str(key_value)
         doc = documents.get(key)
         if doc is None:
-            documents[key] = Document(key, doc_key_field, [row])
+            documents[key] = above = Document(key, doc_key_field, [row])
         elif not has_lines:
             named = natural_fields(doc_key_field) or (key_field,)
             _flag(
@@ -145,7 +147,137 @@ def group_rows(
         else:
             _merge_header(doctype, colmap, doc, row, header_fields)
             doc.rows.append(row)
+            above = doc
     return Grouping(list(documents.values()), ungrouped, key_field)
+
+
+def split_total_row(
+    doctype: DocType, colmap: ColumnMap, rows: list[MappedRow]
+) -> tuple[list[MappedRow], MappedRow | None]:
+    """The rows, and the total row at the bottom of the sheet if there is
+    one: a label the type declares (``x-total-row``: ``Totalt``, ``Sum`` ...)
+    and only amounts. It is never imported. Each of its amounts is checked
+    against the sum of its column above (a misread number shows up here):
+    one that disagrees is an error on its cell; when all agree it is only
+    noted."""
+    labels = {normalize_header(x) for x in doctype.schema.get("x-total-row", {}).get("labels", ())}
+    if not labels or len(rows) < 2:
+        return rows, None
+    last = rows[-1]
+    label = next(
+        (c for c in last.cells if isinstance(c, str) and normalize_header(c) in labels), None
+    )
+    numbers = {
+        name: value
+        for name, value in last.values.items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    }
+    others = [v for v in last.values.values() if v != (label or "").strip()]
+    if label is None or not numbers or len(others) != len(numbers):
+        return rows, None
+    body = rows[:-1]
+    last.issues.clear()  # a label in a date column is no date error: the row is a total
+    for name, total in numbers.items():
+        column = [r.values.get(name) for r in body]
+        found = sum(
+            Decimal(str(v))
+            for v in column
+            if isinstance(v, (int, float)) and not isinstance(v, bool)
+        )
+        if abs(Decimal(str(total)) - found) > Decimal("0.01"):
+            _flag(
+                last,
+                colmap,
+                name,
+                "total-row",
+                {"title": colmap.header_in(last.sheet, name), "value": total, "sum": found},
+            )
+    if not last.issues:
+        colmap.warnings.append(
+            RowIssue.from_key(
+                last.number,
+                "",
+                "total-row.agrees",
+                {"label": label.strip(), "row": last.number},
+                "warning",
+                last.sheet,
+            )
+        )  # fmt: skip
+    return body, last
+
+
+def _group_blocks(
+    doctype: DocType, colmap: ColumnMap, rows: list[MappedRow], header_fields: list[str]
+) -> Grouping:
+    """A file without a key column: a row with header values starts a
+    document, and the rows below it with none continue it (a one-row file is
+    one document). Such a document is known by what it holds (a digest of its
+    values, ``content:...``), never by its position in the file, so the
+    journal finds it again whatever rows come before it."""
+    blocks: list[list[MappedRow]] = []
+    for row in rows:
+        if not blocks or any(f in row.values for f in header_fields):
+            blocks.append([row])
+        else:
+            blocks[-1].append(row)
+    documents: dict[str, Document] = {}
+    ungrouped: list[MappedRow] = []
+    for block in blocks:
+        first = block[0].values
+        for row in block[1:]:  # validated as the document will be sent
+            for name in header_fields:
+                if name in first and name not in row.values:
+                    row.values[name] = first[name]
+        text = json.dumps([r.values for r in block], sort_keys=True, default=str)
+        key = "content:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        if key in documents:  # the same document twice
+            _flag(
+                block[0],
+                colmap,
+                header_fields[0] if header_fields else "",
+                "duplicate-key.content",
+                {"first": documents[key].rows[0].number, "doctype": doctype.title.lower()},
+            )
+            ungrouped.extend(block)
+            continue
+        documents[key] = Document(key, "", block)
+    return Grouping(list(documents.values()), ungrouped, "")
+
+
+def _continue(
+    doctype: DocType,
+    colmap: ColumnMap,
+    above: Document,
+    row: MappedRow,
+    key_field: str,
+    header_fields: list[str],
+) -> None:
+    """A row without a key continues the document above, as Odoo and
+    Frappe read such files: its line is one more line of that document. It
+    must leave every header cell empty; one it fills is an error on that
+    cell (a sorted or filtered sheet must not attach a line to the wrong
+    document), and the document above is then not sent with fewer lines."""
+    filled = [f for f in header_fields if f != key_field and f in row.values]
+    if filled:
+        title = doctype.fields[key_field].title
+        for name in filled:
+            _flag(
+                row,
+                colmap,
+                name,
+                "continuation-header",
+                {
+                    "title": title,
+                    "field": colmap.header_in(row.sheet, name),
+                    "document": above.key,
+                    "doctype": doctype.title.lower(),
+                },
+            )
+    first = above.rows[0].values
+    for name in header_fields:  # validated as the document will be sent
+        if name in first and name not in row.values:
+            row.values[name] = first[name]
+    above.rows.append(row)
 
 
 def join_rows(

@@ -299,14 +299,7 @@ def _write_results(ws: Any, report: BatchReport, sheet: str, header: list[str]) 
     for result in sorted(report.results, key=lambda r: r.row):
         if result.sheet != sheet:
             continue
-        flagged: dict[str, list[str]] = {}
-        for issue in result.issues:
-            if issue.column:
-                flagged.setdefault(issue.column, []).append(issue.message)
-        cells = [_cell(ws, v) for v in _padded(result.cells, len(header))]
-        for index, column in enumerate(header):
-            if column in flagged:
-                _flag(cells[index], flagged[column])
+        cells = _flagged_cells(ws, result, header)
         rec = result.as_record()
         cells += [
             _cell(ws, v)
@@ -333,10 +326,25 @@ def write_fixme(report: BatchReport, path: Path) -> bool:
         ws = wb.create_sheet((sheet or "Rows")[:31])
         ws.append(_bold_row(ws, header))
         for result in rows:
-            if result.sheet == sheet:
-                ws.append([_cell(ws, v) for v in _padded(result.cells, len(header))])
+            if result.sheet == sheet:  # the user's own values, the problems marked on them
+                ws.append(_flagged_cells(ws, result, header))
     wb.save(path)
     return True
+
+
+def _flagged_cells(ws: Any, result: RowResult, header: list[str]) -> list[Any]:
+    """A row's cells as the user wrote them, each cell with a problem
+    filled and commented with it (the same in the report and the fix-me
+    workbook)."""
+    flagged: dict[str, list[str]] = {}
+    for issue in result.issues:
+        if issue.column:
+            flagged.setdefault(issue.column, []).append(issue.message)
+    cells = [_cell(ws, v) for v in _padded(result.cells, len(header))]
+    for index, column in enumerate(header):
+        if column in flagged:
+            _flag(cells[index], flagged[column])
+    return cells
 
 
 def _padded(cells: list[Any], width: int) -> list[Any]:

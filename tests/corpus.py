@@ -552,7 +552,7 @@ def csv_unterminated(folder: Path) -> Path:
     return _bytes(folder, "unterminated.csv", text.encode())
 
 
-@case("csv-ragged-and-trailing-delimiters", "ok")
+@case("csv-ragged-and-trailing-delimiters", "file-error")
 def csv_ragged(folder: Path) -> Path:
     """Rows shorter and longer than the header, trailing delimiters, blank lines."""
     text = (
@@ -1260,12 +1260,21 @@ def csv_nul_early(folder: Path) -> Path:
     return _bytes(folder, "nul-early.csv", text.encode())
 
 
-@case("csv-nul-late", "ok")
+@case("csv-nul-late", "file-error")
 def csv_nul_late(folder: Path) -> Path:
-    """NUL bytes in a cell past the first 4 KB of an otherwise fine csv."""
+    """NUL bytes in a cell past the first 4 KB of an otherwise fine csv: one
+    rule for a NUL wherever it is (the file is refused, naming the place)."""
     rows = _with(ROWS, "Line description", [f"Linje {n}" for n in range(100)])
     rows.append(["1999", "010104", "2025-03-03", "", "", "Kaf\x00\x00fe", "1", "1", ""])
     return _csv(folder, "nul-late.csv", rows)
+
+
+@case("csv-control-character-late", "ok")
+def csv_control_late(folder: Path) -> Path:
+    """Another control character in a cell past the first 4 KB: an error on its cell."""
+    rows = _with(ROWS, "Line description", [f"Linje {n}" for n in range(100)])
+    rows.append(["1999", "010104", "2025-03-03", "", "", "Kaf\x01fe", "1", "1", ""])
+    return _csv(folder, "control-late.csv", rows)
 
 
 @case("csv-10mb-cell", "file-error")
@@ -1289,7 +1298,7 @@ def xlsx_10mb_cell(folder: Path) -> Path:
     return raw_xlsx(folder, "10mb-cell.xlsx", sheet_xml([HEADER, *rows]))
 
 
-@case("csv-many-columns", "ok")
+@case("csv-many-columns", "file-error")
 def csv_many_columns(folder: Path) -> Path:
     """20,000 unnamed columns after the real ones."""
     rows = [[*row, *(["v"] * 20_000)] for row in ROWS]
@@ -1389,7 +1398,7 @@ def xlsx_duplicate_headers(folder: Path) -> Path:
     return openpyxl_xlsx(folder, "dup-headers.xlsx", [header, *[[*r, "x"] for r in ROWS]])
 
 
-@case("csv-unknown-and-blank-headers", "ok")
+@case("csv-unknown-and-blank-headers", "file-error")
 def csv_unknown_headers(folder: Path) -> Path:
     """Extra columns the type does not know, and a blank header with values under it."""
     header = [*HEADER, "Colour", "", "Notes"]

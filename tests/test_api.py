@@ -37,10 +37,13 @@ from importer import (
 from importer.cli import Progress, main, print_summary
 from importer.codes import CODES, STATUSES
 from importer.errors import ConfigError, DocTypeError
-from importer.sandbox import DEMO_SECRET, Sandbox
+from importer.sandbox import DEMO_SECRET, Sandbox, SandboxConfig
 from importer.sandbox.process import demo_connection
 from importer.targets.client import Outcome
 from importer.targets.journal import Journal
+
+# The sandboxes here count the customers a run made: a company without any of its own.
+EMPTY = SandboxConfig(company="empty")
 
 CUSTOMERS = [
     ["Customer number", "Customer name", "Credit limit"],
@@ -158,7 +161,7 @@ def test_a_template_failing_on_one_document_leaves_the_others_and_the_report(
     assert "ZeroDivisionError" in rows["10002"]["message"]
     assert {rows["10001"]["status"], rows["10003"]["status"]} == {"valid"}
 
-    with Sandbox() as sb:  # a run sends the others, and says why not the one
+    with Sandbox(EMPTY) as sb:  # a run sends the others, and says why not the one
         proc = vnimport(
             "--types-dir", str(types), "run", str(src), "--type", "customer",
             "--report", str(tmp_path / "run"), env=env_for(sb), cwd=tmp_path,
@@ -175,7 +178,7 @@ def test_dry_run_writes_every_request_and_a_rerun_lists_only_what_changed(
 ) -> None:
     src = write_csv(tmp_path / "c.csv", CUSTOMERS)
     journal = tmp_path / "journal.sqlite"
-    with Sandbox() as sb:
+    with Sandbox(EMPTY) as sb:
         env = env_for(sb)
         common = ["--type", "customer", "--journal", str(journal)]
         dry = vnimport(
@@ -218,7 +221,7 @@ def test_dry_run_writes_every_request_and_a_rerun_lists_only_what_changed(
 
 def test_a_refused_token_still_leaves_a_complete_report(tmp_path: Path) -> None:
     src = write_csv(tmp_path / "c.csv", CUSTOMERS)
-    with Sandbox() as sb:
+    with Sandbox(EMPTY) as sb:
         proc = vnimport(
             "run", str(src), "--type", "customer", "--journal", str(tmp_path / "j.sqlite"),
             "--report", str(tmp_path / "r"), env=env_for(sb, secret="not-the-secret"),
@@ -322,7 +325,7 @@ def test_send_reports_progress_and_stops_when_asked(tmp_path: Path) -> None:
 
 def test_send_to_visma_through_the_api(tmp_path: Path) -> None:
     src = write_csv(tmp_path / "c.csv", CUSTOMERS)
-    with Sandbox() as sb:
+    with Sandbox(EMPTY) as sb:
         journal = Journal(tmp_path / "j.sqlite")
         try:
             destination = VismaDestination(demo_connection(sb.url), journal=journal)
@@ -427,7 +430,7 @@ def test_outputs_are_checked_before_anything_is_sent(tmp_path: Path) -> None:
     src = write_csv(tmp_path / "c.csv", CUSTOMERS)
     journal = tmp_path / "journal.sqlite"
     (tmp_path / "afile").write_text("x", encoding="utf-8")
-    with Sandbox() as sb:
+    with Sandbox(EMPTY) as sb:
         env = env_for(sb)
         run = ["run", str(src), "--type", "customer", "--journal", str(journal)]
         vnimport(*run, env=env)  # the journal now knows the three customers
@@ -454,7 +457,7 @@ def test_outputs_are_checked_before_anything_is_sent(tmp_path: Path) -> None:
 def test_a_closed_terminal_does_not_cost_the_report_or_the_exit_code(tmp_path: Path) -> None:
     rows = [CUSTOMERS[0], *([f"{n:05}", "X", "1"] for n in range(60))]
     src = write_csv(tmp_path / "c.csv", rows)
-    with Sandbox() as sb:
+    with Sandbox(EMPTY) as sb:
         proc = subprocess.Popen(
             [sys.executable, "-m", "importer", "run", str(src), "--type", "customer",
              "--journal", str(tmp_path / "j.sqlite"), "--report", str(tmp_path / "r")],

@@ -162,10 +162,13 @@ def test_validate_writes_xlsx_csv_and_json_reports(tmp_path: Path) -> None:
         ],
     )
     proc = run("validate", str(src), "-t", "customer_invoice", "--report", str(tmp_path / "r"))
+    assert proc.returncode == 2 and "'Colour' holds values" in proc.stderr  # nothing dropped
+    proc = run("validate", str(src), "-t", "customer_invoice", "--report", str(tmp_path / "r"),
+               "--skip", "Colour")  # fmt: skip
     assert proc.returncode == 1
     summary = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert summary["counts"] == {"valid": 1, "invalid": 2}
-    assert summary["warnings"][0]["code"] == "unknown-column"
+    assert summary["warnings"][0]["code"] == "skipped-column"
     assert "'Colour'" in summary["warnings"][0]["message"]
     csv_text = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
     assert "3,Sheet1,1001,invalid,,,Quantity,type,\"Quantity: expected a number, got 'x'\"" in (

@@ -209,7 +209,7 @@ MEANING: dict[str, tuple[Callable[[Batch], Any], Any]] = {
             ["hidden-column", "hidden-row"],
         ),
     ),
-    "csv-nul-late": (
+    "csv-control-character-late": (
         lambda p: {(i[1], i[2]) for i in _issues(p) if i[0] == p.rows[-1].number},
         {("Line description", "control-character"), ("Item number", "incomplete")},
     ),

@@ -19,6 +19,7 @@ import pytest
 from conftest import write_xlsx
 from openpyxl import Workbook
 from test_corpus import ISOLATED, KNOWN_BUGS
+from test_schema_checks import declared_checks
 
 from importer.batch import Batch, check
 from importer.codes import CODES, MESSAGES, render_issue
@@ -96,8 +97,9 @@ def _invoices_wrong_in_every_cell(folder: Path) -> Iterable[Batch]:
         ["1001", "0101", "2025-01-31", "a", "{oops}", 10, "", "", 150, 1.5, "maybe", 0],
         # 3: disagrees with row 2 on the customer; values the schema refuses
         ["1001", "0102", "2025-01-31", "b", day, 10, "", "", -1, 1, 5, 1, "nope", "nok"],
-        # 4: no document key, no required values, a value under no header
-        ["", "", "", "c", 1, 10, "?", "stray"],
+        # 4: no document key, no required values (it continues no document: 1001 has
+        # a customer and a date of its own, so a blank key beside them is an error)
+        ["", "", "", "c", 1, 10, "", ""],
         # 5, 6: a valid row held back by one invalid row
         ["1002", "0101", "2025-01-31", "d", 1, 10],
         ["1002", "0101", "2025-01-31", "e", True, 10],
@@ -115,6 +117,23 @@ def _invoices_wrong_in_every_cell(folder: Path) -> Iterable[Batch]:
         table_from_rows(["Invoice number", "Customer number", "Invoice date"], [["1", "1", "x"]]),
         doctype,
     )
+    # a blank key first (nothing to continue), a required value missing, a blank key
+    # beside a header value, a column skipped and an unknown one left empty
+    header = ["Invoice number", "Customer number", "Invoice date", "Line text", "Notat", "Farge"]
+    rows = [
+        ["", "", "", "a", "x", ""],
+        ["2001", "", "2025-01-31", "b", "x", ""],
+        ["", "0102", "", "c", "x", ""],
+    ]
+    yield check(table_from_rows(header, rows), doctype, skip=["Notat"])
+    # total rows: one that agrees with its column, one that does not
+    header = ["Invoice number", "Customer number", "Invoice date", "Line text", "Quantity"]
+    for total in (2, 3):
+        rows = [["3001", "0101", "2025-01-31", "a", 1], ["3002", "0101", "2025-01-31", "b", 1]]
+        yield check(table_from_rows(header, [*rows, ["Totalt", "", "", "", total]]), doctype)
+    # no key column: the same invoice twice
+    rows = [["0101", "2025-01-31", "a"], ["0101", "2025-01-31", "a"]]
+    yield check(table_from_rows(["Customer number", "Invoice date", "Line text"], rows), doctype)
 
 
 def _customers_twice(folder: Path) -> Iterable[Batch]:
@@ -227,6 +246,7 @@ def _line_column_on_the_header_sheet() -> Iterator[RowIssue]:
 
 MADE = [_invoices_wrong_in_every_cell, _customers_twice, _two_sheets, _hidden]
 MADE += [_bad_cells_in_a_workbook, _own_type]
+MADE += [declared_checks]  # the checks the schemas declare (importer.checks)
 
 
 @pytest.fixture(scope="module")

@@ -79,11 +79,14 @@ def customer(sb: Sandbox, number: str = "10000") -> None:
             return
 
 
+ITEMS = ("000123", "000245", "000555", "000871")  # items of the sandbox's demo company
+
+
 def invoices(path: Path, count: int, lines: int = 2, text: str = "Mars") -> Path:
     rows: list[list[object]] = [HEADER]
     for i in range(count):
         for j in range(lines):
-            rows.append([f"WEB-{i:05d}", "10000", "2025-03-03", text, f"V{j}", j + 1, 10])
+            rows.append([f"WEB-{i:05d}", "10000", "2025-03-03", text, ITEMS[j], j + 1, 10])
     return write_csv(path, rows)
 
 
@@ -146,7 +149,7 @@ def test_update_replaces_header_and_lines(sandbox: Sandbox, tmp_path: Path) -> N
     assert report.counts() == {"updated": 4}
     doc = sandbox.documents("customer_invoice")[0]
     assert doc["invoiceText"] == "April"
-    assert [line["inventoryNumber"] for line in doc["invoiceLines"]] == ["V0", "V1"]
+    assert [line["inventoryNumber"] for line in doc["invoiceLines"]] == list(ITEMS[:2])
     again, client = run(
         sandbox, invoices(tmp_path / "c.csv", 2, lines=2, text="April"), journal, mode="update"
     )
@@ -177,21 +180,20 @@ def test_upsert_creates_the_new_and_updates_the_rest(sandbox: Sandbox, tmp_path:
     assert sandbox.count("customer_invoice") == 3
 
 
-def test_a_number_already_in_visma_is_reported_not_duplicated(
-    sandbox: Sandbox, tmp_path: Path
-) -> None:
+def test_a_number_already_in_visma_is_reported_not_duplicated(tmp_path: Path) -> None:
     file = write_csv(
         tmp_path / "c.csv", [["Customer number", "Name"], ["10000", "A"], ["10001", "B"]]
     )
-    customer(sandbox, "10000")  # created by someone else
-    prepared = check(file, Registry().get("customer"))
-    report = send_with(prepared, VismaClient(connection(sandbox)), Journal(":memory:"))
-    by_key = {r.key: r for r in report.results}
-    assert by_key["10001"].status == "created"
-    # found by the lookup before the run: reported, not sent (Visma would refuse it)
-    assert (by_key["10000"].status, by_key["10000"].number) == ("exists in Visma", "10000")
-    assert report.exit_code == 0
-    assert sandbox.count("customer") == 2
+    with Sandbox(SandboxConfig(company="empty")) as sandbox:  # its customers: the test's own
+        customer(sandbox, "10000")  # created by someone else
+        prepared = check(file, Registry().get("customer"))
+        report = send_with(prepared, VismaClient(connection(sandbox)), Journal(":memory:"))
+        by_key = {r.key: r for r in report.results}
+        assert by_key["10001"].status == "created"
+        # found by the lookup before the run: reported, not sent (Visma would refuse it)
+        assert (by_key["10000"].status, by_key["10000"].number) == ("exists in Visma", "10000")
+        assert report.exit_code == 0
+        assert sandbox.count("customer") == 2
 
 
 # ---------------------------------------------------------- trouble
@@ -215,12 +217,11 @@ def test_429_answers_are_waited_out(tmp_path: Path) -> None:
 
 
 def test_a_document_changed_in_visma_since_it_was_read_is_not_overwritten(
-    sandbox: Sandbox, tmp_path: Path
+    tmp_path: Path,
 ) -> None:
     file = write_csv(tmp_path / "s.csv", [["Supplier number", "Name"], ["50000", "Lev AS"]])
     doctype = Registry().get("supplier")
     journal = Journal(":memory:")
-    send_with(check(file, doctype), VismaClient(connection(sandbox)), journal)
 
     class Meddling(VismaClient):
         """Someone edits the supplier in Visma between our read and our write."""
@@ -230,14 +231,16 @@ def test_a_document_changed_in_visma_since_it_was_read_is_not_overwritten(
                 super().call("PUT", path, json={"name": {"value": "Changed in Visma"}})
             return super().call(method, path, **kw)
 
-    changed = write_csv(tmp_path / "s2.csv", [["Supplier number", "Name"], ["50000", "Ny AS"]])
-    report = send_with(
-        check(changed, doctype), Meddling(connection(sandbox)), journal, mode="update"
-    )
-    [result] = report.results
-    assert (result.status, result.http_status) == ("failed", 412)
-    assert "changed in Visma since it was read" in result.message
-    assert sandbox.documents("supplier")[0]["name"] == "Changed in Visma"
+    with Sandbox(SandboxConfig(company="empty")) as sandbox:  # its one supplier: the test's
+        send_with(check(file, doctype), VismaClient(connection(sandbox)), journal)
+        changed = write_csv(tmp_path / "s2.csv", [["Supplier number", "Name"], ["50000", "Ny AS"]])
+        report = send_with(
+            check(changed, doctype), Meddling(connection(sandbox)), journal, mode="update"
+        )
+        [result] = report.results
+        assert (result.status, result.http_status) == ("failed", 412)
+        assert "changed in Visma since it was read" in result.message
+        assert sandbox.documents("supplier")[0]["name"] == "Changed in Visma"
 
 
 def test_reliability_every_row_final_and_every_document_once(tmp_path: Path) -> None:
@@ -516,8 +519,8 @@ def test_after_fixing_the_failed_rows_a_rerun_posts_only_those(
 ) -> None:
     customer(sandbox, "10000")
     rows: list[list[object]] = [HEADER]
-    rows += [[f"WEB-{i}", "10000", "2025-03-03", "Mars", "V", 1, 10] for i in range(4)]
-    rows += [["WEB-9", "10099", "2025-03-03", "Mars", "V", 1, 10]]  # no such customer yet
+    rows += [[f"WEB-{i}", "10000", "2025-03-03", "Mars", "000123", 1, 10] for i in range(4)]
+    rows += [["WEB-9", "10099", "2025-03-03", "Mars", "000123", 1, 10]]  # no such customer yet
     file = write_csv(tmp_path / "a.csv", rows)
     journal = Journal(tmp_path / "journal.sqlite")
     first, _ = run(sandbox, file, journal)
@@ -627,8 +630,8 @@ def test_a_refused_release_is_a_problem_on_the_row(sandbox: Sandbox, tmp_path: P
     customer(sandbox)
     rows = [
         [*HEADER, "On hold"],
-        ["R-1", "10000", "2025-01-31", "Text", "A", "1", "10", "false"],
-        ["R-2", "10000", "2025-01-31", "Text", "A", "1", "10", "true"],
+        ["R-1", "10000", "2025-01-31", "Text", "000123", "1", "10", "false"],
+        ["R-2", "10000", "2025-01-31", "Text", "000123", "1", "10", "true"],
     ]
     batch = check(write_csv(tmp_path / "h.csv", rows), Registry().get("customer_invoice"))
     report = send_with(batch, VismaClient(connection(sandbox)), Journal(":memory:"), release=True)

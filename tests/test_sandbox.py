@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,13 @@ def parties(api: Api, samples_dir: Path) -> None:
 @pytest.fixture
 def api(sandbox: Sandbox) -> Api:
     return Api(sandbox)
+
+
+@pytest.fixture
+def empty_api() -> Iterator[Api]:
+    """A sandbox of an empty company: the customers a test lists are its own."""
+    with Sandbox(SandboxConfig(company="empty")) as sb:
+        yield Api(sb)
 
 
 # ------------------------------------------------------------------- auth
@@ -160,6 +168,9 @@ def test_get_a_missing_document_is_404(api: Api) -> None:
     assert reply.status_code == 404 and reply.json()["message"].startswith("VismaId: ")
 
 
+ITEMS = ("000123", "000245", "000555", "000871")  # items of the demo company
+
+
 def _invoice(api: Api, lines: int = 2, **header: Any) -> str:
     api("POST", "/v1/customer", json={"number": {"value": "10000"}, "name": {"value": "K"}})
     body = {
@@ -168,7 +179,7 @@ def _invoice(api: Api, lines: int = 2, **header: Any) -> str:
         "invoiceLines": [
             {
                 "operation": "Insert",
-                "inventoryNumber": {"value": f"V{i}"},
+                "inventoryNumber": {"value": ITEMS[i]},
                 "quantity": {"value": i + 1},
                 "unitPriceInCurrency": {"value": 10},
             }
@@ -195,7 +206,7 @@ def test_update_is_partial_and_lines_follow_their_operation(api: Api) -> None:
                 {"operation": "Delete", "lineNumber": {"value": 2}},
                 {
                     "operation": "Insert",
-                    "inventoryNumber": {"value": "NY"},
+                    "inventoryNumber": {"value": "FRAKT"},
                     "quantity": {"value": 1},
                 },
             ],
@@ -207,8 +218,8 @@ def test_update_is_partial_and_lines_follow_their_operation(api: Api) -> None:
     assert after["customer"]["number"] == "10000"  # not sent, unchanged
     lines = {line["lineNumber"]: line for line in after["invoiceLines"]}
     assert sorted(lines) == [1, 3]
-    assert lines[1]["quantity"] == 7 and lines[1]["inventoryNumber"] == "V0"
-    assert lines[3]["inventoryNumber"] == "NY"
+    assert lines[1]["quantity"] == 7 and lines[1]["inventoryNumber"] == "000123"
+    assert lines[3]["inventoryNumber"] == "FRAKT"
 
 
 def test_an_unknown_line_number_is_a_visma_error(api: Api) -> None:
@@ -319,7 +330,7 @@ def test_v1_create_and_v2_paths_as_the_spec_has_them(api: Api) -> None:
 
 
 def test_paging_arithmetic() -> None:
-    with Sandbox(SandboxConfig(max_page_size=5)) as sb:
+    with Sandbox(SandboxConfig(max_page_size=5, company="empty")) as sb:
         api = Api(sb)
         for i in range(12):
             api("POST", "/v1/customer", json={"name": {"value": f"Kunde {i:02d}"}})
@@ -339,7 +350,8 @@ def test_paging_arithmetic() -> None:
         assert api("GET", "/v1/customer", params={"pageNumber": 0}).status_code == 400
 
 
-def test_last_modified_filter(api: Api) -> None:
+def test_last_modified_filter(empty_api: Api) -> None:
+    api = empty_api
     api("POST", "/v1/customer", json={"name": {"value": "Old"}})
     time.sleep(1.1)
     cut = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
@@ -361,7 +373,8 @@ def test_last_modified_filter(api: Api) -> None:
     assert alone.status_code == 400
 
 
-def test_list_filters_find_a_document_again(api: Api) -> None:
+def test_list_filters_find_a_document_again(empty_api: Api) -> None:
+    api = empty_api
     _invoice(api, lines=1, externalReference="WEB-1", customerRefNumber="PO-77")
     _invoice(api, lines=1, externalReference="WEB-2")
     found = api("GET", "/v1/customerinvoice", params={"externalReference": "WEB-2"}).json()
@@ -537,9 +550,10 @@ def test_state_in_a_file_survives_a_restart(tmp_path: Path) -> None:
 
 
 def test_in_memory_state_starts_empty() -> None:
-    with Sandbox() as sb:
+    empty = SandboxConfig(company="empty")
+    with Sandbox(empty) as sb:
         Api(sb)("POST", "/v1/customer", json={"name": {"value": "A"}})
-    with Sandbox() as sb:
+    with Sandbox(empty) as sb:
         assert Api(sb)("GET", "/v1/customer").json() == []
 
 
@@ -576,7 +590,7 @@ def test_injected_latency() -> None:
 
 
 def test_a_dropped_create_is_stored_but_unanswered() -> None:
-    with Sandbox(SandboxConfig(faults=Faults(drop_after_commit=1.0))) as sb:
+    with Sandbox(SandboxConfig(company="empty", faults=Faults(drop_after_commit=1.0))) as sb:
         api = Api(sb)
         with pytest.raises(requests.ConnectionError):
             api("POST", "/v1/customer", json={"name": {"value": "Borte AS"}})
@@ -585,7 +599,8 @@ def test_a_dropped_create_is_stored_but_unanswered() -> None:
 
 
 def test_a_slow_answer_passes_the_client_timeout_but_the_work_is_done() -> None:
-    with Sandbox(SandboxConfig(faults=Faults(slow=1.0, slow_seconds=1.0))) as sb:
+    config = SandboxConfig(company="empty", faults=Faults(slow=1.0, slow_seconds=1.0))
+    with Sandbox(config) as sb:
         api = Api(sb)
         with pytest.raises(requests.Timeout):
             api("POST", "/v1/customer", json={"name": {"value": "Sen AS"}}, timeout=0.3)
@@ -599,7 +614,7 @@ def test_a_slow_answer_passes_the_client_timeout_but_the_work_is_done() -> None:
 def test_vnimport_sandbox_runs_in_the_foreground(tmp_path: Path) -> None:
     from importer.sandbox.process import SandboxProcess
 
-    with SandboxProcess("--db", str(tmp_path / "s.db")) as sb:
+    with SandboxProcess("--db", str(tmp_path / "s.db"), "--company", "empty") as sb:
         assert f"http://127.0.0.1:{sb.port}" in sb.banner
         assert sb.post("/v1/customer", {"name": {"value": "Prosess AS"}}) == 201
     with SandboxProcess("--db", str(tmp_path / "s.db")) as sb:  # the state is in the file

@@ -475,10 +475,10 @@ def test_sandbox_is_a_reserved_target_name(tmp_path: Path) -> None:
 def test_run_and_runs_with_a_named_target(tmp_path: Path) -> None:
     from conftest import write_csv
 
-    from importer.sandbox import DEMO_SECRET, Sandbox
+    from importer.sandbox import DEMO_SECRET, Sandbox, SandboxConfig
 
     src = write_csv(tmp_path / "c.csv", [["Customer number", "Name"], ["10001", "A"]])
-    with Sandbox() as sb:
+    with Sandbox(SandboxConfig(company="empty")) as sb:  # the customers counted are the run's
         _toml(
             tmp_path,
             f"""

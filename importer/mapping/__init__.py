@@ -20,11 +20,14 @@ from importer.mapping.columns import (
     decide_date_orders,
     decide_number_formats,
     map_rows,
+    refuse_unknown,
     warn_bare_codes,
+    with_value_maps,
 )
+from importer.mapping.rules import Rules, load_rules
 from importer.sources.files import Table
 
-__all__ = ["ColumnMap", "MappedRow", "MappedTable", "map_table"]
+__all__ = ["ColumnMap", "MappedRow", "MappedTable", "Rules", "load_rules", "map_table"]
 
 
 @dataclass(slots=True)
@@ -44,16 +47,25 @@ def map_table(
     order: str | None = None,
     check_required: bool = True,
     allow_empty: bool = False,
+    rules: Rules | None = None,
+    locale: str | None = None,
 ) -> MappedTable:
     """Map every row of ``table``. ``decimal`` and ``order`` fix the number
     and date formats (from ``--locale``); without them each column's values
-    decide. Raises :class:`ColumnError` when the header cannot be used and
-    :class:`FileError` when there are no data rows."""
-    colmap = build_column_map(table, doctype, check_required=check_required)
+    decide. ``rules`` are the user's mapping (:mod:`importer.mapping.rules`).
+    Raises :class:`ColumnError` when the header cannot be used (a column
+    with values that maps to no field is one) and :class:`FileError` when
+    there are no data rows."""
+    colmap = build_column_map(table, doctype, check_required=check_required, rules=rules)
     raw = list(table.rows)
-    decide_number_formats(raw, colmap, decimal)
+    refuse_unknown(table, raw, colmap, doctype, rules)
+    decide_number_formats(raw, colmap, decimal, locale)
     decide_date_orders(raw, colmap, order)
+    with_value_maps(colmap, doctype, rules)
     rows = list(map_rows(raw, colmap))
+    if colmap.constants:
+        for row in rows:
+            row.values.update(colmap.constants)
     if not rows and not allow_empty:
         where = f"sheet {table.sheet!r} of {table.path}" if table.sheet else str(table.path)
         raise FileError(f"{where}: there are no data rows below the header")

@@ -21,10 +21,11 @@ from typing import Any
 
 from importer.codes import render
 from importer.doctypes import DocType, normalize_header
-from importer.errors import ColumnError
+from importer.errors import ColumnError, ConfigError
 from importer.issues import RowIssue
 from importer.mapping.dates import AmbiguousDates, DateError, column_order, from_serial, parse_date
 from importer.mapping.numbers import AmbiguousColumn, column_decimal, parse_number
+from importer.mapping.rules import Rules, resolve_target, suggest
 from importer.sources.files import Cell, ControlText, ExcelError, Row, Table, column_letter
 
 
@@ -59,10 +60,14 @@ class ColumnMap:
     width: int = 0  # named columns end here; values right of them are reported
     unnamed: list[int] = field(default_factory=list)
     sheets: dict[str, ColumnMap] = field(default_factory=dict)  # joined sheets: each one's map
+    unknown: list[tuple[int, str]] = field(default_factory=list)  # (index, header): no field
+    skipped: set[int] = field(default_factory=set)  # columns the mapping rules leave out
+    constants: dict[str, Any] = field(default_factory=dict)  # field -> value on every row
 
     @property
     def columns_set(self) -> frozenset[str]:
-        return frozenset(self.by_field)
+        """The fields the file gives: its columns', and the mapping's constants."""
+        return frozenset(self.by_field).union(self.constants)
 
     def header_for(self, canonical: str) -> str:
         col = self.by_field.get(canonical)
@@ -86,34 +91,55 @@ class MappedRow:
 
 # ---------------------------------------------------------- column map
 
+MAX_NAMED = 5  # columns a message names one by one
 
-def build_column_map(table: Table, doctype: DocType, *, check_required: bool = True) -> ColumnMap:
+
+def build_column_map(
+    table: Table, doctype: DocType, *, check_required: bool = True, rules: Rules | None = None
+) -> ColumnMap:
+    """The fields of ``table``'s columns: by their headers, or as the
+    mapping ``rules`` say. A column that maps to no field is kept in
+    :attr:`ColumnMap.unknown` (whether it holds values decides, in
+    :func:`refuse_unknown`, if it stops the file); one the rules skip is noted."""
     columns: list[Column] = []
     by_field: dict[str, Column] = {}
     warnings: list[RowIssue] = []
     seen_headers: dict[str, str] = {}
     unnamed: list[int] = []
+    unknown: list[tuple[int, str]] = []
+    skipped: set[int] = set()
     duplicates: list[str] = []
+    for header, named in (rules.columns if rules is not None else {}).items():
+        assert rules is not None  # every rule is checked, whether or not this file uses it
+        resolve_target(doctype, named, rules, f"[columns] {header!r}")
     for index, header in enumerate(table.header):
         letter = column_letter(index)
+        if rules is not None and rules.skips(header, letter):
+            params = {"letter": letter, "header": header or letter, "source": rules.source}
+            warnings.append(_warn(table, header, "skipped-column", params))
+            skipped.add(index)
+            continue
         if not header:
             unnamed.append(index)
             continue
         n = normalize_header(header)
         if n in seen_headers:
-            duplicates.append(f"{seen_headers[n]!r} and {header!r} (column {letter})")
+            unmapped = doctype.resolve_header(header) is None and (
+                rules is None or rules.target_of(header) is None
+            )
+            if unmapped:  # neither would be imported: only its values decide (refuse_unknown)
+                unknown.append((index, header))
+            else:
+                duplicates.append(f"{seen_headers[n]!r} and {header!r} (column {letter})")
             continue
         seen_headers[n] = header
-        canonical = doctype.resolve_header(header)
+        target = rules.target_of(header) if rules is not None else None
+        if target is not None and rules is not None:
+            canonical: str | None = resolve_target(doctype, target, rules, f"[columns] {header!r}")
+        else:
+            canonical = doctype.resolve_header(header)
         if canonical is None:
-            warnings.append(
-                _warn(
-                    table,
-                    header,
-                    "unknown-column",
-                    {"letter": letter, "header": header, "doctype": doctype.title},
-                )
-            )
+            unknown.append((index, header))
             continue
         if canonical in by_field:
             first = by_field[canonical].header
@@ -128,14 +154,137 @@ def build_column_map(table: Table, doctype: DocType, *, check_required: bool = T
         raise ColumnError(
             f"{_where(table)}: the same column appears twice: {'; '.join(duplicates)}"
         )
+    constants = _constants(doctype, rules, by_field, _where(table))
     if check_required:
-        _require(_where(table), doctype, by_field)
-    for key, params in table.notes:
-        warnings.append(_warn(table, "", key, params))
-    return ColumnMap(columns, by_field, warnings, len(table.header), unnamed)
+        _require(_where(table), doctype, {**by_field, **constants})
+    for key, notes in table.notes:
+        warnings.append(_warn(table, "", key, notes))
+    colmap = ColumnMap(columns, by_field, warnings, len(table.header), unnamed)
+    colmap.unknown = unknown
+    colmap.constants = constants
+    colmap.skipped = skipped
+    return colmap
 
 
-def _require(where: str, doctype: DocType, present: dict[str, Column]) -> None:
+def _constants(
+    doctype: DocType, rules: Rules | None, by_field: Mapping[str, Column], where: str
+) -> dict[str, Any]:
+    """The mapping rules' constants, by field, read as their fields' types."""
+    if rules is None:
+        return {}
+    found: dict[str, Any] = {}
+    for target, text in rules.constants.items():
+        name = resolve_target(doctype, target, rules, f"[constants] {target!r}")
+        if name in by_field:
+            raise ConfigError(
+                f"{rules.source}: [constants] gives {target!r} a value, and column "
+                f"{by_field[name].header!r} of {where} holds it too: keep one of them"
+            )
+        spec = doctype.spec_for(name)
+        assert spec is not None
+        try:
+            found[name] = CONVERTERS[spec.kind](text)
+        except ConversionError as exc:
+            raise ConfigError(f"{rules.source}: [constants] {target!r}: {exc.message}") from None
+    return found
+
+
+def refuse_unknown(
+    table: Table, rows: list[Row], colmap: ColumnMap, doctype: DocType, rules: Rules | None
+) -> None:
+    """Stop the file when a column that maps to no field holds values: its
+    values would be lost. The message names the column, the fields it might
+    be, and the two ways on (map it, or skip it). Empty ones are only noted."""
+    watched = [i for i, _ in colmap.unknown] + list(colmap.unnamed)
+    width = colmap.width
+    filled: set[int] = set()
+    for row in rows:  # only the columns that map to nothing, and right of the header
+        cells = row.cells
+        for index in watched:
+            cell = cells[index] if index < len(cells) else None
+            if cell is not None and cell != "":
+                filled.add(index)
+        for index in range(width, len(cells)):
+            if cells[index] is not None and cells[index] != "":
+                filled.add(index)
+    if rules is not None:  # right of the header: skipped by letter ("column H")
+        for index in sorted(filled - colmap.skipped):
+            letter = column_letter(index)
+            if index >= colmap.width and rules.skips("", letter):
+                colmap.skipped.add(index)
+                params = {"letter": letter, "header": letter, "source": rules.source}
+                colmap.warnings.append(_warn(table, "", "skipped-column", params))
+    lost = [(i, h) for i, h in colmap.unknown if i in filled]
+    lost += [
+        (i, "")
+        for i in sorted(filled)
+        if (i in colmap.unnamed or i >= colmap.width) and i not in colmap.skipped
+    ]
+    for index, header in colmap.unknown:
+        if index not in filled:
+            params = {"letter": column_letter(index), "header": header, "doctype": doctype.title}
+            colmap.warnings.append(_warn(table, header, "unknown-column.empty", params))
+    if not lost:
+        return
+    lines = []
+    for index, header in lost[:MAX_NAMED]:
+        letter = column_letter(index)
+        if header:
+            close = suggest(doctype, header)
+            might = f"; it might be {' or '.join(repr(c) for c in close)}" if close else ""
+            lines.append(f"column {letter} {header!r} holds values and is not a field{might}")
+        else:
+            lines.append(f"column {letter} holds values and has no header")
+    if len(lost) > MAX_NAMED:
+        lines.append(f"and {len(lost) - MAX_NAMED} more such columns")
+    index, header = lost[0]
+    name = header or f"column {column_letter(index)}"
+    if header:
+        target = suggest(doctype, header, 1)
+        example = f'[columns] "{name}" = "{target[0] if target else "Field"}"'
+        mapped = f"map it in a mapping file (--mapping FILE, with {example}; "
+        mapped += "`vnimport mapping` writes one)"
+    else:
+        mapped = "give it a header in the file (a field's name, or map it in a mapping file)"
+    raise ColumnError(
+        f"{_where(table)}: {'; '.join(lines)}. Its values would not be imported, so nothing "
+        f'is: {mapped}, or leave it out (--skip "{name}", or skip = ["{name}"] in the '
+        "mapping file)"
+    )
+
+
+def with_value_maps(colmap: ColumnMap, doctype: DocType, rules: Rules | None) -> None:
+    """Columns whose old codes the rules turn into new ones read through the
+    map (case and outer spaces aside); each rule counts the cells it changed.
+    The row's cells keep what the user wrote."""
+    if rules is None:
+        return
+    for target, pairs in rules.values.items():
+        name = resolve_target(doctype, target, rules, f'[values."{target}"]')
+        col = colmap.by_field.get(name)
+        if col is None:
+            continue  # a column this file does not have
+        table = {k.strip().casefold(): (k, v) for k, v in pairs.items()}
+        column = Column(
+            col.index, col.header, col.field, partial(_mapped, col.convert, table, rules, target)
+        )
+        colmap.columns[colmap.columns.index(col)] = column
+        colmap.by_field[name] = column
+
+
+def _mapped(
+    convert: Converter, table: dict[str, tuple[str, str]], rules: Rules, target: str, cell: Cell
+) -> Any:
+    text = str(int(cell)) if isinstance(cell, float) and cell.is_integer() else str(cell)
+    hit = table.get(text.strip().casefold())
+    if hit is None:
+        return convert(cell)
+    old, new = hit
+    rules.applied[f'[values."{target}"] {old!r} = {new!r}'] += 1
+    return convert(new)
+
+
+def _require(where: str, doctype: DocType, present: Mapping[str, object]) -> None:
     missing = [f for f in doctype.required if f not in present]
     if missing:
         names = ", ".join(_describe(doctype, f) for f in missing)
@@ -232,16 +381,32 @@ def decide_date_orders(rows: list[Row], colmap: ColumnMap, order: str | None) ->
     _settle_columns(rows, colmap, (to_date,), "order", "dmy", order, choose)
 
 
-def decide_number_formats(rows: list[Row], colmap: ColumnMap, decimal: str | None) -> None:
-    """Give each number column of the file its decimal separator: the
-    locale's, else the one all its text values agree on. A column that
-    cannot be decided stops the file (ColumnError), as guessing would put
-    a wrong amount in Visma."""
+def decide_number_formats(
+    rows: list[Row], colmap: ColumnMap, decimal: str | None, locale: str | None = None
+) -> None:
+    """Give each number column of the file its decimal separator: the one
+    its text values agree on, within what ``locale`` (or ``decimal``) says.
+    A column that cannot be decided stops the file (ColumnError), as
+    guessing would put a wrong amount in Visma: with ``nb_NO`` a lone
+    ``1.234`` is asked about, not read as 1234."""
 
     def choose(col: Column, texts: Iterator[str]) -> str | None:
         try:
-            return column_decimal(texts)
+            return column_decimal(texts, locale=locale)
         except AmbiguousColumn as exc:
+            if locale is not None and exc.mixed is not None:
+                raise ColumnError(
+                    f"column {col.header!r} has {exc.mixed!r}, which {locale} does not write "
+                    "(its decimal separator is the other one): write the column the "
+                    "locale's way, or check --locale"
+                ) from None
+            if locale is not None:
+                raise ColumnError(
+                    f"column {col.header!r}: {exc.example!r} could be a thousands separator "
+                    f"or a decimal point under {locale}, and no other value of the column "
+                    "says which: write 1234 or 1 234 for a whole number, or 1,234 for a "
+                    "decimal"
+                ) from None
             if exc.mixed is not None:
                 raise ColumnError(
                     f"column {col.header!r} mixes number formats ({exc.example!r} and "
@@ -253,7 +418,8 @@ def decide_number_formats(rows: list[Row], colmap: ColumnMap, decimal: str | Non
                 "(nb_NO, sv_SE, da_DK: 1 234,50; en_GB, en_US: 1,234.50)"
             ) from None
 
-    _settle_columns(rows, colmap, (to_number, to_integer), "decimal", ".", decimal, choose)
+    given = None if locale is not None else decimal  # a locale: the column is asked too
+    _settle_columns(rows, colmap, (to_number, to_integer), "decimal", ".", given, choose)
 
 
 def _settle_columns(
@@ -290,13 +456,8 @@ def map_rows(rows: Iterable[Row], colmap: ColumnMap) -> Iterator[MappedRow]:
     # column mostly holds (text in text columns, floats in number columns,
     # dates in date columns) converted inline rather than through a call.
     spec = [(c.index, c.field, c.convert, _FAST.get(c.convert)) for c in colmap.columns]
-    width = colmap.width
-    unnamed = set(colmap.unnamed)
-    reported: set[int] = set()
-    for row in rows:
+    for row in rows:  # a column under no header holds no values (refuse_unknown)
         cells = row.cells
-        if len(cells) > width or unnamed:
-            _report_unnamed(colmap, row, unnamed, reported)
         values: dict[str, Any] = {}
         issues: list[RowIssue] = []
         for index, name, convert, fast in spec:
@@ -328,28 +489,6 @@ def map_rows(rows: Iterable[Row], colmap: ColumnMap) -> Iterator[MappedRow]:
             if value is not None:
                 values[name] = value
         yield MappedRow(row.number, row.sheet, values, issues, cells)
-
-
-def _report_unnamed(colmap: ColumnMap, row: Row, unnamed: set[int], reported: set[int]) -> None:
-    """Values under no header are not imported, and the user is told once per column."""
-    for index, cell in enumerate(row.cells):
-        if cell == "" or cell is None or index in reported:
-            continue
-        if index < colmap.width and index not in unnamed:
-            continue
-        reported.add(index)
-        letter = column_letter(index)
-        colmap.warnings.append(
-            RowIssue.from_key(
-                row.number,
-                "",
-                "unnamed-column",
-                {"letter": letter, "first": row.number},
-                "warning",
-                row.sheet,
-                field=letter,
-            )
-        )
 
 
 def warn_bare_codes(rows: list[MappedRow], colmap: ColumnMap, doctype: DocType) -> None:

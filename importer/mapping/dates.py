@@ -1,11 +1,13 @@
 """Dates as they arrive: Excel date cells, Excel serial numbers, and text.
 
 Text dates: ``2025-01-31``, ``31.01.2025`` and ``31.1.25`` (day first, the
-Nordic way), and slash dates, whose order differs between countries
-(``31/01/2025`` in Norway and Britain, ``01/31/2025`` in the US). The order
-of a column's slash dates comes from ``--locale`` or from its values (a day
-above 12 settles it); a column where every value reads both ways stops the
-file rather than being guessed.
+Nordic way), and slash and hyphen dates, whose order differs between
+countries (``31/01/2025`` and ``31-01-2025`` in Norway and Britain,
+``01/31/2025`` in the US). The order of a column's slash and hyphen dates
+comes from ``--locale`` or from its values (a day above 12 settles it); a
+column where every value reads both ways stops the file rather than being
+guessed. A hyphen date needs its four-digit year: ``19-10-30`` may be
+written year first.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from importer.codes import render
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?")
 _DOT = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})")
 _SLASH = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})")
+_HYPHEN = re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 is 1900-01-01, past Excel's 1900 leap bug
 _LAST_SERIAL = 2958465  # 9999-12-31
 
@@ -52,7 +55,7 @@ def parse_date(text: str, order: str = "dmy") -> dt.date:
     elif m := _DOT.fullmatch(s):
         d, mo, y = (int(g) for g in m.groups())
         y = _year(m.group(3))
-    elif m := _SLASH.fullmatch(s):
+    elif m := _ordered(s):
         a, b = int(m.group(1)), int(m.group(2))
         d, mo = (a, b) if order == "dmy" else (b, a)
         y = _year(m.group(3))
@@ -62,6 +65,12 @@ def parse_date(text: str, order: str = "dmy") -> dt.date:
         return dt.date(y, mo, d)
     except ValueError:
         raise DateError("invalid-date.unreal", text=s) from None
+
+
+def _ordered(text: str) -> re.Match[str] | None:
+    """A date whose day and month may come in either order: ``31/01/2025``,
+    ``01/31/2025``, ``31-01-2025``."""
+    return _SLASH.fullmatch(text) or _HYPHEN.fullmatch(text)
 
 
 def _year(text: str) -> int:
@@ -79,11 +88,11 @@ class AmbiguousDates(ValueError):
 
 
 def column_order(values: Iterable[str]) -> str | None:
-    """The order of a column's slash dates, ``None`` when it has none;
-    :class:`AmbiguousDates` when the values cannot decide it."""
+    """The order of a column's slash and hyphen dates, ``None`` when it has
+    none; :class:`AmbiguousDates` when the values cannot decide it."""
     found: dict[str, str] = {}
     for value in values:
-        m = _SLASH.fullmatch(value.strip())
+        m = _ordered(value.strip())
         if not m:
             continue
         a, b = int(m.group(1)), int(m.group(2))

@@ -2,10 +2,14 @@
 
 A decimal comma or point; thousands separated by a space, a no-break space,
 an apostrophe, or the other of ``.`` and ``,``; negatives with a minus, a
-trailing minus or parentheses. Whether a column uses a decimal comma is
-decided from all its values (or from ``--locale``), never from one cell: a
-column whose values could be read either way (only values such as
-``1,234``) is an error that asks for ``--locale``.
+trailing minus or parentheses; exponents (``1.5E+3``, ``2,5E-2``, whose
+separator can only be a decimal one). Whether a column uses a decimal comma
+is decided from all its values, never from one cell: a column whose values
+could be read either way (only values such as ``1,234``) is an error that
+asks for ``--locale``. With a locale, the column's values still count
+(:func:`column_decimal`): a value the locale does not settle (``1.234`` under
+``nb_NO``, which groups thousands with a space) needs support from the
+column's other values, or it is a question for the user.
 """
 
 from __future__ import annotations
@@ -29,8 +33,25 @@ LOCALE_DECIMAL = {
     "en_US": ".",
     "en_IE": ".",
 }
+# The thousands separator each locale writes, besides the spaces and
+# apostrophes every locale's numbers may have.
+LOCALE_GROUPING = {
+    "nb_NO": " ",
+    "nn_NO": " ",
+    "no_NO": " ",
+    "sv_SE": " ",
+    "fi_FI": " ",
+    "fr_FR": " ",
+    "da_DK": ".",
+    "de_DE": ".",
+    "nl_NL": ".",
+    "en_GB": ",",
+    "en_US": ",",
+    "en_IE": ",",
+}
 _GROUPING = (" ", "\u00a0", "\u202f", "'", "\u2019")  # always thousands separators
 _DIGITS = re.compile(r"\d+(\.\d*)?|\.\d+")
+_EXPONENT = re.compile(r"(.*\d)([eE][+-]?\d+)")
 
 
 def decimal_for_locale(locale: str) -> str:
@@ -55,13 +76,24 @@ def _unsign(text: str) -> tuple[bool, str]:
     return negative, s
 
 
+def _exponent(s: str) -> tuple[str, str]:
+    """``1,5E-3`` → (``1,5``, ``E-3``); (``s``, ``""``) without an exponent."""
+    m = _EXPONENT.fullmatch(s)
+    return (m.group(1), m.group(2)) if m else (s, "")
+
+
 def parse_number(text: str, decimal: str) -> float:
     """``text`` as a number with ``decimal`` as the decimal separator;
     ValueError when it is not one."""
     negative, s = _unsign(text)
-    for g in _GROUPING:
-        s = s.replace(g, "")
+    s, exponent = _exponent(s)
     other = "." if decimal == "," else ","
+    if exponent:
+        if other in s:  # a mantissa has no thousands: this is the other decimal
+            raise ValueError(text)
+    else:
+        for g in _GROUPING:
+            s = s.replace(g, "")
     if other in s:
         whole = s.split(decimal)[0]
         groups = whole.split(other)
@@ -73,7 +105,7 @@ def parse_number(text: str, decimal: str) -> float:
     s = s.replace(decimal, ".")
     if not _DIGITS.fullmatch(s):
         raise ValueError(text)
-    value = float(s)
+    value = float(s + exponent)
     return -value if negative else value
 
 
@@ -82,6 +114,10 @@ def evidence(text: str) -> str | None:
     ``"ambiguous"`` (``1,234``: a decimal or a thousands separator), or
     ``None`` (no separator at all)."""
     _, s = _unsign(text)
+    s, exponent = _exponent(s)
+    if exponent:  # 1,5E-3: only a decimal separator is written in a mantissa
+        commas, points = s.count(","), s.count(".")
+        return ("," if commas else ".") if commas + points == 1 else None
     spaced = any(g in s for g in _GROUPING)
     for g in _GROUPING:
         s = s.replace(g, "")
@@ -100,20 +136,47 @@ def evidence(text: str) -> str | None:
 
 
 class AmbiguousColumn(ValueError):
-    def __init__(self, example: str, mixed: str | None = None) -> None:
+    """A column whose numbers cannot be read for sure: ``example`` reads two
+    ways; ``mixed``, a value written the other way; ``locale``, the one
+    given, when it does not settle ``example`` (or ``mixed`` contradicts it)."""
+
+    def __init__(self, example: str, mixed: str | None = None, locale: str | None = None) -> None:
         super().__init__(example)
         self.example = example
         self.mixed = mixed
+        self.locale = locale
 
 
-def column_decimal(values: Iterable[str]) -> str | None:
+def column_decimal(values: Iterable[str], locale: str | None = None) -> str | None:
     """The decimal separator a column's values agree on, ``None`` when none
-    of them has one; :class:`AmbiguousColumn` when they cannot decide it."""
+    of them has one; :class:`AmbiguousColumn` when they cannot decide it.
+
+    With ``locale`` the answer is its decimal separator, unless the column
+    says otherwise: values that only the other separator reads (``1.5`` under
+    ``nb_NO``) with none written the locale's way, or a value such as
+    ``1.234`` whose separator is neither the locale's decimal nor its
+    thousands separator, with nothing in the column to settle it (a value
+    such as ``12,50`` or ``1.234,50``, which show a decimal comma)."""
     found: dict[str, str] = {}
+    unsettled: dict[str, str] = {}  # separator → a value that reads either way with it
     for value in values:
         kind = evidence(value)
         if kind is not None:
             found.setdefault(kind, value)
+            if kind == "ambiguous":
+                unsettled.setdefault("," if "," in value else ".", value)
+    if locale is not None:
+        decimal = decimal_for_locale(locale)
+        other = "." if decimal == "," else ","
+        if decimal in found:
+            return decimal
+        if other in found:
+            raise AmbiguousColumn(found[other], mixed=found[other], locale=locale)
+        grouping = LOCALE_GROUPING[locale.replace("-", "_")]
+        for sep, example in unsettled.items():
+            if sep not in (decimal, grouping):
+                raise AmbiguousColumn(example, locale=locale)
+        return decimal
     if "," in found and "." in found:
         raise AmbiguousColumn(found[","], mixed=found["."])
     if "," in found:

@@ -1,8 +1,10 @@
 """A Visma.net-compatible API server on loopback: the sandbox.
 
 It keeps the contract of api.finance.visma.net (``reference/visma-api-notes.md``):
-OAuth2 client credentials with a tenant and scopes, the seven document types
-on the spec's paths, request bodies checked against the request DTOs, flat
+OAuth2 client credentials with a tenant and scopes, a demo company (customers,
+suppliers, items, VAT codes, accounts, periods...) served on the spec's paths
+and checked when a document refers to it, the seven document types on the
+spec's paths, request bodies checked against the request DTOs, flat
 read DTOs, paging and indexed list filters, Visma's quotas, the background
 API, releases done in the background, attachments and ETags, with state in
 SQLite, seeded fault injection (gateway error bodies, 403s, failing releases
@@ -14,7 +16,14 @@ the benchmarks post to it; ``docs/sandbox.md`` lists every behaviour.
         sb.token_url               # http://127.0.0.1:<port>/connect/token
 """
 
-from importer.sandbox.config import DEMO_CLIENT, DEMO_SECRET, DEMO_TENANT, Faults, SandboxConfig
+from importer.sandbox.config import (
+    DEMO_CLIENT,
+    DEMO_SECRET,
+    DEMO_TENANT,
+    Faults,
+    SandboxConfig,
+    journal_beside,
+)
 from importer.sandbox.server import Sandbox, serve
 
 __all__ = [
@@ -24,5 +33,6 @@ __all__ = [
     "Faults",
     "Sandbox",
     "SandboxConfig",
+    "journal_beside",
     "serve",
 ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 DEMO_CLIENT = "demo"
@@ -16,6 +18,7 @@ TenantKind = Literal["company", "customer"]
 Quota = Literal["test", "production"]
 ResetFormat = Literal["seconds", "epoch", "date"]
 ErrorBody = Literal["json", "html", "text", "empty"]
+Company = Literal["demo", "empty"]
 
 # The ERP service API's scopes (visma-api-notes.md §4.2, §7): what a token may do.
 SCOPE_PREFIX = "vismanet_erp_service_api:"
@@ -111,6 +114,18 @@ class SandboxConfig:
     rate_window: float | None = None
     max_page_size: int = 100
     db: str = ":memory:"
+    # What the company tenant (DEMO_TENANT) starts with: "demo", the demo
+    # company of importer/sandbox/company.py (customers, suppliers, items, VAT
+    # codes, accounts, subaccounts, branches, currencies, credit terms,
+    # projects, financial periods), or "empty", nothing. Only a new state is
+    # given one: a kept state (db) keeps the company it has.
+    company: Company = "demo"
+    # Refuse a document that refers to an item, VAT code, account, subaccount,
+    # currency, credit terms, branch, project or VAT zone the company does not
+    # have, or that posts to a closed financial period (400, as Visma). A list
+    # the company does not have is never checked, so an empty company checks
+    # only customers and suppliers, as before.
+    check_references: bool = True
     # How long after its 200 "Queued" (or 202) a release is done in the background.
     release_seconds: float = 1.0
     # The largest request body taken (413 above it, declared or not), on the
@@ -137,3 +152,17 @@ class SandboxConfig:
             self.rate_limit if self.rate_limit is not None else calls,
             self.rate_window if self.rate_window is not None else window,
         )
+
+
+def journal_beside(db: str | os.PathLike[str]) -> Path:
+    """The journal to keep beside a kept sandbox's state file, so that a
+    kept sandbox is never met by a fresh journal (which would create again
+    what the sandbox has) nor a fresh sandbox by a kept journal (which would
+    skip what it lacks): ``sb.db`` -> ``sb.journal.sqlite`` in the same
+    folder. Delete, copy or move the two together. ValueError for an
+    in-memory state (``:memory:`` or empty), which keeps nothing."""
+    text = os.fspath(db)
+    if text in ("", ":memory:"):
+        raise ValueError("an in-memory sandbox keeps nothing: its journal is in memory too")
+    path = Path(text)
+    return path.with_name(f"{path.stem if path.suffix else path.name}.journal.sqlite")

@@ -14,8 +14,8 @@ API::
     Kind                              # one of the seven kinds (see KINDS)
     KINDS: dict[str, Kind]            # by Kind.name
     kind_for_collection(segment) -> Kind          # path segment, any case; KeyError if none
-    create(kind, body, *, number, now, lookup) -> dict     # POST
-    update(kind, stored, body, *, now, lookup) -> dict     # PUT (partial)
+    create(kind, body, *, number, now, lookup, check=None) -> dict  # POST
+    update(kind, stored, body, *, now, lookup, check=None) -> dict  # PUT (partial)
     release(kind, stored, *, now) -> dict                  # action/release
     list_filters(kind) -> dict[str, Filter]                # one list query parameter each
     matches(kind, doc, query) -> bool                      # all parameters of a list query
@@ -26,7 +26,10 @@ API::
 ``body`` is the request DTO as sent (values wrapped as ``{"value": x}``);
 ``number`` is the document number the server chose; ``now`` is a naive UTC
 datetime; ``lookup(kind_name, number)`` returns another stored document (a
-customer or supplier) or None. No function mutates its arguments.
+customer or supplier) or None; ``check(kind, doc)`` lists what the new
+document refers to that the company lacks (an item, a VAT code, a closed
+period...: :mod:`importer.sandbox.references`), each a sentence, and any
+makes a BusinessError. No function mutates its arguments.
 
 What it does, following the spec and the Visma docs:
 
@@ -53,10 +56,11 @@ What it does, following the spec and the Visma docs:
   customer documents too), ``attachments: []``.
   Amounts ``...InCurrency`` are in the document currency, the plain ones in
   base currency (document amount x ``exchangeRate``). VAT is known only from
-  explicit tax detail lines (the sandbox has no VAT codes), else 0.
+  explicit tax detail lines (the sandbox does not compute VAT from the
+  lines' VAT codes), else 0.
 - Business rules raise BusinessError: the customer or supplier must exist, a
   line needs an item or a description, a released document cannot be changed,
-  a document on hold cannot be released.
+  a document on hold cannot be released, and whatever ``check`` finds.
 """
 
 from __future__ import annotations
@@ -73,12 +77,14 @@ from typing import Any
 Json = dict[str, Any]
 Lookup = Callable[[str, str], dict[str, Any] | None]
 Filter = Callable[[dict[str, Any], str], bool]
+Check = Callable[["Kind", dict[str, Any]], list[str]]
 
 __all__ = [
     "INDEX_VERSION",
     "KINDS",
     "OPERATORS",
     "BusinessError",
+    "Check",
     "Filter",
     "Kind",
     "Lookup",
@@ -788,19 +794,35 @@ _UNRELEASED = ("Hold", "Balanced")
 
 
 def create(
-    kind: Kind, body: Mapping[str, Any], *, number: str, now: datetime, lookup: Lookup
+    kind: Kind,
+    body: Mapping[str, Any],
+    *,
+    number: str,
+    now: datetime,
+    lookup: Lookup,
+    check: Check | None = None,
 ) -> Json:
-    """The stored document (= read DTO) for a POST of ``body`` numbered ``number``."""
+    """The stored document (= read DTO) for a POST of ``body`` numbered ``number``.
+    ``check(kind, doc)``: what the document refers to that the company lacks
+    (:meth:`importer.sandbox.references.References.problems`); any → BusinessError."""
     model = _MODELS[kind.name]
     verb = "inserting the" if model.family == "party" else "creating"
     try:
-        return _apply(kind, model, {}, _unwrap(body), now, lookup, number=number)
+        return _checked(
+            kind, _apply(kind, model, {}, _unwrap(body), now, lookup, number=number), check
+        )
     except _Invalid as exc:
         raise BusinessError(f"Error {verb} {model.noun}. Error: {exc}") from None
 
 
 def update(
-    kind: Kind, stored: Mapping[str, Any], body: Mapping[str, Any], *, now: datetime, lookup: Lookup
+    kind: Kind,
+    stored: Mapping[str, Any],
+    body: Mapping[str, Any],
+    *,
+    now: datetime,
+    lookup: Lookup,
+    check: Check | None = None,
 ) -> Json:
     """The stored document after a PUT of ``body`` (partial: what is not sent stays)."""
     model = _MODELS[kind.name]
@@ -810,9 +832,22 @@ def update(
             raise _Invalid(
                 f"The document has status '{stored.get('status')}' and cannot be changed."
             )
-        return _apply(kind, model, copy.deepcopy(dict(stored)), _unwrap(body), now, lookup)
+        doc = _apply(kind, model, copy.deepcopy(dict(stored)), _unwrap(body), now, lookup)
+        return _checked(kind, doc, check)
     except _Invalid as exc:
         raise BusinessError(f"Error {verb} {model.noun}. Error: {exc}") from None
+
+
+_MAX_PROBLEMS = 10
+
+
+def _checked(kind: Kind, doc: Json, check: Check | None) -> Json:
+    problems = check(kind, doc) if check is not None else []
+    if problems:
+        more = len(problems) - _MAX_PROBLEMS
+        text = " ".join(problems[:_MAX_PROBLEMS])
+        raise _Invalid(text + (f" (and {more} more)" if more > 0 else ""))
+    return doc
 
 
 def release(kind: Kind, stored: Mapping[str, Any], *, now: datetime) -> Json:

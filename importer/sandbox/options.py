@@ -15,7 +15,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--host", default="127.0.0.1", help="address to listen on (default: loopback only)"
     )
     p.add_argument("--port", type=int, default=8750, help="port to listen on (default 8750)")
-    p.add_argument("--db", metavar="PATH", help="keep the state in this SQLite file")
+    p.add_argument(
+        "--db",
+        metavar="PATH",
+        help="keep the state (the company and every document) in this SQLite file; "
+        "keep the journal of runs against it beside it (importer.sandbox.journal_beside)",
+    )
+    p.add_argument(
+        "--company",
+        choices=("demo", "empty"),
+        default="demo",
+        help="what a new state starts with: the demo company Bryggen Kaffehandel AS "
+        "(customers, suppliers, items, VAT codes, accounts, periods...; default), or "
+        "nothing. A kept --db state keeps its own",
+    )
+    p.add_argument(
+        "--no-reference-checks",
+        action="store_true",
+        help="take documents that refer to items, VAT codes, accounts... the company does "
+        "not have, or to a closed period (customers and suppliers must still exist)",
+    )
     p.add_argument(
         "--quota",
         choices=("test", "production"),
@@ -151,6 +170,8 @@ def config_from(args: argparse.Namespace) -> SandboxConfig:
     defaults = SandboxConfig()
     return SandboxConfig(
         db=args.db or ":memory:",
+        company=args.company,
+        check_references=not args.no_reference_checks,
         quota=args.quota,
         rate_limit=args.rate_limit or None,
         rate_window=args.rate_window or None,

@@ -37,7 +37,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from importer.sandbox import documents
+from importer.sandbox import documents, references
 from importer.sandbox.config import (
     DEMO_TENANT,
     SCOPE_PREFIX,
@@ -183,6 +183,8 @@ class SandboxServer(ThreadingHTTPServer):
         self.config = config
         self.verbose = verbose
         self.store = Store(config.db)
+        references.seed(self.store, DEMO_TENANT, config.company)
+        self._references: dict[str, references.References] = {}
         self._tokens: dict[str, tuple[Caller, float]] = {}
         self._windows: dict[tuple[str, str], tuple[float, int]] = {}
         self._lock = threading.Lock()
@@ -227,6 +229,19 @@ class SandboxServer(ThreadingHTTPServer):
         for job in jobs:
             job.join(timeout=5)
         super().server_close()
+
+    # -------------------------------------------------------- references
+
+    def references_for(self, tenant: str) -> references.References:
+        """The tenant's reference lists, read once (no API call changes them)."""
+        with self._lock:
+            found = self._references.get(tenant)
+            if found is None:
+                found = references.References.load(
+                    self.store, tenant, check=self.config.check_references
+                )
+                self._references[tenant] = found
+            return found
 
     # ------------------------------------------------------------ tokens
 
@@ -716,6 +731,19 @@ class _Handler(BaseHTTPRequestHandler):
             raise Refusal(404, "Not found")
         if low[1] == "background" and len(low) in (3, 4) and method == "GET":
             return self._background_state(caller, parts[2], len(low) == 4 and low[3] == "content")
+        listed = references.list_for_collection(low[1])
+        if listed is not None and low[0] == "v1":
+            if method == "GET" and len(low) == 2:
+                return self._reference_list(caller, listed, query)
+            if method == "GET" and len(low) == 3 and listed.one:
+                return self._reference(caller, listed, parts[2])
+            if method == "GET":
+                raise Refusal(404, f"No resource at /{'/'.join(parts)}")
+            raise Refusal(
+                405,
+                f"{method} is not supported on /{'/'.join(parts)} (the sandbox serves "
+                "the company's lists read-only)",
+            )
         try:
             kind = documents.kind_for_collection(low[1])
         except KeyError:
@@ -797,7 +825,12 @@ class _Handler(BaseHTTPRequestHandler):
                         break
             try:
                 doc = documents.create(
-                    kind, body, number=number, now=_now(), lookup=self._lookup(caller.tenant)
+                    kind,
+                    body,
+                    number=number,
+                    now=_now(),
+                    lookup=self._lookup(caller.tenant),
+                    check=self.server.references_for(caller.tenant).problems,
                 )
             except documents.BusinessError as exc:
                 raise visma_error(400, str(exc)) from None
@@ -823,7 +856,12 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._json_body(kind, raw)
             try:
                 doc = documents.update(
-                    kind, doc, body, now=_now(), lookup=self._lookup(caller.tenant)
+                    kind,
+                    doc,
+                    body,
+                    now=_now(),
+                    lookup=self._lookup(caller.tenant),
+                    check=self.server.references_for(caller.tenant).problems,
                 )
             except documents.BusinessError as exc:
                 raise visma_error(400, str(exc)) from None
@@ -863,6 +901,46 @@ class _Handler(BaseHTTPRequestHandler):
         )
         meta = {"totalCount": total, "maxPageSize": max_size}
         return Reply(200, [{**d, "metadata": meta} for d in page])
+
+    def _reference_list(
+        self, caller: Caller, listed: references.RefList, query: dict[str, str]
+    ) -> Reply:
+        """A reference list as the spec serves it: a bare array (with
+        ``metadata`` where the DTO has it), or the credit terms' envelope;
+        paged where the spec takes pageNumber / pageSize."""
+        rows = self.server.references_for(caller.tenant).records(listed.kind)
+        try:
+            rows = references.matching(listed, rows, query)
+        except ValueError as exc:
+            raise visma_error(400, str(exc)) from None
+        total = len(rows)
+        max_size = self.server.config.max_page_size
+        page_number, page_size = 1, max(total, 1)
+        if listed.paged:
+            lq = {k.lower(): v for k, v in query.items()}
+            page_number = _positive(lq.get("pagenumber", "1"), "pageNumber")
+            page_size = min(_positive(lq.get("pagesize", str(max_size)), "pageSize"), max_size)
+            rows = rows[(page_number - 1) * page_size : page_number * page_size]
+        if listed.envelope:
+            return Reply(
+                200,
+                {
+                    "pageNumber": page_number,
+                    "pageSize": page_size,
+                    "totalCount": total,
+                    "records": rows,
+                },
+            )
+        if listed.metadata:
+            meta = {"totalCount": total, "maxPageSize": max_size}
+            return Reply(200, [{**r, "metadata": meta} for r in rows])
+        return Reply(200, rows)
+
+    def _reference(self, caller: Caller, listed: references.RefList, key: str) -> Reply:
+        found = self.server.references_for(caller.tenant).find(listed.kind, key)
+        if found is None:
+            raise visma_error(404, f"{listed.title} '{key}' not found.")
+        return Reply(200, found)
 
     def _action(
         self, caller: Caller, kind: documents.Kind, number: str, action: str, raw: bytes

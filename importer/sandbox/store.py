@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS background (
     id TEXT PRIMARY KEY, tenant TEXT NOT NULL, client TEXT NOT NULL,
     state TEXT NOT NULL, received REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 # What the list filters compare, a row per (document, filter, value); the
 # document's seq beside, so that a page is chosen from the index alone.
@@ -210,6 +211,16 @@ class Store:
                 "SELECT COUNT(*) FROM documents WHERE tenant=? AND kind=?", (tenant, kind)
             ).fetchone()
         return int(row[0])
+
+    def meta(self, key: str) -> str | None:
+        """A value the state keeps about itself (e.g. which company a tenant has)."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, db: sqlite3.Connection, key: str, value: str) -> None:
+        """Inside a transaction."""
+        db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def save_background(self, bg_id: str, tenant: str, client: str, state: dict[str, Any]) -> None:
         with self._lock:

@@ -28,16 +28,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from importer.errors import FileError
-from importer.sources.files import (
-    _CONTROL,
-    Cell,
-    ControlText,
-    ExcelError,
-    Table,
-    _header_text,
-    _table_from_grid,
-    column_letter,
-)
+from importer.sources.cells import CONTROL, Cell, ControlText, ExcelError, column_letter
+from importer.sources.files import Table, _header_text, _table_from_grid
 
 
 def table_from_rows(
@@ -108,7 +100,7 @@ def _cell(v: object) -> Cell:
     t = type(v)
     if t is str:
         assert isinstance(v, str)
-        return ControlText(v) if _CONTROL.search(v) else v
+        return ControlText(v) if CONTROL.search(v) else v
     if t is float:
         assert isinstance(v, float)
         return "" if v != v else v  # NaN: a missing value

@@ -71,12 +71,14 @@ def table_from_upload(
     name: str | None = None,
     sheet: str | None = None,
     is_header: HeaderTest | None = None,
+    encoding: str | None = None,
 ) -> Table:
     """The table of a binary file object, read from its current position.
 
     ``name`` is the upload's file name, for messages and for its type (by
     its suffix); by default the object's own, else its type is told from
-    its first bytes. The caller keeps the object and closes it.
+    its first bytes. ``encoding`` forces a csv upload's encoding. The
+    caller keeps the object and closes it.
     """
     shown = name or upload_name(source) or "upload"
     if isinstance(source, io.TextIOBase):
@@ -105,7 +107,7 @@ def table_from_upload(
                 "seek(0) before passing it)"
             )
         with renamed(copy.path, shown):
-            table = read_table(copy.path, sheet=sheet, is_header=is_header)
+            table = read_table(copy.path, sheet=sheet, is_header=is_header, encoding=encoding)
     except BaseException:
         copy.delete()
         raise
