@@ -140,3 +140,20 @@ class Api:
     def __call__(self, method: str, path: str, **kw: Any) -> requests.Response:
         kw.setdefault("timeout", 10)
         return self.http.request(method, self.sb.url + path, **kw)
+
+
+def write_workbook(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
+    """An xlsx with these sheets, in order; "" is an empty cell, text stays text."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append([None if v == "" else v for v in row])
+            for cell in ws[ws.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
+    wb.save(path)
+    return path

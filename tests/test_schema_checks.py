@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, TYPES, write_csv
-from openpyxl import Workbook
+from conftest import ROOT, TYPES, write_csv, write_workbook
 from records import preview_records
 
 from importer import check, load_type
@@ -55,20 +54,6 @@ def _invoice_csv(path: Path, header: list[str], rows: list[list[object]]) -> Pat
 
 def _bodies(batch: Batch) -> list[dict[str, Any]]:
     return [r["body"] for r in preview_records(batch)]
-
-
-def _workbook(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
-    wb = Workbook()
-    wb.remove(wb.active)
-    for title, rows in sheets.items():
-        ws = wb.create_sheet(title)
-        for row in rows:
-            ws.append([None if v == "" else v for v in row])
-            for cell in ws[ws.max_row]:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
-    wb.save(path)
-    return path
 
 
 # ------------------------------------------------------------ line totals
@@ -306,10 +291,10 @@ def _invoices_on_two_sheets(path: Path, totals: list[object], third: list[object
         ["2", "Honorar", "", "", "", 500],
         ["2", *third],
     ]
-    return _workbook(path, {"Invoices": heads, "Lines": lines})
+    return write_workbook(path, {"Invoices": heads, "Lines": lines})
 
 
-def test_a_document_total_is_checked_against_its_lines_in_a_workbook(tmp_path: Path) -> None:
+def test_a_document_total_is_checked_against_its_lines_in_awrite_workbook(tmp_path: Path) -> None:
     doctype = load_type("customer_invoice")
     good = _invoices_on_two_sheets(tmp_path / "good.xlsx", [2260.3, 750], ["Te", 2, 125, "", ""])
     assert _issues(check(good, doctype)) == []
@@ -455,7 +440,7 @@ def test_the_request_carries_visma_s_word(
 
 
 def test_a_header_sheet_s_enum_words_reach_the_request_too(tmp_path: Path) -> None:
-    path = _workbook(
+    path = write_workbook(
         tmp_path / "po.xlsx",
         {
             "Ordrer": [

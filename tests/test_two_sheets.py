@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
+from conftest import write_workbook
+from openpyxl import load_workbook
 from records import preview_records
 
 from importer.batch import check, validation_report
@@ -39,20 +40,6 @@ def split(
             heads.append([row[i] for i in head_cols])
         lines.append([row[i] for i in line_cols])
     return heads, lines
-
-
-def write_workbook(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
-    wb = Workbook()
-    wb.remove(wb.active)
-    for title, rows in sheets.items():
-        ws = wb.create_sheet(title)
-        for row in rows:
-            ws.append([None if v == "" else v for v in row])
-            for cell in ws[ws.max_row]:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
-    wb.save(path)
-    return path
 
 
 def test_header_and_lines_sheets_preview_as_the_one_sheet_file(tmp_path: Path) -> None:
