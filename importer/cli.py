@@ -995,6 +995,9 @@ def print_summary(report: BatchReport, out: IO[str], *, reported: bool = False) 
         if not r.issues and not r.code:
             continue
         problems = [(i.column, i.message, i.code) for i in r.errors if i.code != "document-invalid"]
+        problems += [  # a row may be valid and still worth a look (a negative quantity ...)
+            (i.column, f"warning: {i.message}", i.code) for i in r.issues if i.severity == "warning"
+        ]
         if r.code and r.message:
             problems.append(("", r.message, r.code))
         for column, message, code in problems:

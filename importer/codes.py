@@ -57,6 +57,7 @@ _CODES = [
     Code("other-sheet", "file", "Other sheets were not read"),
     Code("unknown-column", "file", "A column vnimport does not know"),
     Code("skipped-column", "file", "A column the mapping leaves out"),
+    Code("mapping-unused", "file", "A mapping rule matches no column"),
     # checking rows
     Code("required", "row", "A value is required"),
     Code("type", "row", "The value has the wrong type"),
@@ -133,8 +134,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         # reading the file (table notes and column warnings)
         "encoding": (
-            "the file is not UTF-8; it was read as {encoding}: check that "
-            "letters such as æ ø å ä ö look right in the result"
+            "the file is not UTF-8; it was read as {encoding}: check that the letters "
+            "beyond A-Z (æ ø å, ä ö, or the file's own alphabet) look right in the result"
         ),
         "hidden-sheet": "sheet {sheet!r} is hidden in Excel; it was read",
         "hidden-sheet.others": "the workbook has hidden sheets ({sheets}); they were not read",
@@ -157,6 +158,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             "nothing is lost"
         ),
         "skipped-column": "column {letter} {header!r} is left out, as {source} says",
+        "mapping-unused": ("{rule} of {source} matches no column of this file; check its spelling"),
         "other-sheet.header": (
             "column {letter} {header!r} of sheet {sheet!r} is not imported: header fields "
             "are read from sheet {other!r}"

@@ -103,6 +103,8 @@ class BatchReport:
         worst: dict[tuple[str, str, int], str] = {}
         order = list(STATUSES)
         for r in self.results:
+            if not r.key and r.issues and all(i.code == "total-row" for i in r.issues):
+                continue  # a sheet's total row is no document
             key = ("", r.key, 0) if r.key else (r.sheet, "", r.row)
             rank = order.index(r.status) if r.status in order else len(order)
             old = worst.get(key)
@@ -327,7 +329,10 @@ def write_fixme(report: BatchReport, path: Path) -> bool:
         ws.append(_bold_row(ws, header))
         for result in rows:
             if result.sheet == sheet:  # the user's own values, the problems marked on them
-                ws.append(_flagged_cells(ws, result, header))
+                cells = _flagged_cells(ws, result, header)
+                if result.message and not any(i.column for i in result.issues) and cells:
+                    _flag(cells[0], [result.message])  # Visma's words, on the row's first cell
+                ws.append(cells)
     wb.save(path)
     return True
 

@@ -139,3 +139,4 @@ def test_a_total_row_at_the_bottom_is_checked_and_never_imported(tmp_path: Path)
     assert (issue.code, issue.column) == ("total-row", "Unit price")
     assert "700 in the total row is not the sum of the column above, 70" in issue.message
     assert [r.key for r in report.results if r.status == "valid"] == ["R-1", "R-1", "R-2"]
+    assert report.document_counts() == {"valid": 2}  # the total row is no document

@@ -216,3 +216,45 @@ def test_two_columns_with_one_header_stop_only_when_one_would_be_imported(
     imported = [["Customer number", "Name", "Name"], ["10001", "A", "B"]]
     with pytest.raises(ColumnError, match="the same column appears twice"):
         check(write_csv(tmp_path / "b.csv", imported), load_type("customer"))
+
+
+def test_row_warnings_and_a_dotted_number_are_said_in_the_terminal(tmp_path: Path) -> None:
+    rows = [["External reference", "Customer number", "Invoice date", "Line text", "Quantity",
+             "Unit price"], ["R-1", "11001", "2025-03-03", "Kaffe", "-1", "10"]]  # fmt: skip
+    done = vnimport("validate", str(write_csv(tmp_path / "w.csv", rows)), "--type",
+                    "customer_invoice", cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0
+    assert "row 2, Quantity: warning: Quantity is negative" in done.stderr
+    rows[1][5] = "1.234"
+    done = vnimport("validate", str(write_csv(tmp_path / "d.csv", rows)), "--type",
+                    "customer_invoice", cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 2
+    assert "decimal point or a thousands separator: with --locale en_GB" in done.stderr
+
+
+def test_a_mapping_rule_that_matches_no_column_is_said(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "c.csv", [["Customer number", "Name"], ["10001", "A"]])
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('skip = ["Kommentarer"]\n[columns]\n"Ukjent" = "Name"\n', "utf-8")
+    batch = check(src, load_type("customer"), mapping=mapping, skip=["Nope"])
+    assert [w.message for w in batch.warnings] == [
+        f"skip 'Kommentarer' of {mapping} matches no column of this file; check its spelling",
+        f"skip 'Nope' of {mapping} matches no column of this file; check its spelling",
+        f"[columns] 'Ukjent' of {mapping} matches no column of this file; check its spelling",
+    ]
+
+
+def test_the_fix_me_workbook_says_why_visma_refused_a_row(tmp_path: Path) -> None:
+    from importer import write_report
+
+    rows = [
+        ["External reference", "Customer number", "Invoice date", "Item number", "Quantity"],
+        ["R-1", "11001", "2025-03-03", "000999", "1"],
+    ]
+    batch = check(write_csv(tmp_path / "i.csv", rows), load_type("customer_invoice"))
+    with Sandbox() as sb:
+        report = send(batch, VismaDestination(demo_connection(sb.url), journal=tmp_path / "j"))
+    paths = write_report(report, tmp_path / "r")
+    fixme = openpyxl.load_workbook(paths["fixme"]).active
+    assert fixme is not None and fixme["A2"].comment is not None
+    assert "Item '000999' cannot be found" in fixme["A2"].comment.text

@@ -125,7 +125,7 @@ def _invoices_wrong_in_every_cell(folder: Path) -> Iterable[Batch]:
         ["2001", "", "2025-01-31", "b", "x", ""],
         ["", "0102", "", "c", "x", ""],
     ]
-    yield check(table_from_rows(header, rows), doctype, skip=["Notat"])
+    yield check(table_from_rows(header, rows), doctype, skip=["Notat", "Ingen slik"])
     # total rows: one that agrees with its column, one that does not
     header = ["Invoice number", "Customer number", "Invoice date", "Line text", "Quantity"]
     for total in (2, 3):

@@ -25,7 +25,7 @@ from importer.errors import ColumnError, ConfigError
 from importer.issues import RowIssue
 from importer.mapping.dates import AmbiguousDates, DateError, column_order, from_serial, parse_date
 from importer.mapping.numbers import AmbiguousColumn, column_decimal, parse_number
-from importer.mapping.rules import Rules, resolve_target, suggest
+from importer.mapping.rules import COLUMN_WORD, Rules, resolve_target, suggest
 from importer.sources.files import Cell, ControlText, ExcelError, Row, Table, column_letter
 
 
@@ -154,6 +154,17 @@ def build_column_map(
         raise ColumnError(
             f"{_where(table)}: the same column appears twice: {'; '.join(duplicates)}"
         )
+    if rules is not None:  # a rule that matches nothing may be a typo: say so
+        names = {normalize_header(h) for h in table.header if h}
+        for skip in rules.skip:
+            n = normalize_header(skip)
+            if n not in names and not skip.lower().startswith(COLUMN_WORD):
+                params = {"rule": f"skip {skip!r}", "source": rules.source}
+                warnings.append(_warn(table, "", "mapping-unused", params))
+        for header in rules.columns:
+            if normalize_header(header) not in names:
+                params = {"rule": f"[columns] {header!r}", "source": rules.source}
+                warnings.append(_warn(table, "", "mapping-unused", params))
     constants = _constants(doctype, rules, by_field, _where(table))
     if check_required:
         _require(_where(table), doctype, {**by_field, **constants})
@@ -412,10 +423,17 @@ def decide_number_formats(
                     f"column {col.header!r} mixes number formats ({exc.example!r} and "
                     f"{exc.mixed!r}); write them one way, or say which with --locale"
                 ) from None
+            if "," in exc.example:
+                raise ColumnError(
+                    f"column {col.header!r}: a value such as {exc.example!r} could have a "
+                    "decimal comma or a thousands separator; say which with --locale "
+                    "(nb_NO, sv_SE, da_DK: 1 234,50; en_GB, en_US: 1,234.50)"
+                ) from None
             raise ColumnError(
                 f"column {col.header!r}: a value such as {exc.example!r} could have a "
-                "decimal comma or a thousands separator; say which with --locale "
-                "(nb_NO, sv_SE, da_DK: 1 234,50; en_GB, en_US: 1,234.50)"
+                "decimal point or a thousands separator: with --locale en_GB (or en_US) "
+                "it is a decimal point; for a whole number write it without the dot "
+                "(1234 or 1 234)"
             ) from None
 
     given = None if locale is not None else decimal  # a locale: the column is asked too

@@ -178,17 +178,20 @@ def suggest(doctype: DocType, header: str, n: int = 3) -> list[str]:
     names: dict[str, str] = {}  # normalized name -> field title
     words: dict[str, set[str]] = {}  # word -> titles of fields with it
     for spec in doctype.fields.values():
+        control = doctype.declared.control(spec.name)
+        if control is not None and control.kind != "line-amount":
+            continue  # a control total, never sent: no guess for a column to import
         for name in (spec.title, spec.name.rsplit(".", 1)[-1], *spec.aliases):
             names.setdefault(normalize_header(name), spec.title)
             for word in name.replace(".", " ").split():
                 if len(word) > 2:
                     words.setdefault(normalize_header(word), set()).add(spec.title)
     found: list[str] = []
-    for hit in difflib.get_close_matches(normalize_header(header), list(names), n=10, cutoff=0.6):
-        found.append(names[hit])
-    for word in header.split():
+    for word in header.split():  # a name the header holds as a word first ("Pris eks. mva")
         for title in sorted(words.get(normalize_header(word), ())):
             found.append(title)
+    for hit in difflib.get_close_matches(normalize_header(header), list(names), n=10, cutoff=0.6):
+        found.append(names[hit])
     return list(dict.fromkeys(found))[:n]
 
 
