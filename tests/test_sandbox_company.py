@@ -693,4 +693,4 @@ def test_the_readme_shows_how_to_try_a_file_of_one_s_own() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("#### Try your own file", 1)[1].split("\n## ", 1)[0]
     assert "--target sandbox" in section and "11001" in section
-    assert "journal_beside" in section
+    assert f"--journal {journal_beside('try.db')}" in section  # what `vnimport sandbox` prints

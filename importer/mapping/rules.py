@@ -80,7 +80,10 @@ def load_rules(path: str | Path | None, skip: Iterable[str] = ()) -> Rules | Non
     except OSError as exc:
         raise ConfigError(f"cannot read the mapping file {p}: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"the mapping file {p} is not valid TOML: {exc}") from None
+        raise ConfigError(
+            f"the mapping file {p} is not valid TOML: {exc} (headers and values go in "
+            'quotes: "Antall stk" = "Quantity")'
+        ) from None
     known = ("skip", "columns", "constants", "values")
     for key in data:
         if key not in known:
