@@ -387,18 +387,8 @@ def _missing_key(doctype: DocType, colmap: ColumnMap, row: MappedRow, key_field:
 def _flag(
     row: MappedRow, colmap: ColumnMap, name: str, key: str, params: dict[str, object]
 ) -> None:
-    """An error on the cell of field ``name`` in ``row``: message ``key``
-    (importer.codes.MESSAGES) with ``params``."""
-    row.issues.append(
-        RowIssue.from_key(
-            row.number,
-            colmap.header_in(row.sheet, name),
-            key,
-            params,
-            sheet=row.sheet,
-            field=name,
-        )
-    )
+    """An error on the cell of field ``name`` in ``row`` (:meth:`ColumnMap.issue`)."""
+    row.issues.append(colmap.issue(row, name, key, params))
 
 
 def _merge_header(

@@ -212,8 +212,7 @@ class RowValidator:
         params: dict[str, object],
         level: Severity = "error",
     ) -> RowIssue:
-        column = self.colmap.header_in(row.sheet, name)
-        return RowIssue.from_key(row.number, column, key, params, level, row.sheet, name)
+        return self.colmap.issue(row, name, key, params, level)
 
     def _broken(
         self, row: MappedRow, check: Check, value: object, more: dict[str, object]

@@ -22,7 +22,7 @@ from typing import Any
 from importer.codes import render
 from importer.doctypes import DocType, normalize_header
 from importer.errors import ColumnError, ConfigError
-from importer.issues import RowIssue
+from importer.issues import RowIssue, Severity
 from importer.mapping.dates import AmbiguousDates, DateError, column_order, from_serial, parse_date
 from importer.mapping.numbers import AmbiguousColumn, column_decimal, parse_number
 from importer.mapping.rules import COLUMN_WORD, Rules, resolve_target, suggest
@@ -78,6 +78,15 @@ class ColumnMap:
         may name the key column each in its own way)."""
         part = self.sheets.get(sheet)
         return (part or self).header_for(canonical)
+
+    def issue(
+        self, row: MappedRow, name: str, key: str, params: Mapping[str, object],
+        severity: Severity = "error",
+    ) -> RowIssue:  # fmt: skip
+        """A problem on the cell of field ``name`` in ``row``: message ``key``
+        (importer.codes.MESSAGES) with ``params``."""
+        header = self.header_in(row.sheet, name)
+        return RowIssue.from_key(row.number, header, key, params, severity, row.sheet, name)
 
 
 @dataclass(slots=True)
