@@ -861,7 +861,8 @@ class Progress:
         from importer.targets.client import clock_time
 
         if event.phase == "waiting":
-            until = clock_time(self._wall() + event.waiting_s)
+            now = self._wall()
+            until = clock_time(now + event.waiting_s, now)
             self._write(
                 f"waiting {event.waiting_s:.0f} s for Visma's rate limit, until {until}",
                 force=False,
