@@ -20,11 +20,25 @@ os.environ["VNIMPORT_JOURNAL"] = os.path.join(
     tempfile.mkdtemp(prefix="vnimport-tests-"), "journal.sqlite"
 )
 
+
 from hostile import Server  # noqa: E402
 
 from importer.demo import DEMO_TYPES  # noqa: E402
 from importer.doctypes import Registry  # noqa: E402
 from importer.sandbox import Sandbox  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _a_journal_per_test(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test its own default journal. The journal keys on the API's address
+    and the company, and a sandbox started later may get the port an earlier
+    one had: with one journal for the session, a test would find the earlier
+    test's documents journalled as created there and send nothing."""
+    before = os.environ["VNIMPORT_JOURNAL"]
+    os.environ["VNIMPORT_JOURNAL"] = str(tmp_path_factory.mktemp("journal") / "journal.sqlite")
+    yield
+    os.environ["VNIMPORT_JOURNAL"] = before
+
 
 # Every type the registry finds, so that a type added as files is tested without
 # editing a test; in the demo's order (customers and suppliers first, then the
