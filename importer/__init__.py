@@ -39,6 +39,11 @@ _WHERE = {
     "JournalError": "importer.errors",
     "VnimportError": "importer.errors",
     "RowIssue": "importer.issues",
+    "PreflightResult": "importer.preflight",
+    "preflight": "importer.preflight",
+    "Reconciliation": "importer.reconcile",
+    "reconcile": "importer.reconcile",
+    "write_reconciliation": "importer.reconcile_workbook",
     "Request": "importer.render",
     "render_requests": "importer.render",
     "BatchReport": "importer.report",
@@ -49,6 +54,7 @@ _WHERE = {
     "open_table": "importer.sources",
     "table_from_rows": "importer.sources",
     "Table": "importer.sources.files",
+    "write_template": "importer.template_workbook",
     "Destination": "importer.targets",
     "Event": "importer.targets",
     "JsonLinesDestination": "importer.targets",
@@ -56,6 +62,10 @@ _WHERE = {
     "send": "importer.targets",
     "Journal": "importer.targets.journal",
     "VismaDestination": "importer.targets.visma",
+    "undo_run": "importer.undo",
+    "UndoReport": "importer.undo_report",
+    "UndoResult": "importer.undo_report",
+    "write_undo_report": "importer.undo_report",
 }
 
 
@@ -86,6 +96,9 @@ if TYPE_CHECKING:
         VnimportError,
     )
     from importer.issues import RowIssue
+    from importer.preflight import PreflightResult, preflight
+    from importer.reconcile import Reconciliation, reconcile
+    from importer.reconcile_workbook import write_reconciliation
     from importer.render import Request, render_requests
     from importer.report import BatchReport, RowResult, write_report
     from importer.settings import Connection, load_connection
@@ -94,6 +107,9 @@ if TYPE_CHECKING:
     from importer.targets import Destination, Event, JsonLinesDestination, RunAborted, send
     from importer.targets.journal import Journal
     from importer.targets.visma import VismaDestination
+    from importer.template_workbook import write_template
+    from importer.undo import undo_run
+    from importer.undo_report import UndoReport, UndoResult, write_undo_report
 
 __version__ = "0.1.0"
 
@@ -115,6 +131,8 @@ __all__ = [
     "Journal",
     "JournalError",
     "JsonLinesDestination",
+    "PreflightResult",
+    "Reconciliation",
     "Registry",
     "Request",
     "RowIssue",
@@ -122,15 +140,23 @@ __all__ = [
     "RunAborted",
     "Status",
     "Table",
+    "UndoReport",
+    "UndoResult",
     "VismaDestination",
     "VnimportError",
     "check",
     "load_connection",
     "load_type",
     "open_table",
+    "preflight",
+    "reconcile",
     "render_requests",
     "send",
     "table_from_rows",
+    "undo_run",
     "validation_report",
+    "write_reconciliation",
     "write_report",
+    "write_template",
+    "write_undo_report",
 ]

@@ -40,6 +40,16 @@ applied to rows by :mod:`importer.validate`:
     is read ignoring case, spaces and punctuation (``on hold`` is
     ``OnHold``), and the request carries Visma's word.
 
+``x-reference`` (a text field) the company's list in Visma whose record the
+    field names, by the list's path (``GET /v1/<list>``): ``"customer"``,
+    ``"inventory"``, ``"vat"`` ... (:data:`REFERENCE_LISTS`); ``"subaccount"``
+    on a pattern property of subaccount segments, whose ``{n}`` is the
+    segment; and for a field that says a document's financial period,
+    ``{"list": "financialPeriod", "ledger": "customer" | "supplier", "form":
+    "date" | "MMYYYY" | "YYYYMM"}``: the period must not be closed in that
+    ledger (a date's period is checked when the document gives no period).
+    :mod:`importer.preflight` checks them against the company.
+
 ``x-checks`` (top level) a list of rules, each
     ``{"rule": R, "field": F, "level": "error" | "warning", "message": K}``
     with ``R`` one of ``not-before`` (a date F not before the date ``than``),
@@ -129,6 +139,43 @@ class Check:
     several: bool = False  # emails: more than one address allowed
 
 
+#: The company's lists a field may name a record of (``x-reference``), by
+#: the path of the list in the API (``GET /v1/<list>``).
+REFERENCE_LISTS = (
+    "customer",
+    "supplier",
+    "inventory",
+    "vat",
+    "vatZone",
+    "account",
+    "subaccount",
+    "branch",
+    "currency",
+    "creditTerm",
+    "project",
+    "financialPeriod",
+)
+LEDGERS = ("customer", "supplier")  # the ledgers a financial period is closed in
+PERIOD_FORMS = ("date", "MMYYYY", "YYYYMM")  # how a field says a financial period
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """One ``x-reference``: the field (a pattern property's column, with
+    ``{n}``), the list it names a record of, and for a financial period the
+    ledger it must be open in and how the field writes the period."""
+
+    field: str
+    list: str
+    ledger: str = ""  # financialPeriod: customer | supplier
+    form: str = ""  # financialPeriod: date | MMYYYY | YYYYMM
+
+    @property
+    def pattern(self) -> bool:
+        """A family of columns (subaccount segments): ``{n}`` is the segment."""
+        return "{n}" in self.field
+
+
 @dataclass(frozen=True, slots=True)
 class Declared:
     """What a type declares with the keywords above."""
@@ -138,6 +185,7 @@ class Declared:
     # field -> normalized word -> Visma's value (the values themselves included)
     enum_words: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     cross_checks: Mapping[str, str] = field(default_factory=dict)  # field -> number field
+    references: tuple[Reference, ...] = ()  # x-reference, header and line fields
 
     def control(self, name: str) -> Control | None:
         return next((c for c in self.controls if c.field == name), None)
@@ -181,7 +229,16 @@ def read_declared(
         if "x-enum-aliases" in prop
     }
     checks = _checks(schema.get("x-checks", []), props, path)
-    return Declared(tuple(controls), tuple(checks), words, cross)
+    references = [
+        _reference(name, prop["x-reference"], prop, path, pattern=False)
+        for name, prop in props.items()
+        if "x-reference" in prop
+    ]
+    for rx, prop in schema.get("patternProperties", {}).items():
+        if isinstance(prop, dict) and "x-reference" in prop:
+            column = str(prop.get("x-column") or rx)
+            references.append(_reference(column, prop["x-reference"], prop, path, pattern=True))
+    return Declared(tuple(controls), tuple(checks), words, cross, tuple(references))
 
 
 def _number(props: dict[str, Any], name: object) -> bool:
@@ -244,6 +301,48 @@ def _cross_check(name: str, given: Any, props: dict[str, Any], path: Path, is_li
             f'field it names in words (such as "customerNumber"), not {json.dumps(given)}'
         )
     return given
+
+
+def _reference(
+    name: str, given: Any, prop: dict[str, Any], path: Path, *, pattern: bool
+) -> Reference:
+    shape = (
+        f"one of the company's lists ({', '.join(REFERENCE_LISTS)}) on a text field, "
+        '"subaccount" on a pattern property of subaccount segments, or {"list": '
+        '"financialPeriod", "ledger": "customer" | "supplier", "form": "date" | "MMYYYY" '
+        '| "YYYYMM"} on the field that says the period'
+    )
+
+    def bad(why: str) -> DocTypeError:
+        return DocTypeError(
+            f"{path}: x-reference of {name!r} {why}; it must be {shape}, not {json.dumps(given)}"
+        )
+
+    text = prop.get("type", "string") == "string"
+    if isinstance(given, str):
+        if given not in REFERENCE_LISTS:
+            raise bad("names no list of the company")
+        if given == "financialPeriod":
+            raise bad("needs the ledger and the form of the period")
+        if (given == "subaccount") != pattern:
+            raise bad(
+                "is on a pattern property"
+                if pattern
+                else "names subaccount segments on a field that is not a pattern property"
+            )
+        if not text or "format" in prop or "enum" in prop:
+            raise bad("is on a field that is not plain text")
+        return Reference(name, given)
+    if not isinstance(given, dict) or given.get("list") != "financialPeriod":
+        raise bad("names no list of the company")
+    if set(given) != {"list", "ledger", "form"}:
+        raise bad("must have list, ledger and form, and nothing else")
+    ledger, form = given["ledger"], given["form"]
+    if ledger not in LEDGERS or form not in PERIOD_FORMS or pattern:
+        raise bad("has a ledger or a form it does not know")
+    if (form == "date") != (prop.get("format") == "date") or not text:
+        raise bad(f"has the form {form!r} on a field that is {'not ' * (form == 'date')}a date")
+    return Reference(name, "financialPeriod", ledger, form)
 
 
 def _enum_words(name: str, prop: dict[str, Any], path: Path, normalize: Any) -> dict[str, str]:

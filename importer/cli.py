@@ -24,13 +24,14 @@ from typing import IO, Any
 from importer import __version__
 from importer.batch import Batch, check, gc_paused, validation_report
 from importer.doctypes import DocType, Registry
-from importer.errors import ConfigError, VnimportError
+from importer.errors import ConfigError, VismaError, VnimportError
 from importer.report import BatchReport, refuse_inputs, write_report
 
 EXIT_OK, EXIT_ROWS, EXIT_FATAL = 0, 1, 2
 MAX_LISTED = 50
 MAX_REASONS = 8
 ESTIMATE_FROM = 100  # calls: a run this large is told about how long it takes
+PREFLIGHT_FROM = 20  # documents: a run with more is checked against the company first
 # What a batch command leaves (its batch and report), held so that
 # main_entry's os._exit drops it with the process instead of it being freed
 # object by object when the command returns (0.1 s for 100,000 rows).
@@ -78,6 +79,17 @@ def _common_options(top: bool) -> argparse.ArgumentParser:
         help="show tracebacks",
     )
     return common
+
+
+def _lists_max_age_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--lists-max-age",
+        type=_seconds,
+        metavar="SECONDS",
+        help="with a preflight: use the company's lists read in the last SECONDS again "
+        "instead of reading them from Visma (default: VNIMPORT_LISTS_MAX_AGE, else 3600; "
+        "0 reads them afresh)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -171,6 +183,21 @@ def build_parser() -> argparse.ArgumentParser:
         "~/.local/state/vnimport/journal.sqlite; in memory for --target sandbox)",
     )
     p.add_argument(
+        "--yes",
+        action="store_true",
+        help='send to a kind = "production" target a file never run against a '
+        'kind = "test" one, without asking',
+    )
+    p.add_argument(
+        "--preflight",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="before sending, check the file against the company in Visma (as validate "
+        "--preflight) and send none of the documents it finds wrong (default: on above "
+        f"{PREFLIGHT_FROM} documents, off for --dry-run)",
+    )
+    _lists_max_age_option(p)
+    p.add_argument(
         "--check-existing",
         action="store_true",
         help="before creating a document the journal does not know, look it up in Visma "
@@ -236,6 +263,53 @@ def build_parser() -> argparse.ArgumentParser:
         "destination", metavar="DST", help="the new journal: a postgresql:// address or a file"
     )
 
+    p = sub.add_parser(
+        "undo",
+        parents=[common],
+        help="take a run's documents back out of Visma, newest first (--dry-run: say how)",
+    )
+    p.add_argument("run", metavar="RUN", help="the run: its id (or the start of it), or last")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="change nothing: read each document and say what undo would do to it",
+    )
+    p.add_argument(
+        "--journal",
+        metavar="PATH",
+        help="the journal of the run, a file or a postgresql:// address (default: "
+        "$VNIMPORT_JOURNAL or ~/.local/state/vnimport/journal.sqlite)",
+    )
+    p.add_argument("--target", metavar="NAME", help="the company the run sent to: a [targets.NAME]")
+    p.add_argument(
+        "--report",
+        type=Path,
+        metavar="PATH",
+        help="write what was done to each document: PATH.xlsx, PATH.csv and PATH.json",
+    )
+    p.add_argument(
+        "--scopes",
+        metavar="SCOPES",
+        help="the token scopes to ask for (default: read, and delete, create or update only "
+        "when a step needs it)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=120.0,
+        metavar="SECONDS",
+        help="the longest one request to Visma may take in all (default 120)",
+    )
+    p.add_argument(
+        "--wait",
+        type=_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long a step Visma does in the background (a void, the release of a "
+        "reversing credit note) may take before undo goes on; run undo again to see it "
+        "done (default 60)",
+    )
+
     p = sub.add_parser("runs", parents=[common], help="list the runs the journal remembers")
     p.add_argument(
         "--journal",
@@ -248,6 +322,58 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--limit", type=int, default=20, metavar="N", help="the last N runs (20)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "show",
+        nargs="*",
+        metavar="show RUN",
+        help="`runs show RUN` lists what the run did to each document: the file's key and "
+        "rows, Visma's number, the state (RUN: its id, or `last`, the newest against the "
+        "target)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="with `show`: write the register (old key to Visma number) to FILE.xlsx or FILE.csv",
+    )
+
+    p = sub.add_parser(
+        "reconcile",
+        parents=[common],
+        help="read back what a run created or updated and compare it with the file: "
+        "a workbook of the differences (exit 1 when anything differs)",
+    )
+    p.add_argument(
+        "run",
+        metavar="RUN",
+        help="the run: its id (or the start of it), or last (the newest against the target)",
+    )
+    p.add_argument(
+        "--journal",
+        metavar="PATH",
+        help="the journal that remembers the run, a file or a postgresql:// address "
+        "(default: the target's, else $VNIMPORT_JOURNAL or "
+        "~/.local/state/vnimport/journal.sqlite)",
+    )
+    p.add_argument(
+        "--target",
+        metavar="NAME",
+        help="the company the run went to: a [targets.NAME] of vnimport.toml (default: "
+        "the top-level connection)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE.xlsx",
+        help="write the reconciliation workbook here (default: reconcile-RUN.xlsx)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=120.0,
+        metavar="SECONDS",
+        help="the longest one request to Visma may take in all (default 120)",
+    )
 
     p = sub.add_parser(
         "sandbox", parents=[common], help="run a Visma.net-compatible API server on loopback"
@@ -272,7 +398,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=4, metavar="N", help="requests in parallel (default 4)"
     )
 
-    file_command("validate", "check a file and report every problem, row by row")
+    p = file_command("validate", "check a file and report every problem, row by row")
+    p.add_argument(
+        "--preflight",
+        action="store_true",
+        help="check the file against the company in Visma too: every customer, supplier, "
+        "item, VAT code, account, subaccount segment, currency, credit terms, branch, "
+        "project and VAT zone it names, each document's financial period, the names beside "
+        "numbers, and the documents already there (reads the company's lists: the calls "
+        "depend on their size, not on the file's)",
+    )
+    p.add_argument(
+        "--target",
+        metavar="NAME",
+        help="with --preflight: the company to check against, a [targets.NAME] of "
+        "vnimport.toml; sandbox: an embedded sandbox's demo company (default: the "
+        "top-level connection)",
+    )
+    _lists_max_age_option(p)
     p = sub.add_parser(
         "mapping",
         parents=[common],
@@ -295,6 +438,41 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="F.jsonl",
         help="write the requests here (default: standard output)",
     )
+    p = sub.add_parser(
+        "template",
+        parents=[common],
+        help="write a workbook ready to fill for a document type: its columns, notes, "
+        "dropdowns and instructions",
+    )
+    p.add_argument("doctype", metavar="TYPE", help="the document type (`vnimport types`)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="FILE.xlsx",
+        help="write the workbook here (an existing file is not overwritten)",
+    )
+    p.add_argument(
+        "--lang",
+        choices=("en", "nb", "sv"),
+        default="en",
+        help="the language of the headers, notes and instructions: English, Norwegian or "
+        "Swedish (any of them is read back)",
+    )
+    p.add_argument(
+        "--preflight",
+        action="store_true",
+        help="fill the dropdowns of the columns that name the company's records (VAT codes, "
+        "currencies, branches, accounts, items, customers ...) from its lists in Visma",
+    )
+    p.add_argument(
+        "--target",
+        metavar="NAME",
+        help="with --preflight: the company whose lists to read, a [targets.NAME] of "
+        "vnimport.toml; sandbox: an embedded sandbox's demo company (default: the "
+        "top-level connection)",
+    )
+    _lists_max_age_option(p)
     return parser
 
 
@@ -318,6 +496,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "demo": cmd_demo,
             "runs": cmd_runs,
             "journal": cmd_journal,
+            "undo": cmd_undo,
+            "reconcile": cmd_reconcile,
+            "template": cmd_template,
         }
         return handler[args.command](args, registry)
     except VnimportError as exc:
@@ -360,7 +541,7 @@ def _failure_report(args: argparse.Namespace, code: str, message: str) -> None:
     """Whatever ends a run, a report: when none was written yet, one that
     says why nothing (or not everything) was done."""
     path = getattr(args, "report", None)
-    if path is None or args.report_written or args.sending:
+    if path is None or args.report_written or args.sending or getattr(args, "file", None) is None:
         return
     report = BatchReport(
         source=str(args.file),
@@ -406,7 +587,7 @@ def _guard_outputs(args: argparse.Namespace) -> None:
             raise ConfigError(f"{out} is a folder; --out names the file to write")
         outputs.append(out)
     inputs = [args.file] if getattr(args, "file", None) is not None else []
-    if args.command == "run" and args.target != "sandbox":
+    if args.command in ("run", "undo") and args.target != "sandbox":
         from importer.settings import is_url
 
         journal = _journal_of(args)
@@ -540,10 +721,87 @@ def cmd_mapping(args: argparse.Namespace, registry: Registry) -> int:
     return EXIT_OK
 
 
+def cmd_template(args: argparse.Namespace, registry: Registry) -> int:
+    """``vnimport template T --out FILE.xlsx``: a workbook ready to fill."""
+    from importer.template_workbook import write_template
+
+    doctype = registry.get(args.doctype)
+    if args.out.is_dir():
+        raise ConfigError(f"{args.out} is a folder; --out names the workbook to write")
+    if args.out.exists():
+        raise ConfigError(f"{args.out} exists; vnimport does not overwrite a template")
+    choices = _template_choices(args, doctype) if args.preflight else None
+    path = write_template(doctype, args.out, lang=args.lang, choices=choices)
+    _say(f"wrote {path}: fill it in, then: vnimport validate {path} --type {doctype.name}")
+    return EXIT_OK
+
+
+def _template_choices(args: argparse.Namespace, doctype: DocType) -> dict[str, list[str]]:
+    """``template --preflight``: the company's values for the template's
+    dropdowns, read from the lists of the company :func:`_company` names."""
+    from contextlib import ExitStack
+
+    from importer.settings import lists_max_age
+    from importer.targets.client import VismaClient, scopes
+    from importer.targets.lists import ListReader
+    from importer.template_workbook import company_choices
+
+    with ExitStack() as stack:
+        connection, cache = _company(
+            args, stack, "--preflight reads the company's lists from Visma"
+        )
+        client = VismaClient(connection, scope=connection.scope or scopes("read"))
+        stack.callback(client.session.close)
+        reader = ListReader(client, cache=cache, max_age=lists_max_age(args.lists_max_age))
+        choices = company_choices(doctype, reader)
+        _say(
+            f"preflight: {reader.calls} call(s) to {connection.base_url}; the company's values "
+            f"fill {len(choices)} dropdown(s)"
+        )
+        return choices
+
+
+def _company(args: argparse.Namespace, stack: Any, why: str = "") -> tuple[Any, Path | None]:
+    """The company a preflight reads: ``--target`` (an embedded sandbox's
+    demo company for ``sandbox``, which lives as long as ``stack``), else
+    the configured connection; and where its lists are kept (``None``: a
+    sandbox is a fresh company every time)."""
+    from dataclasses import replace
+
+    from importer.settings import (
+        Connection,
+        configured_scopes,
+        default_journal,
+        how_to_configure,
+        load_connection,
+    )
+    from importer.targets.lists import cache_beside
+
+    cache: Path | None = None
+    connection: Connection | None
+    if args.target == "sandbox":
+        from importer.sandbox import Sandbox
+        from importer.sandbox.process import demo_connection
+
+        connection = demo_connection(stack.enter_context(Sandbox()).url)
+    else:
+        target = _target(args)
+        connection = target.connection if target else load_connection()
+        cache = cache_beside((target.journal if target else "") or default_journal())
+    if connection is None:
+        raise ConfigError(f"{why}; {how_to_configure()}" if why else how_to_configure())
+    scope = configured_scopes()
+    if scope:
+        connection = replace(connection, scope=scope)
+    return connection, cache
+
+
 def cmd_validate(args: argparse.Namespace, registry: Registry) -> int:
     with gc_paused():  # the report's 100,000 results too, not only the check
         batch = _check(args, registry)
+        checked = _validate_preflight(args, batch) if args.preflight else None
         report = validation_report(batch)
+    _note_preflight(report, checked)
     _finished.extend((batch, report))
     _finish(args, report)
     return report.exit_code
@@ -596,6 +854,9 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
     with ExitStack() as stack:
         connection, journal = _connection_and_journal(args, stack)
         batch = _check(args, registry)
+        if not args.dry_run:
+            _tested_first(args, batch)
+        checked = _run_preflight(args, batch, connection, journal)
         destination: Destination
         if args.dry_run:
             sink = stack.enter_context(_output(requests_out))
@@ -617,6 +878,7 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
                 timeout=args.timeout,
                 max_wait=args.max_wait,
                 release_wait=args.release_wait,
+                existing=checked.existing if checked is not None else None,
             )
         progress = Progress(sys.stderr)
         args.sending = True
@@ -632,10 +894,12 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
                 )
         except RunAborted as aborted:
             progress.close()
+            _note_preflight(aborted.report, checked)
             with _signals_wait():
                 _finish(args, aborted.report)
             raise
         progress.close()
+        _note_preflight(report, checked)
         with _signals_wait():
             _finish(args, report)
             if args.dry_run:
@@ -650,6 +914,104 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
                 extra = f" ({reads} of them reads before updates)" if reads else ""
                 _say(f"{calls} call(s) to {destination.describe()}{extra}")
     return report.exit_code
+
+
+def _tested_first(args: argparse.Namespace, batch: Batch) -> None:
+    """A production target takes a file only once a test target has: else
+    a person at a terminal is asked, and anyone else refused."""
+    from importer.register import check_tested
+    from importer.settings import default_journal, load_targets
+    from importer.targets.visma import file_sha256
+
+    target = _target(args)
+    if target is None or target.kind != "production":
+        return
+
+    def ask(question: str) -> bool:
+        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+            return False
+        _say(question + " [y/N] ")
+        return sys.stdin.readline().strip().lower() in ("y", "yes", "j", "ja")
+
+    check_tested(
+        target,
+        file_sha256(batch.table.path),
+        batch.doctype.name,
+        [t for t in load_targets() if t.kind == "test"],
+        default_journal=default_journal(),
+        yes=args.yes,
+        ask=ask,
+    )
+
+
+def _validate_preflight(args: argparse.Namespace, batch: Batch) -> Any:
+    """``validate --preflight``: the batch checked against the company
+    :func:`_company` names."""
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        connection, cache = _company(args, stack)
+        return _preflight(args, batch, connection, cache, journal=None, existing=True)
+
+
+def _run_preflight(args: argparse.Namespace, batch: Batch, connection: Any, journal: Any) -> Any:
+    """``run``'s preflight: asked for, or a real run of more than
+    :data:`PREFLIGHT_FROM` documents; ``None`` when there is none."""
+    from importer.settings import how_to_configure
+    from importer.targets.lists import cache_beside
+
+    wanted = args.preflight
+    if wanted is None:
+        wanted = not args.dry_run and len(batch.documents) > PREFLIGHT_FROM
+    if not wanted:
+        return None
+    if connection is None:
+        raise ConfigError(f"--preflight reads the company's lists from Visma; {how_to_configure()}")
+    cache = None if args.target == "sandbox" else cache_beside(_journal_of(args))
+    return _preflight(
+        args, batch, connection, cache, journal=journal, existing=args.mode == "create"
+    )
+
+
+def _preflight(
+    args: argparse.Namespace,
+    batch: Batch,
+    connection: Any,
+    cache: Path | None,
+    *,
+    journal: Any,
+    existing: bool,
+) -> Any:
+    from importer.preflight import preflight
+    from importer.settings import lists_max_age
+
+    try:
+        result = preflight(
+            batch,
+            connection,
+            cache=cache,
+            max_age=lists_max_age(args.lists_max_age),
+            existing=existing,
+            journal=journal,
+            warn_existing=args.command == "validate",  # a run's rows say "exists in Visma"
+        )
+    except VismaError as exc:
+        hint = "; --no-preflight runs without it" if args.command == "run" else ""
+        raise VismaError(f"preflight: {exc}{hint}") from None
+    cached = f", {len(result.cached)} from the cache" if result.cached else ""
+    _say(
+        f"preflight: {result.calls} call(s) to {connection.base_url} ({result.list_calls} "
+        f"reading {len(result.lists)} list(s){cached}, {result.lookup_calls} looking for "
+        f"documents already there): {result.errors} problem(s) found, "
+        f"{len(result.existing)} document(s) in Visma already"
+    )
+    return result
+
+
+def _note_preflight(report: BatchReport, checked: Any) -> None:
+    """The preflight's figures in the report (``preflight`` in its JSON)."""
+    if checked is not None:
+        report.extra["preflight"] = checked.summary()
 
 
 def _connection_and_journal(args: argparse.Namespace, stack: Any) -> tuple[Any, Any]:
@@ -771,18 +1133,100 @@ def cmd_journal(args: argparse.Namespace, registry: Registry) -> int:
     return EXIT_OK
 
 
-def cmd_runs(args: argparse.Namespace, registry: Registry) -> int:
-    """The runs of a journal, newest first."""
-    from dataclasses import asdict
+def _run_company(args: argparse.Namespace, doing: str) -> Any:
+    """The company a run was sent to, for a command that works on what it
+    sent there (``doing``: reconcile, undo): ``--target``, else the
+    configured connection; never a new sandbox, which has none of it."""
+    from importer.settings import how_to_configure, load_connection
 
+    if args.target == "sandbox":
+        raise ConfigError(
+            f"{doing} works on what a run sent to a company, and --target sandbox starts a "
+            "new, empty sandbox: name the run's [targets.NAME], or the connection of the "
+            "sandbox the run went to (vnimport sandbox --db FILE, its address in "
+            "VNIMPORT_BASE_URL)"
+        )
+    target = _target(args)
+    connection = target.connection if target else load_connection()
+    if connection is None:
+        raise ConfigError(how_to_configure())
+    return connection
+
+
+def _kept_journal(args: argparse.Namespace, *, read_only: bool = True) -> Any:
+    """The journal of ``--journal`` / ``--target`` / the default, which
+    must exist already: a command about past runs makes none."""
     from importer.settings import is_url
     from importer.targets.journal import open_journal
 
     path = _journal_of(args)
-    target = _target(args)
     if not is_url(path) and not Path(path).exists():
         raise ConfigError(f"there is no journal at {path} (no run has used it yet)")
-    journal = open_journal(path, read_only=True)
+    return open_journal(path, read_only=read_only)
+
+
+def cmd_undo(args: argparse.Namespace, registry: Registry) -> int:
+    """``vnimport undo RUN [--dry-run]``: the run's documents taken back, newest first."""
+    from dataclasses import replace
+
+    from importer.settings import configured_scopes
+    from importer.undo import undo_run
+    from importer.undo_report import write_undo_report
+
+    connection = _run_company(args, "undo")
+    scope = configured_scopes(args.scopes)
+    if scope:
+        connection = replace(connection, scope=scope)
+    journal = _kept_journal(args, read_only=args.dry_run)
+    stop = threading.Event()
+
+    def shown(result: Any) -> None:
+        said = "" if result.message == result.status else f": {result.message}"
+        _say(f"  {result.key}  {result.number or '-'}  {result.status}{said}")
+
+    try:
+        args.sending = not args.dry_run
+        with _stop_on_signals(stop):
+            report = undo_run(
+                journal, args.run, connection, dry_run=args.dry_run, registry=registry,
+                timeout=args.timeout, wait=args.wait, progress=shown, stop=stop,
+            )  # fmt: skip
+    finally:
+        journal.close()
+    run = report.run
+    counts = ", ".join(f"{n} {s}" for s, n in report.counts().items()) or "no document"
+    with _signals_wait():
+        if args.report is not None:
+            paths = write_undo_report(report, args.report)
+            args.report_written = True
+            _say("report: " + ", ".join(str(p) for p in paths.values()))
+    if report.fatal:
+        _say(f"vnimport: error: {report.fatal[1]}")
+    if args.dry_run:
+        print(f"dry run of the undo of run {run.id} ({run.doctype}, {run.file}): {counts}")
+        print("nothing was done; vnimport undo without --dry-run does it")
+    else:
+        print(f"undo of run {run.id} ({run.doctype}, {run.file}): {counts}")
+        print(f"{report.calls} call(s) to {connection.base_url}")
+    return report.exit_code
+
+
+def cmd_runs(args: argparse.Namespace, registry: Registry) -> int:
+    """The runs of a journal, newest first."""
+    from dataclasses import asdict
+
+    path = _journal_of(args)
+    target = _target(args)
+    if args.show:
+        if args.show[0] != "show" or len(args.show) != 2:
+            raise ConfigError(
+                f"vnimport runs takes `show RUN`, not {' '.join(args.show)!r} "
+                "(RUN: a run's id, or last)"
+            )
+        return _show_run(args, args.show[1])
+    if args.out is not None:
+        raise ConfigError("--out goes with `vnimport runs show RUN`")
+    journal = _kept_journal(args)
     try:
         runs = journal.runs(target=target.connection.target if target else None, limit=args.limit)
     finally:
@@ -799,6 +1243,102 @@ def cmd_runs(args: argparse.Namespace, registry: Registry) -> int:
     if not runs:
         print(f"the journal {path} has no runs yet")
     return EXIT_OK
+
+
+def _run_target(args: argparse.Namespace) -> str | None:
+    """The company a run is looked for against: ``--target``'s, else the
+    configured connection's; ``None`` (any) when nothing is configured."""
+    from importer.settings import load_connection
+
+    target = _target(args)
+    if target is not None:
+        return str(target.connection.target)
+    connection = load_connection()
+    return connection.target if connection is not None else None
+
+
+def _show_run(args: argparse.Namespace, spec: str) -> int:
+    """``vnimport runs show RUN [--out FILE]``: the run's register."""
+    from dataclasses import asdict
+
+    from importer.register import run_register, write_register
+
+    journal = _kept_journal(args)
+    try:
+        register = run_register(journal, spec, target=_run_target(args))
+    finally:
+        journal.close()
+    run = register.run
+    if args.out is not None:
+        written = write_register(register, args.out)
+        print(f"{len(register.documents)} documents of run {run.id} written to {written}")
+        return EXIT_OK
+    if args.json:
+        docs = [
+            {k: v for k, v in asdict(d).items() if k not in ("body", "pre_image", "etag")}
+            for d in register.documents
+        ]
+        print(json.dumps({"run": asdict(run), "documents": docs}, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started))
+    print(f"run {run.id}  {when}  {run.doctype} {run.mode}  {run.file}")
+    print(f"    {run.target}  {run.outcome or 'running or killed'}")
+    table = [("key", "rows", "number", "state")] + [
+        (d.key, d.rows, d.number or "-", d.status + (f" ({d.code})" if d.code else ""))
+        for d in register.documents
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    for row in table:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False)) + "  " + row[3])
+    if not register.documents:
+        print("the run came to no document")
+    return EXIT_OK
+
+
+def cmd_reconcile(args: argparse.Namespace, registry: Registry) -> int:
+    """``vnimport reconcile RUN``: what the run created or updated, read back
+    and compared with what the file stated; the workbook, exit 1 on a difference."""
+    from importer.reconcile import reconcile
+    from importer.reconcile_workbook import write_reconciliation
+    from importer.register import find_run
+    from importer.settings import configured_scopes, is_url
+    from importer.targets.client import VismaClient, scopes
+
+    connection = _run_company(args, "reconcile")
+    journal = _kept_journal(args)
+    path = journal.path
+    try:
+        run = find_run(journal, args.run, target=connection.target, against="reconcile")
+        out: Path = args.out or Path(f"reconcile-{run.id}.xlsx")
+        if out.suffix.lower() != ".xlsx":
+            out = out.with_name(out.name + ".xlsx")
+        if out.is_dir():
+            raise ConfigError(f"{out} is a folder; --out names the workbook to write")
+        refuse_inputs([out], [] if is_url(path) else [path])  # never over the journal
+        doctype = registry.get(run.doctype)
+        client = VismaClient(
+            connection,
+            workers=1,
+            timeout=args.timeout,
+            scope=configured_scopes() or connection.scope or scopes("read"),
+        )
+        try:
+            result = reconcile(journal, run, client, doctype)
+        finally:
+            client.session.close()
+    finally:
+        journal.close()
+    written = write_reconciliation(result, out)
+    count = len(result.documents)
+    print(f"run {run.id} ({run.doctype}, {run.file}): {count} document(s) read back")
+    print(result.verdict())
+    for d in result.differences[:MAX_LISTED]:
+        print(f"  {d.describe()}")
+    if len(result.differences) > MAX_LISTED:
+        print(f"  ... and {len(result.differences) - MAX_LISTED} more in the workbook")
+    print(result.calls.describe())
+    print(f"workbook: {written}")
+    return result.exit_code
 
 
 def cmd_demo(args: argparse.Namespace, registry: Registry) -> int:

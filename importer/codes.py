@@ -90,6 +90,11 @@ _CODES = [
     Code("no-lines", "row", "The document has no lines"),
     Code("document-invalid", "row", "Another row of the document is invalid"),
     Code("template-error", "row", "The document type's template failed on this document"),
+    # checking rows against the company in Visma (importer.preflight)
+    Code("unknown-reference", "row", "The company in Visma has no such customer, item, code ..."),
+    Code("closed-period", "row", "The document's financial period is closed in Visma"),
+    Code("name-mismatch", "row", "The name is not the one Visma has for the number"),
+    Code("already-in-visma", "row", "The document is in Visma already"),
     # sending
     Code("http-400", "send", "Visma refused the request (400)"),
     Code("http-404", "send", "Visma does not have the document (404)"),
@@ -107,6 +112,18 @@ _CODES = [
     Code("bad-answer", "send", "Visma's answer was not what the API promises"),
     Code("number-assigned", "send", "Visma gave the document another number than the file"),
     Code("stopped", "send", "The run was stopped before this document was sent"),
+    # taking a run back (importer.undo)
+    Code("undo-changed", "send", "Changed in Visma since the run: left for a person"),
+    Code("undo-paid", "send", "Paid since the run: left for a person"),
+    Code("undo-by-hand", "send", "The API cannot take it back: to do in Visma by hand"),
+    Code("undo-no-etag", "send", "Whether it changed since the run cannot be told"),
+    Code("undo-unknown", "send", "The run got no answer for it: check in Visma"),
+    Code("undo-in-doubt", "send", "An earlier undo got no answer for a step: check in Visma"),
+    Code("undo-partial", "send", "Put back, but not all of it as it was"),
+    Code("undo-no-copy", "send", "The journal has no copy from before the run"),
+    Code("undo-not-found", "send", "Not in Visma any more: it cannot be put back"),
+    Code("undo-gone", "send", "Not in Visma any more: nothing to take back"),
+    Code("undo-pending", "send", "Visma had not finished the step when undo went on"),
 ]
 CODES: dict[str, Code] = {c.code: c for c in _CODES}
 
@@ -315,6 +332,38 @@ MESSAGES: dict[str, dict[str, str]] = {
         "document-invalid.many": (
             "not imported: rows {rows} of the same document {document!r} has errors"
         ),
+        # checking against the company in Visma (importer.preflight)
+        "unknown-reference": (
+            "{value!r} is not one of the company's {things} in Visma; the closest: {closest}"
+        ),
+        "unknown-reference.by-name": (
+            "{value!r} is not one of the company's {things} in Visma; the name beside it, "
+            "{name!r}, is {thing} {match} there"
+        ),
+        "unknown-reference.segment": (
+            "{value!r} is not a value of segment {segment} ({segment_title}) of the "
+            "company's subaccounts in Visma; the closest: {closest}"
+        ),
+        "unknown-reference.no-segment": (
+            "the company's subaccounts in Visma have no segment {segment}; their segments "
+            "are {segments}"
+        ),
+        "closed-period": (
+            "{title} {value} is in the financial period {period}, which is closed in the "
+            "{ledger} in Visma; the open periods nearest to it: {closest}"
+        ),
+        "name-mismatch": (
+            "{value!r} is not the name Visma has for {thing} {number}, {known!r}: check "
+            "{number_title}"
+        ),
+        "name-mismatch.elsewhere": (
+            "{value!r} is not the name Visma has for {thing} {number}, {known!r}, but the "
+            "name of {thing} {match}: check {number_title}"
+        ),
+        "already-in-visma": (
+            "{title} {value!r} is in Visma already, as {number}; a run in create mode does "
+            "not create it again"
+        ),
         # sending
         "not-sent-stopped": "not sent: the run was stopped before this document",
         "not-sent-at-once": "not sent: the run was stopped at once, before this document",
@@ -401,6 +450,77 @@ MESSAGES: dict[str, dict[str, str]] = {
         "internal-error": (
             "vnimport failed while sending this document ({detail}); check in Visma "
             "whether it is there before importing it again"
+        ),
+        # taking a run back (importer.undo)
+        "undo-done.deleted": "deleted",
+        "undo-done.reversed": "reversed by {note_title} {note}, released",
+        "undo-done.voided": "voided",
+        "undo-done.inactivated": "set inactive (the API cannot delete a {title})",
+        "undo-done.restored": "put back as Visma showed it before the run",
+        "undo-done.restored-unseen": (
+            "put back as Visma showed it before the run; {fields}: Visma does not show it, "
+            "so it stays as the run sent it"
+        ),
+        "undo-would.delete": "would delete it",
+        "undo-would.reverse": "would reverse it with a {note_title}, and release that",
+        "undo-would.release": (
+            "would release {note_title} {note}, which an earlier undo made to reverse it"
+        ),
+        "undo-would.void": "would void it",
+        "undo-would.inactivate": "would set it inactive (the API cannot delete a {title})",
+        "undo-would.restore": "would put back {fields} as Visma showed them before the run",
+        "undo-nothing": "the run left it {status}",
+        "undo-nothing.already": "it is {status} already",
+        "undo-gone": "it is not in Visma any more",
+        "undo-earlier": "{message} (by an earlier undo; nothing done now)",
+        "undo-stopped": "not undone: undo was stopped before it",
+        "undo-changed": (
+            "changed in Visma since the run (its ETag is not the one the run got): left as "
+            "it is. {by_hand}"
+        ),
+        "undo-changed.release": (
+            "changed in Visma since the run, perhaps only by the release the run left queued "
+            "(--release-wait): left as it is. {by_hand}"
+        ),
+        "undo-paid": (
+            "paid since the run (balance {balance} of {amount}): left as it is. {by_hand}"
+        ),
+        "undo-by-hand": "status {status}: the API cannot take it back. {by_hand}",
+        "undo-by-hand.type": (
+            "vnimport knows no way to take back a {doctype} (its type has no x-undo, or is "
+            "not found here: give --types-dir): take it back in Visma by hand"
+        ),
+        "undo-no-etag": (
+            "Visma gave no ETag for it to the run, so whether it changed since cannot be "
+            "told: left as it is. {by_hand}"
+        ),
+        "undo-unknown": (
+            "the run sent it and got no answer: check in Visma whether it is there, and take "
+            "it back by hand if it is. {by_hand}"
+        ),
+        "undo-in-doubt": (
+            "an earlier undo asked Visma to reverse it, and what Visma answered is not known: "
+            "look in Visma for a {note_title} that reverses it, and release it; if there is "
+            "none, reverse it by hand"
+        ),
+        "undo-partial": (
+            "put back, but {fields} still differ from the copy the journal kept from before "
+            "the run: set them in Visma by hand"
+        ),
+        "undo-no-copy": (
+            "the journal has no copy of it from before the run, so it cannot be put back. {by_hand}"
+        ),
+        "undo-not-found": (
+            "it is not in Visma any more, so it cannot be put back (the journal keeps the "
+            "copy from before the run: `vnimport runs show`). {by_hand}"
+        ),
+        "undo-pending": (
+            "Visma had not finished the {step} after {seconds} s: run undo again to see it done"
+        ),
+        "undo-refused": "Visma refused to {step} it: {detail}",
+        "undo-note-failed": (
+            "reversed by {note_title} {note}, but its release failed ({detail}): release it "
+            "in Visma, or run undo again"
         ),
     },
     "nb": {},  # the web app brings Norwegian

@@ -53,10 +53,21 @@ Schema keywords vnimport reads:
                      against its lines); see :mod:`importer.checks`
 ``x-cross-check``    per text field: the header field it names in words, never sent
                      (``customerName`` beside ``customerNumber``): ``DocType.cross_checks``
+``x-reference``      per text field (or pattern property of subaccount segments): the
+                     company's list in Visma it names a record of (``"customer"``,
+                     ``"inventory"``, ``"vat"`` ...), or the financial period it says
+                     and the ledger it must be open in: ``DocType.references``, checked
+                     by :mod:`importer.preflight`; see :mod:`importer.checks`
 ``x-enum-aliases``   per enum field: the words in other languages for each of Visma's
                      values (``{"nb": {"Aktiv": "Active"}}``): ``DocType.enum_value``
 ``x-checks``         rules between fields: a date not before another, a number not
                      negative, e-mail addresses (one, or several); see :mod:`importer.checks`
+``x-undo``           how a document the run created or updated is taken back out of
+                     Visma, by its status (delete, reverse, void, inactivate, restore),
+                     and what to do by hand when the API cannot; see :mod:`importer.undo_rules`
+``x-reconcile``      how ``vnimport reconcile`` reads a document back and compares it with
+                     the request: read names that differ, fields Visma never shows, the
+                     line amount, total and party; see :mod:`importer.reconcile`
 
 A misspelt keyword would silently mean its default (no ``If-Match``, no
 release, no check), so an ``x-`` keyword, of the schema or of one of its
@@ -74,11 +85,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from importer.checks import Declared, read_declared
+from importer.checks import Declared, Reference, read_declared
 from importer.errors import DocTypeError
 from importer.render.compile import Unsupported, compile_renderer
 from importer.render.engine import TypeTemplate, View, finish, parse_body
 from importer.settings import types_path
+from importer.undo_rules import undo_rules
 
 Renderer = Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]]], str]
 
@@ -146,7 +158,7 @@ class DocType:
     # x-natural-key: (fields, list query) that name a document without its number
     natural_keys: tuple[tuple[tuple[str, ...], str], ...] = ()
     aliases: dict[str, str] = field(default_factory=dict)  # normalized header → canonical
-    # x-control, x-checks, x-enum-aliases, x-cross-check (importer.checks)
+    # x-control, x-checks, x-enum-aliases, x-cross-check, x-reference (importer.checks)
     declared: Declared = field(default_factory=Declared)
     _skeleton_cache: dict[frozenset[str], tuple[dict[str, Any], dict[str, Any]]] = field(
         default_factory=dict
@@ -163,6 +175,12 @@ class DocType:
         """Fields never sent that name a header field in words (x-cross-check):
         ``{"customerName": "customerNumber"}``, to compare with Visma's name."""
         return self.declared.cross_checks
+
+    @property
+    def references(self) -> tuple[Reference, ...]:
+        """The fields that name a record of one of the company's lists in
+        Visma (x-reference): what :mod:`importer.preflight` checks."""
+        return self.declared.references
 
     def enum_value(self, name: str, value: Any) -> Any:
         """Visma's word for ``value`` in field ``name`` (x-enum-aliases; case,
@@ -493,8 +511,11 @@ _KEYWORDS = frozenset(
         "x-natural-key",
         "x-control",
         "x-cross-check",
+        "x-reference",
         "x-enum-aliases",
         "x-checks",
+        "x-reconcile",
+        "x-undo",
     }
 )
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -522,6 +543,7 @@ def _check_keywords(schema: dict[str, Any], path: Path) -> None:
             f'{path}: x-total-row must be {{"labels": ["Total", "Sum", ...]}}, '
             f"not {json.dumps(total)}"
         )
+    undo_rules(schema, path)  # x-undo, checked (importer.undo_rules)
     for key in ("x-releasable", "x-etag"):
         value = schema.get(key, False)
         if not isinstance(value, bool):

@@ -33,7 +33,7 @@ CONFIG_FILE = "vnimport.toml"
 TARGETS_KEY = "targets"  # reserved for [targets.NAME], one connection per company
 SCOPE_WORDS = ("read", "create", "update", "delete")  # vismanet_erp_service_api:<word>
 
-Kind = Literal["text", "url", "path", "paths"]
+Kind = Literal["text", "url", "path", "paths", "seconds"]
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Setting:
     name: str
     env: str  # the environment variable
     toml: str | None  # the key in vnimport.toml; None: not read from the file
-    kind: Kind  # text; url (http:// or https://); path; paths (os.pathsep between)
+    kind: Kind  # text; url (http:// or https://); path; paths (os.pathsep between); seconds
     description: str
     default: str | None = None  # as the docs show it; None: no default
     secret: bool = False  # never shown: not in a repr, a message or a report
@@ -127,6 +127,18 @@ SETTINGS: tuple[Setting, ...] = (
         "after the --types-dir folders and before the built-in types",
         option="--types-dir",
     ),
+    Setting(
+        "lists_max_age",
+        "VNIMPORT_LISTS_MAX_AGE",
+        "lists_max_age",
+        "seconds",
+        "how long the company's lists that a preflight reads from Visma (customers, items, "
+        "VAT codes, accounts, periods ...) are kept and used again, in seconds; kept "
+        "beside the journal (JOURNAL.lists/), else in $XDG_CACHE_HOME/vnimport/lists; "
+        "0 reads them afresh every time",
+        default="3600",
+        option="--lists-max-age",
+    ),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}
@@ -177,7 +189,15 @@ def load_connection(
 # The keys of a [targets.NAME] table: the connection's, the three ways of
 # giving its secret, and the journal it uses.
 SECRET_WAYS = ("client_secret", "client_secret_env", "client_secret_file")
-TARGET_KEYS = (*(s.name for s in CONNECTION if not s.secret), *SECRET_WAYS, "journal")
+TARGET_KEYS = (
+    *(s.name for s in CONNECTION if not s.secret),
+    *SECRET_WAYS,
+    "journal",
+    "kind",
+    "untested_files",
+)
+KINDS = ("test", "production")  # kind = "...": a test company, or the books themselves
+UNTESTED = ("ask", "allow")  # untested_files = "...": on a production target
 RESERVED_TARGETS = ("sandbox",)  # --target sandbox: the embedded stand-in
 
 
@@ -191,6 +211,8 @@ class Target:
     name: str
     connection: Connection
     journal: str = ""
+    kind: str = ""  # "test", "production", or "" (not said)
+    untested_files: str = "ask"  # on a production target: "allow" sends a file no test run saw
 
 
 def load_target(
@@ -228,7 +250,26 @@ def load_target(
         if not s.secret:
             _check_value(s, values[s.name], where)
     connection = Connection(**values, client_secret=secret)
-    return Target(name, connection, table.get("journal", ""))
+    return Target(
+        name,
+        connection,
+        table.get("journal", ""),
+        table.get("kind", ""),
+        table.get("untested_files", "ask"),
+    )
+
+
+def load_targets(config: Path | None = None) -> list[Target]:
+    """Every target of ``vnimport.toml`` whose secret can be read (a target
+    whose secret is missing here is left out: it cannot have been run from
+    here)."""
+    found = []
+    for name in target_names(config):
+        try:
+            found.append(load_target(name, config=config))
+        except ConfigError:
+            continue
+    return found
 
 
 def target_names(config: Path | None = None) -> list[str]:
@@ -347,6 +388,34 @@ def default_journal_path(env: Mapping[str, str] | None = None) -> Path:
     return Path(state) / "vnimport" / "journal.sqlite"
 
 
+def lists_max_age(
+    given: float | None = None,
+    env: Mapping[str, str] | None = None,
+    config: Path | None = None,
+) -> float:
+    """How many seconds the company's lists a preflight read are used again
+    (``--lists-max-age``, then ``VNIMPORT_LISTS_MAX_AGE``, then
+    ``lists_max_age`` in vnimport.toml, then 3600)."""
+    if given is not None:
+        return given
+    env = os.environ if env is None else env
+    setting = BY_NAME["lists_max_age"]
+    path = config or Path(CONFIG_FILE)
+    if env.get(setting.env):
+        text, where = env[setting.env], setting.env
+    else:
+        text, where = read_config(path).get("lists_max_age", ""), f"lists_max_age in {path}"
+    if not text:
+        return float(setting.default or 0)
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ConfigError(f"{where}: {text!r} is not a number of seconds (0 or more)")
+    return seconds
+
+
 def types_path(env: Mapping[str, str] | None = None) -> list[Path]:
     """The folders of ``$VNIMPORT_TYPES_PATH``, in order (``--types-dir`` goes first)."""
     env = os.environ if env is None else env
@@ -385,6 +454,15 @@ def _check_targets(value: Any) -> str | None:
                 problems.append(
                     f'[{TARGETS_KEY}.{name}]: {key} must be text in quotes ({key} = "..."), '
                     f"not {_toml_kind(item)}"
+                )
+            elif key in ("kind", "untested_files") and item not in (
+                KINDS if key == "kind" else UNTESTED
+            ):
+                allowed = KINDS if key == "kind" else UNTESTED
+                problems.append(
+                    f"[{TARGETS_KEY}.{name}]: {key} is "
+                    + " or ".join(f'"{a}"' for a in allowed)
+                    + f", not {item!r}"
                 )
     return "; ".join(problems) or None
 

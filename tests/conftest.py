@@ -19,6 +19,8 @@ sys.path.insert(0, str(TESTS))
 os.environ["VNIMPORT_JOURNAL"] = os.path.join(
     tempfile.mkdtemp(prefix="vnimport-tests-"), "journal.sqlite"
 )
+# Nor the user's cache (a company's lists, kept between runs).
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="vnimport-tests-cache-")
 
 
 from hostile import Server  # noqa: E402

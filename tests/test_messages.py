@@ -19,6 +19,7 @@ import pytest
 from conftest import write_xlsx
 from openpyxl import Workbook
 from test_corpus import ISOLATED, KNOWN_BUGS
+from test_preflight import preflight_batches
 from test_schema_checks import declared_checks
 
 from importer.batch import Batch, check
@@ -64,6 +65,17 @@ NOT_ROW_ISSUES = {
     "release-refused",
     "release-pending",
     "release-unknown",
+}
+# What undo says of each document (tests/test_undo.py reaches every one).
+NOT_ROW_ISSUES |= {
+    *(f"undo-done.{s}" for s in ("deleted", "reversed", "voided", "inactivated", "restored")),
+    "undo-done.restored-unseen",
+    *(f"undo-would.{s}" for s in ("delete", "reverse", "release", "void", "inactivate")),
+    "undo-would.restore",
+    *("undo-nothing", "undo-nothing.already", "undo-gone", "undo-earlier", "undo-stopped"),
+    *("undo-changed", "undo-changed.release", "undo-paid", "undo-by-hand", "undo-by-hand.type"),
+    *("undo-no-etag", "undo-unknown", "undo-in-doubt", "undo-partial", "undo-no-copy"),
+    *("undo-not-found", "undo-pending", "undo-refused", "undo-note-failed"),
 }
 
 
@@ -247,6 +259,7 @@ def _line_column_on_the_header_sheet() -> Iterator[RowIssue]:
 MADE = [_invoices_wrong_in_every_cell, _customers_twice, _two_sheets, _hidden]
 MADE += [_bad_cells_in_a_workbook, _own_type]
 MADE += [declared_checks]  # the checks the schemas declare (importer.checks)
+MADE += [preflight_batches]  # against the company in Visma (importer.preflight)
 
 
 @pytest.fixture(scope="module")

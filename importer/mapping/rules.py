@@ -20,6 +20,11 @@ values to give every row, and old codes to new ones::
     [values."Account"]
     file = "accounts.csv"                 # a two-column csv or xlsx: old, new
 
+    [values."Customer number"]            # two columns of a wider file: a
+    file = "customers-register.xlsx"      # run's register (vnimport runs
+    from = "Key"                          # show RUN --out), old key to the
+    to = "Visma number"                   # number Visma gave
+
 ``--skip HEADER`` skips one more column. :func:`starter` writes a mapping
 file for a file as it is: what matched, what might be meant, what is not
 known. Every rule counts the cells it changed; the report says so, and the
@@ -103,7 +108,12 @@ def load_rules(path: str | Path | None, skip: Iterable[str] = ()) -> Rules | Non
         if not isinstance(table, dict):
             raise ConfigError(f'{p}: [values."{target}"] is a table of "old" = "new"')
         if "file" in table:
-            rules.values[target] = _value_file(p.parent / str(table["file"]), p, target)
+            rules.values[target] = _value_file(
+                p.parent / str(table["file"]),
+                p,
+                target,
+                (str(table.get("from", "")), str(table.get("to", ""))),
+            )
         else:
             rules.values[target] = _table(table, p, f'values."{target}"')
     return rules
@@ -126,15 +136,22 @@ def _table(value: Any, p: Path, key: str) -> dict[str, str]:
     return out
 
 
-def _value_file(path: Path, p: Path, target: str) -> dict[str, str]:
+def _value_file(
+    path: Path, p: Path, target: str, columns: tuple[str, str] = ("", "")
+) -> dict[str, str]:
     """Old and new values from a two-column csv or xlsx (a header row is
-    allowed: it is what the first row is when it maps nothing)."""
+    allowed: it is what the first row is when it maps nothing), or, with
+    ``from`` and ``to``, from those two columns of a wider one (a run's
+    register: ``from = "Key"``, ``to = "Visma number"``)."""
     from importer.sources import open_table
 
+    where = f'{p}: [values."{target}"] file {path}'
     try:
         table = open_table(path)
     except Exception as exc:  # the reader's own clear message
-        raise ConfigError(f'{p}: [values."{target}"] file {path}: {exc}') from None
+        raise ConfigError(f"{where}: {exc}") from None
+    if any(columns):
+        return _value_columns(table, where, columns)
     pairs: dict[str, str] = {}
     for row in table.rows:
         cells = [_text(c) for c in row.cells]
@@ -147,6 +164,33 @@ def _value_file(path: Path, p: Path, target: str) -> dict[str, str]:
                 "the old value and the new one"
             )
         pairs[cells[0]] = cells[1]
+    return pairs
+
+
+def _value_columns(table: Any, where: str, columns: tuple[str, str]) -> dict[str, str]:
+    """The pairs of two named columns; a row without a new value (a
+    document the run did not create) maps nothing, so it is not guessed."""
+    old_name, new_name = columns
+    if not old_name or not new_name:
+        raise ConfigError(f'{where}: give both from = "old column" and to = "new column"')
+    names = [normalize_header(_text(c)) for c in table.header]
+    at = []
+    for name in columns:
+        if normalize_header(name) not in names:
+            found = ", ".join(_text(c) for c in table.header if _text(c))
+            raise ConfigError(f"{where}: no column {name!r} in its header ({found or 'empty'})")
+        at.append(names.index(normalize_header(name)))
+    pairs: dict[str, str] = {}
+    for row in table.rows:
+        cells = [_text(c) for c in row.cells]
+        old, new = (cells[i] if i < len(cells) else "" for i in at)
+        if not old or not new:
+            continue
+        if pairs.get(old, new) != new:
+            raise ConfigError(
+                f"{where}, row {row.number}: {old!r} is paired with {pairs[old]!r} and {new!r}"
+            )
+        pairs[old] = new
     return pairs
 
 

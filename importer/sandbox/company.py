@@ -470,9 +470,9 @@ _POSTING = {
 }
 
 
-def _items() -> list[Json]:
+def _items(rows: list[tuple[str, str, str, str, float, float, str, str]] = _ITEMS) -> list[Json]:
     out = []
-    for i, (number, text, code, unit, price, cost, category, posting) in enumerate(_ITEMS, 1):
+    for i, (number, text, code, unit, price, cost, category, posting) in enumerate(rows, 1):
         kind = _ITEM_TYPES[code]
         posting_text, sales_account = _POSTING[posting]
         stock = kind == "FinishedGoodItem"
@@ -712,3 +712,86 @@ def records() -> dict[str, list[Json]]:
         "project": _projects(),
         "financial_period": _financial_periods(),
     }
+
+
+# ------------------------------------------------------- a large company
+
+#: The large company (``SandboxConfig(company="large")``): the demo company
+#: with this many customers and items in all, for benchmarks of what reads
+#: a company's lists (importer.preflight).
+LARGE_CUSTOMERS = 5000
+LARGE_ITEMS = 2000
+_PREFIXES = (
+    *("Nordre", "Søndre", "Østre", "Vestre", "Gamle", "Nye", "Store", "Lille", "Øvre"),
+    *("Nedre", "Indre", "Ytre", "Sentrum", "Bryggen", "Torget", "Stasjon", "Havne"),
+    *("Fjord", "Fjell", "Skog", "Elve", "Sjø", "Strand", "Dal", "Berg"),
+)
+_PLACES = (
+    *(("Bergen", "5003"), ("Oslo", "0150"), ("Trondheim", "7011"), ("Stavanger", "4006")),
+    *(("Tromsø", "9008"), ("Ålesund", "6002"), ("Bodø", "8006"), ("Drammen", "3015")),
+    *(("Kristiansand", "4611"), ("Fredrikstad", "1606"), ("Haugesund", "5527")),
+    *(("Molde", "6413"), ("Lillehammer", "2609"), ("Hamar", "2317"), ("Gjøvik", "2815")),
+    *(("Arendal", "4836"), ("Harstad", "9405"), ("Narvik", "8514"), ("Alta", "9510")),
+    ("Voss", "5700"),
+)
+_TRADES = (
+    *("Kafé", "Bakeri", "Hotell", "Kantine", "Kontorsenter", "Kaffebar", "Restaurant"),
+    *("Catering", "Konditori", "Gjestehus"),
+)
+_GOODS = ("Kaffe", "Te", "Kakao", "Kopper", "Filter", "Servietter", "Sukker", "Kjeks")
+_KINDS = ("lys", "mørk", "økologisk", "premium", "standard", "klassisk")
+_SIZES = ("250 g", "500 g", "1 kg", "10-pk", "50-pk")
+
+
+def large_customer_bodies(count: int = LARGE_CUSTOMERS) -> list[Json]:
+    """The large company's customers beyond the demo company's, as
+    ``POST /v1/customer`` bodies: ``count`` in all, numbered from 20001."""
+    out = []
+    for i in range(count - len(_CUSTOMERS)):
+        prefix = _PREFIXES[i % len(_PREFIXES)]
+        city, postal = _PLACES[i // len(_PREFIXES) % len(_PLACES)]
+        trade = _TRADES[i // (len(_PREFIXES) * len(_PLACES)) % len(_TRADES)]
+        number, name = str(20001 + i), f"{prefix} {city} {trade} AS"
+        out.append(
+            {
+                "number": number,
+                "name": name,
+                "status": "Active",
+                "currencyId": BASE_CURRENCY,
+                "creditTermsId": ("14", "30", "10")[i % 3],
+                "vatZoneId": "01",
+                "mainAddress": {
+                    "addressLine1": f"{trade}gata {i % 97 + 1}",
+                    "postalCode": postal,
+                    "city": city,
+                    "countryId": "NO",
+                },
+                "mainContact": {"name": name, "email": f"faktura{number}@example.no"},
+                "customerClassId": "1",
+            }
+        )
+    return out
+
+
+def _large_items(count: int = LARGE_ITEMS) -> list[Json]:
+    rows = list(_ITEMS)
+    for i in range(count - len(_ITEMS)):
+        goods = _GOODS[i % len(_GOODS)]
+        kind = _KINDS[i // len(_GOODS) % len(_KINDS)]
+        size = _SIZES[i // (len(_GOODS) * len(_KINDS)) % len(_SIZES)]
+        price = 20.0 + (i * 37) % 900
+        rows.append(
+            (str(100001 + i), f"{goods} {kind} {size}", "S", "STK", price, round(price * 0.6, 2),
+             "2" if goods in ("Kaffe", "Te", "Kakao", "Sukker", "Kjeks") else "1", "REKV")
+        )  # fmt: skip
+    return _items(rows)
+
+
+def large_records(
+    customers: int = LARGE_CUSTOMERS, items: int = LARGE_ITEMS
+) -> dict[str, list[Json]]:
+    """The demo company with ``customers`` customers and ``items`` items in all."""
+    found = records()
+    found["customer"] += _parties("customer", large_customer_bodies(customers))
+    found["inventory"] = _large_items(items)
+    return found

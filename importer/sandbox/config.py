@@ -18,7 +18,7 @@ TenantKind = Literal["company", "customer"]
 Quota = Literal["test", "production"]
 ResetFormat = Literal["seconds", "epoch", "date"]
 ErrorBody = Literal["json", "html", "text", "empty"]
-Company = Literal["demo", "empty"]
+Company = Literal["demo", "empty", "large"]
 
 # The ERP service API's scopes (visma-api-notes.md §4.2, §7): what a token may do.
 SCOPE_PREFIX = "vismanet_erp_service_api:"
@@ -117,8 +117,10 @@ class SandboxConfig:
     # What the company tenant (DEMO_TENANT) starts with: "demo", the demo
     # company of importer/sandbox/company.py (customers, suppliers, items, VAT
     # codes, accounts, subaccounts, branches, currencies, credit terms,
-    # projects, financial periods), or "empty", nothing. Only a new state is
-    # given one: a kept state (db) keeps the company it has.
+    # projects, financial periods), "empty", nothing, or "large", the demo
+    # company with 5,000 customers and 2,000 items (company.LARGE_CUSTOMERS,
+    # LARGE_ITEMS), for benchmarks. Only a new state is given one: a kept
+    # state (db) keeps the company it has.
     company: Company = "demo"
     # Refuse a document that refers to an item, VAT code, account, subaccount,
     # currency, credit terms, branch, project or VAT zone the company does not

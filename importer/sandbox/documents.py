@@ -17,6 +17,11 @@ API::
     create(kind, body, *, number, now, lookup, check=None) -> dict  # POST
     update(kind, stored, body, *, now, lookup, check=None) -> dict  # PUT (partial)
     release(kind, stored, *, now) -> dict                  # action/release
+    delete(kind, stored)                                   # DELETE (BusinessError: refused)
+    reverse(kind, stored, *, note_kind, number, now) -> dict  # action/reverse: the new note
+    void(kind, stored, *, now) -> dict                     # action/voidinvoice
+    applied_to(note) -> [(docType, number)]                # what a released note settles
+    settle(note_kind, note, kind, target, *, now) -> (note, target)  # its application
     list_filters(kind) -> dict[str, Filter]                # one list query parameter each
     matches(kind, doc, query) -> bool                      # all parameters of a list query
     index_entries(kind, doc) -> [(name, value)]            # what a store indexes of a doc
@@ -58,6 +63,10 @@ What it does, following the spec and the Visma docs:
   base currency (document amount x ``exchangeRate``). VAT is known only from
   explicit tax detail lines (the sandbox does not compute VAT from the
   lines' VAT codes), else 0.
+- Taking back (the undo of a run): DELETE of a document on hold or balanced;
+  the reverse of an open, unpaid customer invoice (a credit note, applied to
+  it when released) or supplier invoice (a debit adjustment); the void of an
+  open, unpaid supplier invoice.
 - Business rules raise BusinessError: the customer or supplier must exist, a
   line needs an item or a description, a released document cannot be changed,
   a document on hold cannot be released, and whatever ``check`` finds.
@@ -88,15 +97,20 @@ __all__ = [
     "Filter",
     "Kind",
     "Lookup",
+    "applied_to",
     "conditions",
     "create",
+    "delete",
     "index_entries",
     "kind_for_collection",
     "list_filters",
     "matches",
     "passes",
     "release",
+    "reverse",
+    "settle",
     "update",
+    "void",
 ]
 
 
@@ -128,6 +142,7 @@ class Kind:
     attachable: bool  # has .../{number}/attachment
     read_dto: str  # the spec's read schema
     update_dto: str  # the spec's request schema
+    deletable: bool = False  # has DELETE /v1/<collection>/{number}
 
 
 def _kind(
@@ -151,6 +166,7 @@ def _kind(
         attachable=flags.get("attachable", False),
         read_dto=f"{dto}Dto",
         update_dto=f"{dto}UpdateDto",
+        deletable=flags.get("deletable", False),
     )
 
 
@@ -169,6 +185,7 @@ KINDS: dict[str, Kind] = {
             etag=True,
             releasable=True,
             attachable=True,
+            deletable=True,  # the spec's DELETE /v1/<collection>/{number}
         ),
         _kind(
             "customer_credit_note",
@@ -180,6 +197,7 @@ KINDS: dict[str, Kind] = {
             etag=True,
             releasable=True,
             attachable=True,
+            deletable=True,  # the spec's DELETE /v1/<collection>/{number}
         ),
         _kind(
             "customer_debit_note",
@@ -202,6 +220,7 @@ KINDS: dict[str, Kind] = {
             etag=True,
             releasable=True,
             attachable=True,
+            deletable=True,  # the spec's DELETE /v1/<collection>/{number}
         ),
         _kind(
             "purchase_order",
@@ -871,6 +890,171 @@ def release(kind: Kind, stored: Mapping[str, Any], *, now: datetime) -> Json:
     doc["status"] = "Open"
     _stamp(kind, _MODELS[kind.name], doc, now, creating=False)
     return doc
+
+
+# --------------------------------------------------- taking documents back
+# The spec gives the endpoints (DELETE on customer invoices, credit notes and
+# supplier invoices; customerinvoice .../action/reverse; supplierInvoice
+# .../{documentType}/{n}/action/{reverse|voidinvoice}) and what they answer,
+# not the statuses they take. The rules below are [INFERRED] from Visma's
+# screens (user-needs.md §2.1: only a document on hold or balanced is deleted)
+# and from the Acumatica ledger Visma.net is built on: only a released
+# document is reversed or voided, and only while nothing has been paid
+# against it (its balance is still its amount).
+
+
+def delete(kind: Kind, stored: Mapping[str, Any]) -> None:
+    """DELETE: only a document never released (Hold or Balanced) goes.
+    BusinessError otherwise; ValueError for a kind the spec cannot delete."""
+    if not kind.deletable:
+        raise ValueError(f"{kind.name} has no DELETE")
+    status = stored.get("status")
+    if status not in _UNRELEASED:
+        raise BusinessError(
+            f"Error deleting document. Error: {kind.title} '{stored.get(kind.read_number)}' "
+            f"has status '{status}' and cannot be deleted; only a document on hold or "
+            "balanced can be."
+        )
+
+
+def _reversible(kind: Kind, stored: Mapping[str, Any], verb: str) -> None:
+    status = stored.get("status")
+    number = stored.get(kind.read_number)
+    if status != "Open":
+        raise BusinessError(
+            f"Error: {kind.title} '{number}' has status '{status}' and cannot be {verb}; "
+            "only a released, open document can be."
+        )
+    # in the document's currency: a customer document's amountInCurrency, a
+    # supplier invoice's amount
+    amount = "amountInCurrency" if "amountInCurrency" in stored else "amount"
+    if _d(stored, "balanceInCurrency") != _d(stored, amount):
+        raise BusinessError(
+            f"Error: {kind.title} '{number}' has been paid (balance "
+            f"{stored.get('balanceInCurrency')} of {stored.get(amount)}) and cannot be "
+            f"{verb}; reverse the payment first."
+        )
+
+
+# An invoice's read fields its reversing credit note takes over (both DTOs have them).
+_NOTE_COPIES = (
+    *("customer", "childRecord", "currencyId", "exchangeRate", "documentDate", "postPeriod"),
+    *("financialPeriod", "creditTerms", "location", "branchNumber", "project", "salesPerson"),
+    *("customerVatZone", "cashAccount", "invoiceText", "invoiceAddress", "invoiceContact"),
+    *("taxDetails", "detailTotal", "detailTotalInCurrency", "vatTotal", "vatTotalInCurrency"),
+    *("amount", "amountInCurrency"),
+)
+# Invoice line fields a credit note line has not (CustomerInvoiceLineDto only).
+_INVOICE_ONLY_LINE = {f.read for f in _INVOICE_LINE.values()} - {
+    f.read for f in _CREDIT_NOTE_LINE.values()
+}
+
+
+def reverse(
+    kind: Kind, stored: Mapping[str, Any], *, note_kind: Kind, number: str, now: datetime
+) -> Json:
+    """``action/reverse`` of a released customer invoice: the credit note that
+    takes it back, numbered ``number``: the invoice's customer, lines, VAT and
+    amounts, ``Balanced``, applied to the invoice (``applications``); the
+    application takes effect when the credit note is released (:func:`settle`).
+    A supplier invoice's reverse gives a debit adjustment (``DebitAdj``) of the
+    same kind. BusinessError for an invoice that is not open, or is paid."""
+    _reversible(kind, stored, "reversed")
+    if _MODELS[kind.name].family == "ap":
+        doc = copy.deepcopy(dict(stored))
+        for gone in ("createdDateTime", "lastModifiedDateTime", "timeStamp", "errorInfo"):
+            doc.pop(gone, None)
+        doc.update(referenceNumber=number, documentType="DebitAdj", hold=False, attachments=[])
+    else:
+        doc = {k: copy.deepcopy(stored[k]) for k in _NOTE_COPIES if k in stored}
+        lines = stored.get(kind.read_lines or "") or []
+        doc.update(
+            referenceNumber=number,
+            documentType="CreditNote",
+            hold=False,
+            origInvoiceDate=stored.get("documentDate"),
+            attachments=[],
+            applications=[
+                {
+                    "docType": stored.get("documentType", "Invoice"),
+                    "refNbr": stored.get(kind.read_number),
+                    "amountPaid": stored.get("amountInCurrency", stored.get("amount")),
+                    "released": False,
+                }
+            ],
+        )
+        doc[note_kind.read_lines or "lines"] = [
+            {k: copy.deepcopy(v) for k, v in line.items() if k not in _INVOICE_ONLY_LINE}
+            for line in lines
+        ]
+    doc["status"] = "Balanced"
+    doc["balance"] = doc.get("amount")
+    doc["balanceInCurrency"] = doc.get("amountInCurrency", doc.get("amount"))
+    _stamp(note_kind, _MODELS[note_kind.name], doc, now, creating=True)
+    return doc
+
+
+def void(kind: Kind, stored: Mapping[str, Any], *, now: datetime) -> Json:
+    """``action/voidinvoice`` of a supplier invoice: a released one nothing was
+    paid against becomes ``Voided``, its balance 0. BusinessError otherwise."""
+    _reversible(kind, stored, "voided")
+    doc = copy.deepcopy(dict(stored))
+    doc.update(status="Voided", balance=0.0, balanceInCurrency=0.0)
+    _stamp(kind, _MODELS[kind.name], doc, now, creating=False)
+    return doc
+
+
+def applied_to(note: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(document type, number) of each document a credit note is applied to
+    and whose application waits for its release."""
+    return [
+        (str(a.get("docType")), str(a.get("refNbr")))
+        for a in note.get("applications") or []
+        if isinstance(a, dict) and not a.get("released")
+    ]
+
+
+def settle(
+    note_kind: Kind,
+    note: Mapping[str, Any],
+    kind: Kind,
+    target: Mapping[str, Any],
+    *,
+    now: datetime,
+) -> tuple[Json, Json]:
+    """A released credit note's application to ``target``: the amount applied
+    comes off both balances, and a document whose balance reaches 0 is
+    ``Closed``; the application is released on both. (note, target) after."""
+    note_doc, doc = copy.deepcopy(dict(note)), copy.deepcopy(dict(target))
+    return _settled(note_kind, note_doc, kind, doc, now)
+
+
+def _settled(
+    note_kind: Kind, note: Json, kind: Kind, target: Json, now: datetime
+) -> tuple[Json, Json]:
+    number = target.get(kind.read_number)
+    paid = Decimal(0)
+    for application in note.get("applications") or []:
+        if application.get("refNbr") == number and not application.get("released"):
+            application["released"] = True
+            paid += _d(application, "amountPaid")
+    target.setdefault("applications", []).append(
+        {
+            "docType": note.get("documentType"),
+            "refNbr": note.get(note_kind.read_number),
+            "amountPaid": float(paid),
+            "released": True,
+        }
+    )
+    for doc, doc_kind in ((note, note_kind), (target, kind)):
+        left = max(_d(doc, "balanceInCurrency") - paid, Decimal(0))
+        rate = _d(doc, "exchangeRate") or Decimal(1)
+        doc["balanceInCurrency"] = float(_round(left))
+        doc["balance"] = float(_round(left * rate))
+        if left == 0:
+            doc["status"] = "Closed"
+        _stamp(doc_kind, _MODELS[doc_kind.name], doc, now, creating=False)
+    return note, target
 
 
 # ------------------------------------------------------------- internals

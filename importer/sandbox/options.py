@@ -23,11 +23,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--company",
-        choices=("demo", "empty"),
+        choices=("demo", "empty", "large"),
         default="demo",
         help="what a new state starts with: the demo company Bryggen Kaffehandel AS "
-        "(customers, suppliers, items, VAT codes, accounts, periods...; default), or "
-        "nothing. A kept --db state keeps its own",
+        "(customers, suppliers, items, VAT codes, accounts, periods...; default), "
+        "nothing, or the demo company with 5,000 customers and 2,000 items (large). A kept "
+        "--db state keeps its own",
     )
     p.add_argument(
         "--no-reference-checks",

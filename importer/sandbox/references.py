@@ -159,7 +159,7 @@ LISTS: dict[str, RefList] = {
     )
 }
 _BY_COLLECTION = {r.collection.lower(): r for r in LISTS.values()}
-COMPANIES = ("demo", "empty")
+COMPANIES = ("demo", "empty", "large")
 
 
 def list_for_collection(segment: str) -> RefList | None:
@@ -171,7 +171,8 @@ def list_for_collection(segment: str) -> RefList | None:
 
 
 def seed(store: Store, tenant: str, name: str) -> bool:
-    """Give ``tenant`` the company ``name`` ("demo" or "empty") if its state
+    """Give ``tenant`` the company ``name`` ("demo", "empty", or "large":
+    the demo company with 5,000 customers and 2,000 items) if its state
     has none yet; True when records were added. A state that already has a
     company (a kept ``--db`` file) keeps its own, whatever ``name`` says;
     a state file from before companies gets the records it lacks (by
@@ -182,8 +183,9 @@ def seed(store: Store, tenant: str, name: str) -> bool:
         return False
     added = False
     with store.transaction() as db:
-        if name == "demo":
-            for kind, rows in company.records().items():
+        if name in ("demo", "large"):
+            made = company.records() if name == "demo" else company.large_records()
+            for kind, rows in made.items():
                 key = LISTS[kind].key if kind in LISTS else documents.KINDS[kind].read_number
                 for row in rows:
                     if not store.exists(db, tenant, kind, str(row[key])):

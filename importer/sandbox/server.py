@@ -37,7 +37,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from importer.sandbox import documents, references
+from importer.sandbox import balances, documents, references
 from importer.sandbox.config import (
     DEMO_TENANT,
     SCOPE_PREFIX,
@@ -63,6 +63,11 @@ V2_CREATE = {"customer_invoice", "customer_credit_note", "customer_debit_note"}
 # Kinds whose release answers 202 and a background request (the spec lists only
 # 202 and 412 for it); the others answer 200 with actionResult "Queued".
 RELEASE_ACCEPTED = {"supplier_invoice"}
+# Kinds also served as /v1/<collection>/{documentType}/{number} (GET, PUT,
+# DELETE, actions): the spec's supplier invoice paths.
+TYPED = {"supplier_invoice"}
+# A credit note's application names the document it is applied to by its type.
+APPLIED_KINDS = {"Invoice": "customer_invoice", "DebitNote": "customer_debit_note"}
 # The scope a call needs, by method (visma-api-notes.md §4.2).
 SCOPE_OF = {"GET": "read", "POST": "create", "PUT": "update", "DELETE": "delete"}
 # A refused request's body is not read. Up to this much of it is then drained,
@@ -336,22 +341,82 @@ class SandboxServer(ThreadingHTTPServer):
                             f"(the sandbox fails the release of documents holding '{fail_on}')."
                         )
                     doc = documents.release(kind, doc, now=_now())
+                    doc = self._settle(db, tenant, kind, doc)
                 except documents.BusinessError as exc:
                     error = f"VismaId: {uuid.uuid4()}. {exc}"
                     doc = {**doc, "errorInfo": error}
                 self.store.put(db, tenant, kind.name, number, doc)
-        if bg_id is None:
-            return
+        if bg_id is not None:
+            self._finish_background(bg_id, error)
+
+    def _settle(
+        self, db: Any, tenant: str, kind: documents.Kind, doc: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A released credit note applied to documents (a reversal's): its
+        applications take effect on them (inside the release's transaction)."""
+        for doc_type, ref in documents.applied_to(doc):
+            target_kind = documents.KINDS.get(APPLIED_KINDS.get(doc_type, ""))
+            target = self.store.get(tenant, target_kind.name, ref) if target_kind else None
+            if target_kind is not None and target is not None:
+                doc, target = documents.settle(kind, doc, target_kind, target, now=_now())
+                self.store.put(db, tenant, target_kind.name, ref, target)
+        return doc
+
+    def _finish_background(
+        self, bg_id: str, error: str | None, content: dict[str, Any] | None = None
+    ) -> None:
         found = self.store.background(bg_id)
-        if found is not None:
-            state = found[2]
+        if found is None:
+            return
+        state = found[2]
+        state.update(
+            status="Failed" if error else "Finished",
+            statusCode=400 if error else (200 if content else 204),
+            finishedUtc=_now_iso(),
+            errorMessage=error,
+        )
+        if content is not None:
+            payload = json.dumps(content).encode()
             state.update(
-                status="Failed" if error else "Finished",
-                statusCode=400 if error else 204,
-                finishedUtc=_now_iso(),
-                errorMessage=error,
+                hasResponseContent=True,
+                contentLocation=f"/v1/background/{bg_id}/content",
+                _content=base64.b64encode(payload).decode(),
             )
-            self.store.update_background(bg_id, state)
+        self.store.update_background(bg_id, state)
+
+    def finish_action(
+        self, tenant: str, kind: documents.Kind, number: str, action: str, bg_id: str
+    ) -> None:
+        """The background part of a supplier invoice's ``voidinvoice`` (the
+        document becomes Voided) or ``reverse`` (a new debit adjustment, whose
+        number the background request's content gives); a rule that no longer
+        holds fails the background request, the document unchanged."""
+        error = None
+        content = None
+        with self.store.transaction() as db:
+            doc = self.store.get(tenant, kind.name, number)
+            try:
+                if doc is None:
+                    raise documents.BusinessError(f"Error: {kind.title} '{number}' not found.")
+                if action == "voidinvoice":
+                    self.store.put(
+                        db, tenant, kind.name, number, documents.void(kind, doc, now=_now())
+                    )
+                else:
+                    made = self.new_number(db, tenant, kind)
+                    note = documents.reverse(kind, doc, note_kind=kind, number=made, now=_now())
+                    self.store.put(db, tenant, kind.name, made, note)
+                    content = {"referenceNumber": made, "documentType": note["documentType"]}
+            except documents.BusinessError as exc:
+                error = f"VismaId: {uuid.uuid4()}. {exc}"
+        self._finish_background(bg_id, error, content)
+
+    def new_number(self, db: Any, tenant: str, kind: documents.Kind) -> str:
+        """The next free number of the kind's series (inside a transaction)."""
+        while True:
+            number = str(self.store.next_number(db, tenant, kind.name, SERIES_START[kind.name]))
+            if not self.store.exists(db, tenant, kind.name, number):
+                return number
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -744,12 +809,27 @@ class _Handler(BaseHTTPRequestHandler):
                 f"{method} is not supported on /{'/'.join(parts)} (the sandbox serves "
                 "the company's lists read-only)",
             )
+        try:  # the customers' and suppliers' balances (importer.sandbox.balances)
+            balance = balances.answer(
+                self.server.store, caller.tenant, method, parts, query,
+                self.server.config.max_page_size,
+            )  # fmt: skip
+        except balances.Refused as refused:
+            raise visma_error(refused.status, str(refused)) from None
+        if balance is not None:
+            return Reply(200, balance)
         try:
             kind = documents.kind_for_collection(low[1])
         except KeyError:
             raise Refusal(404, f"No resource at /{'/'.join(parts)}") from None
         if low[0] == "v2" and not (kind.name in V2_CREATE and len(low) == 2 and method == "POST"):
             raise Refusal(404, f"No resource at /{'/'.join(parts)}")
+        if kind.name in TYPED and len(low) in (4, 6) and low[3] != "attachment":
+            # /v1/supplierInvoice/{documentType}/{number}[/action/{action}]
+            number = self._typed(caller, kind, parts[2], parts[3])
+            low, parts = [*low[:2], *low[3:]], [*parts[:2], *parts[3:]]
+            if len(low) == 5 and low[3] == "action" and method == "POST":
+                return self._action(caller, kind, number, low[4], raw, typed=True)
         if len(low) == 2:
             if method == "POST":
                 return self._create(caller, kind, raw)
@@ -761,11 +841,35 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._get(caller, kind, number)
             if method == "PUT":
                 return self._update(caller, kind, number, raw)
+            if method == "DELETE" and kind.deletable:
+                return self._delete(caller, kind, number)
         elif len(low) == 5 and low[3] == "action" and method == "POST":
             return self._action(caller, kind, parts[2], low[4], raw)
         elif len(low) == 4 and low[3] == "attachment" and method == "POST":
             return self._attach(caller, kind, parts[2], raw)
         raise Refusal(405, f"{method} is not supported on /{'/'.join(parts)}")
+
+    def _typed(self, caller: Caller, kind: documents.Kind, doc_type: str, number: str) -> str:
+        """The number of a document addressed with its type; 404 when the
+        document is not of that type."""
+        doc = self._stored(caller, kind, number)
+        if str(doc.get("documentType", "")).lower() != doc_type.lower():
+            raise visma_error(404, f"{kind.title} '{doc_type}' '{number}' not found.")
+        return number
+
+    def _delete(self, caller: Caller, kind: documents.Kind, number: str) -> Reply:
+        """DELETE: a document on hold or balanced goes (204); a released one
+        stays (400, as Visma refuses to delete it)."""
+        store = self.server.store
+        with store.transaction() as db:
+            doc = self._stored(caller, kind, number)
+            self._if_match(kind, doc)
+            try:
+                documents.delete(kind, doc)
+            except documents.BusinessError as exc:
+                raise visma_error(400, str(exc)) from None
+            store.delete(db, caller.tenant, kind.name, number)
+        return Reply(204, None)
 
     def _json_body(self, kind: documents.Kind, raw: bytes) -> dict[str, Any]:
         body = _json_object(raw, self.server.config.max_json_depth)
@@ -943,15 +1047,111 @@ class _Handler(BaseHTTPRequestHandler):
         return Reply(200, found)
 
     def _action(
-        self, caller: Caller, kind: documents.Kind, number: str, action: str, raw: bytes
+        self,
+        caller: Caller,
+        kind: documents.Kind,
+        number: str,
+        action: str,
+        raw: bytes,
+        typed: bool = False,
     ) -> Reply:
         if action == "release" and kind.releasable:
             return self._release(caller, kind, number)
+        if action == "reverse" and kind.name == "customer_invoice":
+            return self._reverse(caller, kind, number, raw)
+        if action in ("reverse", "voidinvoice") and typed:
+            return self._accept(caller, kind, number, action)
         if action == "createdunningletter" and kind.name == "customer":
             self._stored(caller, kind, number)
             _json_object(raw or b"{}", self.server.config.max_json_depth)
             return Reply(200, {"actionId": str(uuid.uuid4()), "actionResult": "Done"})
         raise Refusal(404, f"No action '{action}' on {kind.collection}")
+
+    def _reverse(self, caller: Caller, kind: documents.Kind, number: str, raw: bytes) -> Reply:
+        """``customerinvoice/{n}/action/reverse``: a credit note for the whole
+        invoice, Balanced and applied to it, answered at once with its number
+        (ReverseInvoiceActionResultDto: ``referenceNumber``, and with
+        ``returnCreditNote`` the ``creditNoteDto``); an invoice that cannot be
+        reversed (not released, or paid) answers 200 "Failed" with errorInfo,
+        as a release does. [INFERRED: the spec does not say whether the
+        reverse runs in the background like a release; the sandbox does it at
+        once, and the credit note waits for its own release.]"""
+        body = _json_object(raw or b"{}", self.server.config.max_json_depth)
+        returned = body.get("returnCreditNote", False)
+        if not isinstance(returned, bool):
+            raise visma_error(400, "The request is invalid: returnCreditNote: expected a boolean.")
+        note_kind = documents.KINDS["customer_credit_note"]
+        store = self.server.store
+        action_id = str(uuid.uuid4())
+        with store.transaction() as db:
+            doc = self._stored(caller, kind, number)
+            self._if_match(kind, doc)
+            try:  # refused before a number of the series is taken
+                documents.reverse(kind, doc, note_kind=note_kind, number="", now=_now())
+            except documents.BusinessError as exc:
+                failed = f"VismaId: {uuid.uuid4()}. {exc}"
+                return Reply(
+                    200, {"actionId": action_id, "actionResult": "Failed", "errorInfo": failed}
+                )
+            made = self.server.new_number(db, caller.tenant, note_kind)
+            note = documents.reverse(kind, doc, note_kind=note_kind, number=made, now=_now())
+            store.put(db, caller.tenant, note_kind.name, made, note)
+        answer: dict[str, Any] = {
+            "referenceNumber": made,
+            "actionId": action_id,
+            "actionResult": "Done",
+            "errorInfo": None,
+        }
+        if returned:  # CreditNoteDto names the lines invoiceLines
+            shown = {k: v for k, v in note.items() if k not in ("lines", "timeStamp")}
+            answer["creditNoteDto"] = {**shown, "invoiceLines": note.get("lines", [])}
+        return Reply(200, answer)
+
+    def _accept(self, caller: Caller, kind: documents.Kind, number: str, action: str) -> Reply:
+        """A supplier invoice's ``voidinvoice`` or ``reverse`` (the spec lists
+        only 202 and 412 for them): If-Match checked, a document the action
+        cannot take refused at once (400, "Response Message has StatusCode
+        BadRequest ... if POST operation failed"), the work done
+        ``release_seconds`` later in the background."""
+        doc = self._stored(caller, kind, number)
+        self._if_match(kind, doc)
+        try:
+            if action == "voidinvoice":
+                documents.void(kind, doc, now=_now())
+            else:
+                documents.reverse(kind, doc, note_kind=kind, number="-", now=_now())
+        except documents.BusinessError as exc:
+            raise visma_error(400, str(exc)) from None
+        bg_id = self._background_started(caller)
+        self.server.later(
+            self.server.config.release_seconds,
+            self.server.finish_action, caller.tenant, kind, number, action, bg_id,
+        )  # fmt: skip
+        return Reply(202, {"id": bg_id, "stateLocation": f"/v1/background/{bg_id}"})
+
+    def _background_started(self, caller: Caller) -> str:
+        """A new background request, Started, for work a route does later."""
+        bg_id = str(uuid.uuid4())
+        received = _now_iso()
+        state = {
+            "id": bg_id,
+            "status": "Started",
+            "statusCode": 0,
+            "receivedUtc": received,
+            "startedUtc": received,
+            "finishedUtc": None,
+            "webhookAddress": None,
+            "errorMessage": None,
+            "reference": self.headers.get(BACKGROUND_HEADER),
+            "originalUri": self.path,
+            "hasResponseContent": False,
+            "hasRequestContent": False,
+            "contentLocation": None,
+            "responseHeaders": {},
+            "_content": "",
+        }
+        self.server.store.save_background(bg_id, caller.tenant, caller.client, state)
+        return bg_id
 
     def _release(self, caller: Caller, kind: documents.Kind, number: str) -> Reply:
         """Accept a release and do it ``release_seconds`` later, in the
@@ -967,26 +1167,7 @@ class _Handler(BaseHTTPRequestHandler):
                 store.put(db, caller.tenant, kind.name, number, doc)
         seconds = self.server.config.release_seconds
         if kind.name in RELEASE_ACCEPTED:
-            bg_id = str(uuid.uuid4())
-            received = _now_iso()
-            state = {
-                "id": bg_id,
-                "status": "Started",
-                "statusCode": 0,
-                "receivedUtc": received,
-                "startedUtc": received,
-                "finishedUtc": None,
-                "webhookAddress": None,
-                "errorMessage": None,
-                "reference": self.headers.get(BACKGROUND_HEADER),
-                "originalUri": self.path,
-                "hasResponseContent": False,
-                "hasRequestContent": False,
-                "contentLocation": None,
-                "responseHeaders": {},
-                "_content": "",
-            }
-            store.save_background(bg_id, caller.tenant, caller.client, state)
+            bg_id = self._background_started(caller)
             self.server.later(
                 seconds, self.server.finish_release, caller.tenant, kind, number, bg_id
             )

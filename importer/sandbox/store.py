@@ -138,6 +138,15 @@ class Store:
                 ],
             )
 
+    def delete(self, db: sqlite3.Connection, tenant: str, kind: str, number: str) -> None:
+        """Remove a document and its index entries, inside a transaction
+        (its number is not given again: the series goes on)."""
+        for table in ("documents", "doc_index"):
+            db.execute(
+                f"DELETE FROM {table} WHERE tenant=? AND kind=? AND number=?",
+                (tenant, kind, number),
+            )
+
     def exists(self, db: sqlite3.Connection, tenant: str, kind: str, number: str) -> bool:
         return (
             db.execute(

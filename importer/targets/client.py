@@ -112,6 +112,7 @@ class Outcome:
     http_status: int | None = None
     message: str = ""
     code: str = ""  # why, when it did not go as asked (importer.codes.CODES)
+    etag: str = ""  # the document's ETag as Visma answered it (types with x-etag)
 
 
 def clock_time(epoch: float, now: float | None = None) -> str:
@@ -745,7 +746,7 @@ class VismaClient:
                     message=f"Visma answered 201, but its Location {location[:200]!r} is not "
                     "the address of a new document of this type",
                 )
-            return Outcome("created", made, 201)
+            return Outcome("created", made, 201, etag=reply.headers.get("ETag", ""))
         if reply.status_code < 400:
             return Outcome(
                 "unknown",

@@ -43,7 +43,7 @@ from typing import Any
 from importer.errors import JournalError
 
 DONE = ("created", "updated")
-VERSION = 2
+VERSION = 3
 LEASE = 120.0  # seconds a claim lives without renewal
 
 # The database's clock, in seconds since the epoch, written {now} in the
@@ -69,8 +69,19 @@ CREATE TABLE IF NOT EXISTS runs (
     mode TEXT NOT NULL, target TEXT NOT NULL, counts TEXT NOT NULL DEFAULT '{}',
     outcome TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS run_documents (
+    run_id TEXT NOT NULL, doctype TEXT NOT NULL, key TEXT NOT NULL,
+    seq INTEGER NOT NULL, target TEXT NOT NULL, rows_in_file TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL, number TEXT NOT NULL DEFAULT '', code TEXT NOT NULL DEFAULT '',
+    message TEXT NOT NULL DEFAULT '', body TEXT NOT NULL DEFAULT '',
+    etag TEXT NOT NULL DEFAULT '', pre_image TEXT NOT NULL DEFAULT '',
+    updated REAL NOT NULL, undo_state TEXT NOT NULL DEFAULT '',
+    undo_message TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (run_id, doctype, key)
+);
 """
-# Version 1 (vnimport 0.1) had the entries' first nine columns and nothing else.
+# Version 1 (vnimport 0.1) had the entries' first nine columns and nothing else;
+# version 2 no run_documents (what each run did to each document).
 _UPGRADE_1 = [
     "ALTER TABLE entries ADD COLUMN run_id TEXT NOT NULL DEFAULT ''",
     "ALTER TABLE entries ADD COLUMN host TEXT NOT NULL DEFAULT ''",
@@ -115,6 +126,37 @@ class Run:
     target: str
     counts: dict[str, int]
     outcome: str
+
+
+@dataclass(frozen=True)
+class RunDocument:
+    """What one run did to one document: the register a migration keeps
+    (the file's key and rows, Visma's number), and what undo needs (the
+    body sent, the ETag Visma gave it, the document as it was before an
+    update, and how far undo got)."""
+
+    run_id: str
+    doctype: str
+    key: str
+    seq: int  # the order in which the run came to it
+    target: str
+    rows: str  # the file's rows, "2-4, 7"
+    status: str  # the report's status: created, updated, unchanged, failed ...
+    number: str
+    code: str
+    message: str
+    body: Any  # the request body sent (None: not sent)
+    etag: str
+    pre_image: Any  # the document before this run updated it (None: not updated)
+    updated: float
+    undo_state: str  # "", or what undo did: deleted, reversed, inactivated, restored, manual
+    undo_message: str
+
+
+_RUN_DOCUMENT = (
+    "run_id, doctype, key, seq, target, rows_in_file, status, number, code, message, body, "
+    "etag, pre_image, updated, undo_state, undo_message"
+)
 
 
 class Journal:
@@ -430,6 +472,86 @@ class Journal:
                 return []
         return [_run(row) for row in rows]
 
+    def find_run(self, spec: str, *, target: str | None = None) -> Run | None:
+        """The run ``spec`` names: ``last`` (the newest, against ``target``
+        when given), its id, or the start of one id; ``None`` when no run or
+        more than one matches."""
+        if spec == "last":
+            found = self.runs(target=target, limit=1)
+            return found[0] if found else None
+        matches = [r for r in self.runs(target=target, limit=1_000_000) if r.id.startswith(spec)]
+        exact = [r for r in matches if r.id == spec]
+        if exact:
+            return exact[0]
+        return matches[0] if len(matches) == 1 else None
+
+    # ------------------------------------------------------------ run documents
+
+    def note(
+        self,
+        run_id: str,
+        target: str,
+        doctype: str,
+        key: str,
+        *,
+        status: str,
+        rows: str = "",
+        number: str = "",
+        code: str = "",
+        message: str = "",
+        body: Any = None,
+        etag: str = "",
+        pre_image: Any = None,
+    ) -> None:
+        """Record what run ``run_id`` did to a document (again: the last word
+        stands; the body, ETag and pre-image are kept unless given anew)."""
+        if not run_id:
+            return
+        body_text = "" if body is None else json.dumps(body, ensure_ascii=False)
+        pre_text = "" if pre_image is None else json.dumps(pre_image, ensure_ascii=False)
+        with self._lock:
+            self._x(
+                f"INSERT INTO run_documents ({_RUN_DOCUMENT}) VALUES (?, ?, ?, "
+                "(SELECT COALESCE(MAX(seq), 0) + 1 FROM run_documents WHERE run_id=?), "
+                "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '') "
+                "ON CONFLICT (run_id, doctype, key) DO UPDATE SET status=excluded.status, "
+                "rows_in_file=CASE WHEN excluded.rows_in_file = '' "
+                "THEN run_documents.rows_in_file ELSE excluded.rows_in_file END, "
+                "number=CASE WHEN excluded.number = '' "
+                "THEN run_documents.number ELSE excluded.number END, "
+                "code=excluded.code, message=excluded.message, "
+                "body=CASE WHEN excluded.body = '' THEN run_documents.body ELSE excluded.body END, "
+                "etag=CASE WHEN excluded.etag = '' THEN run_documents.etag ELSE excluded.etag END, "
+                "pre_image=CASE WHEN excluded.pre_image = '' "
+                "THEN run_documents.pre_image ELSE excluded.pre_image END, "
+                "updated=excluded.updated",
+                (
+                    run_id, doctype, key, run_id, target, rows, status, number, code,
+                    message, body_text, etag, pre_text, time.time(),
+                ),
+            )  # fmt: skip
+
+    def run_documents(self, run_id: str) -> list[RunDocument]:
+        """What run ``run_id`` did to each document, in the order it came to them."""
+        with self._lock:
+            try:
+                rows = self._x(
+                    f"SELECT {_RUN_DOCUMENT} FROM run_documents WHERE run_id=? ORDER BY seq",
+                    (run_id,),
+                ).fetchall()
+            except sqlite3.OperationalError:  # a read-only journal from before version 3
+                return []
+        return [_run_document(row) for row in rows]
+
+    def set_undo(self, run_id: str, doctype: str, key: str, state: str, message: str) -> None:
+        """Record how far undo got with one document of a run."""
+        with self._lock:
+            self._x(
+                "UPDATE run_documents SET undo_state=?, undo_message=? "
+                "WHERE run_id=? AND doctype=? AND key=?",
+                (state, message, run_id, doctype, key),
+            )
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -441,6 +563,13 @@ def _run(row: Any) -> Run:
         id_, started, ended, user, host, pid, file, sha, doctype, mode, target,
         json.loads(counts or "{}"), outcome,
     )  # fmt: skip
+
+
+def _run_document(row: Any) -> RunDocument:
+    values = list(row)
+    for at in (10, 12):  # body, pre_image
+        values[at] = json.loads(values[at]) if values[at] else None
+    return RunDocument(*values)
 
 
 def _entry(row: Any) -> Entry | None:
@@ -492,12 +621,20 @@ def copy_journal(source: Journal, destination: Journal) -> tuple[int, int]:
             runs = source._x(f"SELECT {_RUN_COLUMNS} FROM runs").fetchall()
         except sqlite3.OperationalError:  # a journal from before runs were kept
             runs = []
+        try:
+            documents = source._x(f"SELECT {_RUN_DOCUMENT} FROM run_documents").fetchall()
+        except sqlite3.OperationalError:  # a journal from before version 3
+            documents = []
     marks = ", ".join("?" * 14)
     with destination._lock, destination._transaction():
         for row in entries:
             destination._x(f"INSERT INTO entries ({_ENTRY_COLUMNS}) VALUES ({marks})", row)
         for row in runs:
             destination._x(f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES ({', '.join('?' * 13)})", row)
+        for row in documents:
+            destination._x(
+                f"INSERT INTO run_documents ({_RUN_DOCUMENT}) VALUES ({', '.join('?' * 16)})", row
+            )
     return len(entries), len(runs)
 
 

@@ -15,7 +15,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -60,7 +60,9 @@ class VismaDestination:
     ``journal`` is a :class:`Journal` (left open) or a path (opened here and
     closed at the end). ``release`` releases each created document of a type
     that can be released. ``check_existing`` looks a document the journal
-    does not know up in Visma by its reference before creating it."""
+    does not know up in Visma by its reference before creating it.
+    ``existing`` is what a preflight found in Visma already ({key: number},
+    :func:`find_existing`): the run takes it instead of looking again."""
 
     def __init__(
         self,
@@ -78,8 +80,10 @@ class VismaDestination:
         max_wait: float = MAX_WAIT,
         release_wait: float = RELEASE_WAIT,
         release_poll: float = RELEASE_POLL,
+        existing: Mapping[str, str] | None = None,
     ) -> None:
         self.connection = connection
+        self.existing = existing  # found in Visma before the run (importer.preflight)
         self.timeout = timeout  # seconds: each request's total deadline
         self.max_wait = max_wait  # seconds: the longest wait Visma may ask for
         self.release_wait = release_wait  # seconds a release may stay queued
@@ -125,7 +129,7 @@ class VismaDestination:
         self.client.on_wait = waiting
         self.run_id = self.journal.start_run(
             file=batch.source,
-            sha256=_file_sha256(batch.table.path),
+            sha256=file_sha256(batch.table.path),
             doctype=batch.doctype.name,
             mode=mode,
             target=self.connection.target,
@@ -144,7 +148,9 @@ class VismaDestination:
             release_wait=self.release_wait,
             release_poll=self.release_poll,
         )
-        if mode == "create":
+        if mode == "create" and self.existing is not None:
+            self._sender.in_visma.update(self.existing)  # looked up by the preflight
+        elif mode == "create":
             try:
                 self._sender.prefetch(batch.valid_documents)
             except (OutcomeUnknown, BadAnswer) as exc:  # when in doubt, do not send
@@ -253,6 +259,7 @@ class _Sender:
         self.deferred: dict[str, _Deferred] = {}
         self.in_visma: dict[str, str] = {}  # key -> number, found before the run sent anything
         self.lookup_calls = 0
+        self.released_etags: dict[str, str] = {}  # number -> ETag, seen released
         self._deferred_lock = threading.Lock()
         self.clock = time.monotonic
         self.lease = lease
@@ -276,12 +283,26 @@ class _Sender:
 
     def send(self, doc: Document, text: str) -> Outcome:
         if self.limited is not None:
-            return self._not_sent(self.limited)
-        try:
-            return self._send(doc, text)
-        except RateLimited as limited:
-            self.limited = limited
-            return self._not_sent(limited)
+            outcome = self._not_sent(self.limited)
+        else:
+            try:
+                outcome = self._send(doc, text)
+            except RateLimited as limited:
+                self.limited = limited
+                outcome = self._not_sent(limited)
+        self.note(doc, outcome)
+        return outcome
+
+    def note(
+        self, doc: Document, outcome: Outcome, body: Any = None, pre_image: Any = None
+    ) -> None:
+        """Record in the run's register what became of ``doc``."""
+        self.journal.note(
+            self.run_id, self.target, self.doctype.name, doc.key,
+            status=outcome.status, rows=row_ranges(doc.row_numbers), number=outcome.number,
+            code=outcome.code, message=outcome.message, body=body, etag=outcome.etag,
+            pre_image=pre_image,
+        )  # fmt: skip
 
     def _not_sent(self, limited: RateLimited) -> Outcome:
         return Outcome(
@@ -399,6 +420,7 @@ class _Sender:
     def _post(self, doc: Document, text: str, digest: str) -> Outcome:
         """One POST of a create, journaled before and after."""
         self._record(doc.key, hash=digest, state="sending", run_id=self.run_id)
+        self.note(doc, Outcome("sending"), body=json.loads(text))
         try:
             outcome = self.client.create(
                 self.doctype.endpoint("create")[1], json.loads(text), self.number_pattern
@@ -433,6 +455,8 @@ class _Sender:
         if outcome.status == "created" and self.release and self.doctype.releasable:
             try:
                 outcome.message, outcome.code = self._release(outcome.number)
+                # the document's ETag as released: what an undo compares with
+                outcome.etag = self.released_etags.pop(outcome.number, outcome.etag)
             except (OutcomeUnknown, BadAnswer, Refused, AuthError, RateLimited) as exc:
                 # created all the same: what became of the release is not known
                 if isinstance(exc, RateLimited):
@@ -452,7 +476,9 @@ class _Sender:
             outcome = item.outcome
             wait = item.since + grace - self.clock()
             if stop.wait(max(wait, 0.0)):
-                settled.append((item.doc, self._still_unknown(item)))
+                still = self._still_unknown(item)
+                self.note(item.doc, still)
+                settled.append((item.doc, still))
                 continue
             try:
                 outcome = self._resolve(item)
@@ -462,6 +488,7 @@ class _Sender:
                 )
             finally:
                 self.journal.release(self.target, self.doctype.name, item.doc.key, self.run_id)
+            self.note(item.doc, outcome)
             settled.append((item.doc, outcome))
         self.deferred.clear()
         return settled
@@ -548,6 +575,7 @@ class _Sender:
             doc = json_of(reply, dict, f"reading {number}")
             status = str(doc.get("status") or "")
             if status and status not in UNRELEASED:
+                self.released_etags[number] = reply.headers.get("ETag", "")
                 return message("released", number=number, status=status), ""
             if doc.get("errorInfo"):
                 return message(
@@ -730,6 +758,12 @@ class _Sender:
         before = json_of(current, dict, f"reading {number}")
         self.journal.keep_pre_image(self.target, self.doctype.name, doc.key, before)
         body = json.loads(text)
+        self.note(
+            doc,
+            Outcome("sending", number, etag=current.headers.get("ETag", "")),
+            body=body,
+            pre_image=before,
+        )
         if self.doctype.lines:
             lines = before.get(self.doctype.lines) or []
             if not isinstance(lines, list) or not all(isinstance(x, dict) for x in lines):
@@ -758,7 +792,7 @@ class _Sender:
                 number=number,
                 http_status=204,
             )
-            return Outcome("updated", number, 204)
+            return Outcome("updated", number, 204, etag=reply.headers.get("ETag", ""))
         if reply.status_code == 412:
             return Outcome(
                 "failed",
@@ -820,7 +854,43 @@ def _line_operations(
     sent.extend({"operation": "Delete", field: {"value": n}} for n in numbers if n not in used)
 
 
-def _file_sha256(path: Path) -> str:
+def row_ranges(numbers: list[int]) -> str:
+    """Row numbers as a person writes them: ``2-4, 7``."""
+    spans: list[list[int]] = []
+    for n in sorted(set(numbers)):
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def find_existing(
+    client: VismaClient,
+    doctype: DocType,
+    documents: list[Document],
+    *,
+    journal: Journal | None = None,
+) -> tuple[dict[str, str], int]:
+    """The documents already in Visma, found as a run in create mode finds
+    them before it creates anything (``x-bulk-find``: one paged pass over
+    the type's list): ``{key: Visma's number}``, and the calls it took.
+    Documents ``journal`` knows are left out (a run decides on them by the
+    journal); without one, every document is looked up. Raises
+    :class:`OutcomeUnknown`, :class:`BadAnswer` or :class:`Refused` when
+    Visma does not answer."""
+    own = journal is None
+    used = Journal(":memory:") if journal is None else journal
+    try:
+        sender = _Sender(doctype, client, used, mode="create", release=False)
+        sender.prefetch(documents)
+    finally:
+        if own:
+            used.close()
+    return dict(sender.in_visma), sender.lookup_calls
+
+
+def file_sha256(path: Path) -> str:
     """The input file's SHA-256, for the journal's record of the run."""
     digest = hashlib.sha256()
     try:
