@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from importer import check, load_type, preflight
-from importer.preflight import PreflightResult
+from importer.company_checks import PreflightResult
 from importer.sandbox import company
 from importer.sandbox.process import SandboxProcess
 from importer.targets.client import VismaClient

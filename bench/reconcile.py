@@ -3,7 +3,7 @@
 For each --docs count, a fresh `vnimport sandbox` in its own process (the
 demo company, answering after --latency-ms) gets N two-line customer
 invoices of its twelve customers (`send`, 16 workers; not measured); then
-the run is reconciled (`importer.reconcile`, the work of `vnimport
+the run is reconciled (`importer.reconciliation.compare`, the work of `vnimport
 reconcile RUN`), and, as the baseline, the same documents are read back one
 GET per document. The calls are counted by the client; a call that is not a
 list page, a document read alone or a balance would show as a difference
@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import quote
 
 from importer import VismaDestination, check, load_type, send
-from importer.reconcile import reconcile
+from importer.reconciliation.compare import reconcile
 from importer.sandbox.process import SandboxProcess
 from importer.targets.client import VismaClient
 from importer.targets.journal import Journal

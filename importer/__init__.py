@@ -39,11 +39,11 @@ _WHERE = {
     "JournalError": "importer.errors",
     "VnimportError": "importer.errors",
     "RowIssue": "importer.issues",
-    "PreflightResult": "importer.preflight",
-    "preflight": "importer.preflight",
-    "Reconciliation": "importer.reconcile",
-    "reconcile": "importer.reconcile",
-    "write_reconciliation": "importer.reconcile_workbook",
+    "PreflightResult": "importer.company_checks",
+    "preflight": "importer.company_checks",
+    "Reconciliation": "importer.reconciliation.compare",
+    "reconcile": "importer.reconciliation.compare",
+    "write_reconciliation": "importer.reconciliation.workbook",
     "Request": "importer.render",
     "render_requests": "importer.render",
     "BatchReport": "importer.report",
@@ -54,7 +54,7 @@ _WHERE = {
     "open_table": "importer.sources",
     "table_from_rows": "importer.sources",
     "Table": "importer.sources.files",
-    "write_template": "importer.template_workbook",
+    "write_template": "importer.template.workbook",
     "Destination": "importer.targets",
     "Event": "importer.targets",
     "JsonLinesDestination": "importer.targets",
@@ -62,10 +62,10 @@ _WHERE = {
     "send": "importer.targets",
     "Journal": "importer.targets.journal",
     "VismaDestination": "importer.targets.visma",
-    "undo_run": "importer.undo",
-    "UndoReport": "importer.undo_report",
-    "UndoResult": "importer.undo_report",
-    "write_undo_report": "importer.undo_report",
+    "undo_run": "importer.undo.run",
+    "UndoReport": "importer.undo.report",
+    "UndoResult": "importer.undo.report",
+    "write_undo_report": "importer.undo.report",
 }
 
 
@@ -85,6 +85,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from importer.batch import Batch, check, validation_report
     from importer.codes import CODES, STATUSES, Code, Status
+    from importer.company_checks import PreflightResult, preflight
     from importer.doctypes import DocType, Registry, load_type
     from importer.errors import (
         AuthError,
@@ -96,9 +97,8 @@ if TYPE_CHECKING:
         VnimportError,
     )
     from importer.issues import RowIssue
-    from importer.preflight import PreflightResult, preflight
-    from importer.reconcile import Reconciliation, reconcile
-    from importer.reconcile_workbook import write_reconciliation
+    from importer.reconciliation.compare import Reconciliation, reconcile
+    from importer.reconciliation.workbook import write_reconciliation
     from importer.render import Request, render_requests
     from importer.report import BatchReport, RowResult, write_report
     from importer.settings import Connection, load_connection
@@ -107,9 +107,9 @@ if TYPE_CHECKING:
     from importer.targets import Destination, Event, JsonLinesDestination, RunAborted, send
     from importer.targets.journal import Journal
     from importer.targets.visma import VismaDestination
-    from importer.template_workbook import write_template
-    from importer.undo import undo_run
-    from importer.undo_report import UndoReport, UndoResult, write_undo_report
+    from importer.template.workbook import write_template
+    from importer.undo.report import UndoReport, UndoResult, write_undo_report
+    from importer.undo.run import undo_run
 
 __version__ = "0.1.0"
 

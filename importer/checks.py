@@ -48,7 +48,7 @@ applied to rows by :mod:`importer.validate`:
     ``{"list": "financialPeriod", "ledger": "customer" | "supplier", "form":
     "date" | "MMYYYY" | "YYYYMM"}``: the period must not be closed in that
     ledger (a date's period is checked when the document gives no period).
-    :mod:`importer.preflight` checks them against the company.
+    :mod:`importer.company_checks` checks them against the company.
 
 ``x-checks`` (top level) a list of rules, each
     ``{"rule": R, "field": F, "level": "error" | "warning", "message": K}``

@@ -723,7 +723,7 @@ def cmd_mapping(args: argparse.Namespace, registry: Registry) -> int:
 
 def cmd_template(args: argparse.Namespace, registry: Registry) -> int:
     """``vnimport template T --out FILE.xlsx``: a workbook ready to fill."""
-    from importer.template_workbook import write_template
+    from importer.template.workbook import write_template
 
     doctype = registry.get(args.doctype)
     if args.out.is_dir():
@@ -744,7 +744,7 @@ def _template_choices(args: argparse.Namespace, doctype: DocType) -> dict[str, l
     from importer.settings import lists_max_age
     from importer.targets.client import VismaClient, scopes
     from importer.targets.lists import ListReader
-    from importer.template_workbook import company_choices
+    from importer.template.workbook import company_choices
 
     with ExitStack() as stack:
         connection, cache = _company(
@@ -982,7 +982,7 @@ def _preflight(
     journal: Any,
     existing: bool,
 ) -> Any:
-    from importer.preflight import preflight
+    from importer.company_checks import preflight
     from importer.settings import lists_max_age
 
     try:
@@ -1170,8 +1170,8 @@ def cmd_undo(args: argparse.Namespace, registry: Registry) -> int:
     from dataclasses import replace
 
     from importer.settings import configured_scopes
-    from importer.undo import undo_run
-    from importer.undo_report import write_undo_report
+    from importer.undo.report import write_undo_report
+    from importer.undo.run import undo_run
 
     connection = _run_company(args, "undo")
     scope = configured_scopes(args.scopes)
@@ -1298,8 +1298,8 @@ def _show_run(args: argparse.Namespace, spec: str) -> int:
 def cmd_reconcile(args: argparse.Namespace, registry: Registry) -> int:
     """``vnimport reconcile RUN``: what the run created or updated, read back
     and compared with what the file stated; the workbook, exit 1 on a difference."""
-    from importer.reconcile import reconcile
-    from importer.reconcile_workbook import write_reconciliation
+    from importer.reconciliation.compare import reconcile
+    from importer.reconciliation.workbook import write_reconciliation
     from importer.register import find_run
     from importer.settings import configured_scopes, is_url
     from importer.targets.client import VismaClient, scopes

@@ -90,7 +90,7 @@ _CODES = [
     Code("no-lines", "row", "The document has no lines"),
     Code("document-invalid", "row", "Another row of the document is invalid"),
     Code("template-error", "row", "The document type's template failed on this document"),
-    # checking rows against the company in Visma (importer.preflight)
+    # checking rows against the company in Visma (importer.company_checks)
     Code("unknown-reference", "row", "The company in Visma has no such customer, item, code ..."),
     Code("closed-period", "row", "The document's financial period is closed in Visma"),
     Code("name-mismatch", "row", "The name is not the one Visma has for the number"),
@@ -112,7 +112,7 @@ _CODES = [
     Code("bad-answer", "send", "Visma's answer was not what the API promises"),
     Code("number-assigned", "send", "Visma gave the document another number than the file"),
     Code("stopped", "send", "The run was stopped before this document was sent"),
-    # taking a run back (importer.undo)
+    # taking a run back (importer.undo.run)
     Code("undo-changed", "send", "Changed in Visma since the run: left for a person"),
     Code("undo-paid", "send", "Paid since the run: left for a person"),
     Code("undo-by-hand", "send", "The API cannot take it back: to do in Visma by hand"),
@@ -332,7 +332,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "document-invalid.many": (
             "not imported: rows {rows} of the same document {document!r} has errors"
         ),
-        # checking against the company in Visma (importer.preflight)
+        # checking against the company in Visma (importer.company_checks)
         "unknown-reference": (
             "{value!r} is not one of the company's {things} in Visma; the closest: {closest}"
         ),
@@ -451,7 +451,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             "vnimport failed while sending this document ({detail}); check in Visma "
             "whether it is there before importing it again"
         ),
-        # taking a run back (importer.undo)
+        # taking a run back (importer.undo.run)
         "undo-done.deleted": "deleted",
         "undo-done.reversed": "reversed by {note_title} {note}, released",
         "undo-done.voided": "voided",

@@ -57,17 +57,17 @@ Schema keywords vnimport reads:
                      company's list in Visma it names a record of (``"customer"``,
                      ``"inventory"``, ``"vat"`` ...), or the financial period it says
                      and the ledger it must be open in: ``DocType.references``, checked
-                     by :mod:`importer.preflight`; see :mod:`importer.checks`
+                     by :mod:`importer.company_checks`; see :mod:`importer.checks`
 ``x-enum-aliases``   per enum field: the words in other languages for each of Visma's
                      values (``{"nb": {"Aktiv": "Active"}}``): ``DocType.enum_value``
 ``x-checks``         rules between fields: a date not before another, a number not
                      negative, e-mail addresses (one, or several); see :mod:`importer.checks`
 ``x-undo``           how a document the run created or updated is taken back out of
                      Visma, by its status (delete, reverse, void, inactivate, restore),
-                     and what to do by hand when the API cannot; see :mod:`importer.undo_rules`
+                     and what to do by hand when the API cannot; see :mod:`importer.undo.rules`
 ``x-reconcile``      how ``vnimport reconcile`` reads a document back and compares it with
                      the request: read names that differ, fields Visma never shows, the
-                     line amount, total and party; see :mod:`importer.reconcile`
+                     line amount, total and party; see :mod:`importer.reconciliation.compare`
 
 A misspelt keyword would silently mean its default (no ``If-Match``, no
 release, no check), so an ``x-`` keyword, of the schema or of one of its
@@ -90,7 +90,7 @@ from importer.errors import DocTypeError
 from importer.render.compile import Unsupported, compile_renderer
 from importer.render.engine import TypeTemplate, View, finish, parse_body
 from importer.settings import types_path
-from importer.undo_rules import undo_rules
+from importer.undo.rules import undo_rules
 
 Renderer = Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]]], str]
 
@@ -179,7 +179,7 @@ class DocType:
     @property
     def references(self) -> tuple[Reference, ...]:
         """The fields that name a record of one of the company's lists in
-        Visma (x-reference): what :mod:`importer.preflight` checks."""
+        Visma (x-reference): what :mod:`importer.company_checks` checks."""
         return self.declared.references
 
     def enum_value(self, name: str, value: Any) -> Any:
@@ -543,7 +543,7 @@ def _check_keywords(schema: dict[str, Any], path: Path) -> None:
             f'{path}: x-total-row must be {{"labels": ["Total", "Sum", ...]}}, '
             f"not {json.dumps(total)}"
         )
-    undo_rules(schema, path)  # x-undo, checked (importer.undo_rules)
+    undo_rules(schema, path)  # x-undo, checked (importer.undo.rules)
     for key in ("x-releasable", "x-etag"):
         value = schema.get(key, False)
         if not isinstance(value, bool):

@@ -86,6 +86,20 @@ def test_the_public_api_is_exported_typed_and_lazy() -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_no_module_of_the_package_hides_a_public_name() -> None:
+    """Importing a submodule binds its name on the package: a module named
+    like a public function (``importer.reconcile``) would replace it."""
+    code = (
+        "import importlib, pkgutil, importer\n"
+        "for m in pkgutil.walk_packages(importer.__path__, 'importer.'):\n"
+        "    if not m.name.endswith('__main__'): importlib.import_module(m.name)\n"
+        "bad = [n for n in importer.__all__ if type(getattr(importer, n)).__name__ == 'module']\n"
+        "print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_the_migration_example_checks_a_dataframe_sends_it_and_reports(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "migration.py"), str(tmp_path / "out")],

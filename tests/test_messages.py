@@ -259,7 +259,7 @@ def _line_column_on_the_header_sheet() -> Iterator[RowIssue]:
 MADE = [_invoices_wrong_in_every_cell, _customers_twice, _two_sheets, _hidden]
 MADE += [_bad_cells_in_a_workbook, _own_type]
 MADE += [declared_checks]  # the checks the schemas declare (importer.checks)
-MADE += [preflight_batches]  # against the company in Visma (importer.preflight)
+MADE += [preflight_batches]  # against the company in Visma (importer.company_checks)
 
 
 @pytest.fixture(scope="module")

@@ -24,8 +24,8 @@ from conftest import Api, write_csv, write_xlsx
 
 from importer import VismaDestination, check, load_type, preflight, send
 from importer.batch import Batch
+from importer.company_checks import PreflightResult, same_name
 from importer.errors import DocTypeError, VismaError
-from importer.preflight import PreflightResult, same_name
 from importer.sandbox import DEMO_SECRET, Faults, Sandbox, SandboxConfig
 from importer.sandbox.process import demo_connection
 from importer.targets.lists import LISTS, cache_beside

@@ -21,8 +21,8 @@ from openapi import operation, resolve, spec
 from openpyxl import load_workbook
 
 from importer import Journal, VismaDestination, check, load_type, send
-from importer.reconcile import Facts, reconcile, same
-from importer.reconcile_workbook import write_reconciliation
+from importer.reconciliation.compare import Facts, reconcile, same
+from importer.reconciliation.workbook import write_reconciliation
 from importer.register import find_run
 from importer.sandbox import DEMO_SECRET, Sandbox, SandboxConfig, balances, documents
 from importer.sandbox.config import DEMO_TENANT

@@ -23,7 +23,7 @@ from importer.doctypes import Registry
 from importer.errors import ConfigError
 from importer.mapping.columns import build_column_map, to_boolean
 from importer.sources.files import read_table
-from importer.template_workbook import REQUIRED_MARK, template_columns
+from importer.template.workbook import REQUIRED_MARK, template_columns
 
 LANGS = ("en", "nb", "sv")
 

@@ -34,7 +34,7 @@ from importer.report import report_paths
 from importer.sandbox import DEMO_SECRET, Faults, Sandbox, SandboxConfig
 from importer.sandbox import documents as D
 from importer.targets.journal import Journal
-from importer.undo_rules import undo_rules
+from importer.undo.rules import undo_rules
 
 LONG = 60.0  # seconds: a bound no test waits for unless something is broken
 INVOICES = ["External reference", "Customer number", "Invoice date", "Item number"]

@@ -718,7 +718,7 @@ def records() -> dict[str, list[Json]]:
 
 #: The large company (``SandboxConfig(company="large")``): the demo company
 #: with this many customers and items in all, for benchmarks of what reads
-#: a company's lists (importer.preflight).
+#: a company's lists (importer.company_checks).
 LARGE_CUSTOMERS = 5000
 LARGE_ITEMS = 2000
 _PREFIXES = (

@@ -1,6 +1,6 @@
 """The company's reference lists, read from Visma.net whole and kept a while.
 
-A preflight (:mod:`importer.preflight`) checks what a file refers to
+A preflight (:mod:`importer.company_checks`) checks what a file refers to
 against the company: its customers, suppliers, items, VAT codes, accounts,
 subaccounts, branches, currencies, credit terms, projects, VAT zones and
 financial periods. :class:`ListReader` reads each list once, page by page

@@ -83,7 +83,7 @@ class VismaDestination:
         existing: Mapping[str, str] | None = None,
     ) -> None:
         self.connection = connection
-        self.existing = existing  # found in Visma before the run (importer.preflight)
+        self.existing = existing  # found in Visma before the run (importer.company_checks)
         self.timeout = timeout  # seconds: each request's total deadline
         self.max_wait = max_wait  # seconds: the longest wait Visma may ask for
         self.release_wait = release_wait  # seconds a release may stay queued

@@ -1,4 +1,4 @@
-"""The words of a template workbook (:mod:`importer.template_workbook`), by language.
+"""The words of a template workbook (:mod:`importer.template.workbook`), by language.
 
 One table per language, with the same keys; ``{name}`` is a parameter. The
 column headers, the enum words and the field descriptions come from the

@@ -1,4 +1,4 @@
-"""The reconciliation workbook: a :class:`~importer.reconcile.Reconciliation` as xlsx.
+"""The reconciliation workbook: a :class:`~importer.reconciliation.Reconciliation` as xlsx.
 
 Sheets, in this order: ``Summary`` (the verdict, counts, totals file against
 Visma, the read calls), ``Differences`` (by document, in the order the run
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from importer.errors import ConfigError
-from importer.reconcile import Reconciliation, Totals
+from importer.reconciliation.compare import Reconciliation, Totals
 from importer.report import _atomically, _bold_row, _cell
 
 

@@ -1,4 +1,4 @@
-"""How undo talks to Visma (:mod:`importer.undo`): one client, whose token
+"""How undo talks to Visma (:mod:`importer.undo.run`): one client, whose token
 asks for more scopes only when a step needs them; reads that give a
 document and its ETag; actions' answers, background requests followed, and
 documents watched until Visma has done what it does in the background."""

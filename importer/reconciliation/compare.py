@@ -29,7 +29,7 @@ balance from Visma's balance endpoints beside it, shown: it holds the
 party's documents of other runs too.
 
 A type's facts are its schema's ``x-reconcile``, read by
-:mod:`importer.reconcile_facts`, which also says how values compare.
+:mod:`importer.reconciliation.facts`, which also says how values compare.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from urllib.parse import quote
 from importer.checks import line_sum
 from importer.doctypes import DocType
 from importer.errors import ConfigError, VismaError
-from importer.reconcile_facts import (
+from importer.reconciliation.facts import (
     TOLERANCE,
     Facts,
     Party,

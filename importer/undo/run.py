@@ -4,7 +4,7 @@ The journal knows what a run did to each document (:meth:`Journal.run_documents`
 created or updated, Visma's number, the ETag Visma answered, the document as
 it was before an update). :func:`undo_run` walks them newest first and takes
 each back the way the API allows, as its type's ``x-undo`` says
-(:mod:`importer.undo_rules`): a DELETE, a reverse (and the release of the
+(:mod:`importer.undo.rules`): a DELETE, a reverse (and the release of the
 credit note it makes), a void, a customer or supplier set inactive, an update
 put back from the copy the journal kept. What the API cannot take back is
 listed with what to do in Visma by hand.
@@ -37,14 +37,14 @@ from importer.codes import message
 from importer.doctypes import DocType, Registry
 from importer.errors import ConfigError, DocTypeError
 from importer.register import find_run
-from importer.restore import differences, restore_body
 from importer.settings import Connection
 from importer.targets.client import MAX_WAIT, TIMEOUT, BadAnswer, OutcomeUnknown, VismaClient
 from importer.targets.journal import LEASE, Journal, Run, RunDocument
 from importer.targets.visma import UNRELEASED
-from importer.undo_calls import Calls, Doc, StepFailed, Stop
-from importer.undo_report import DONE, UndoReport, UndoResult
-from importer.undo_rules import UndoRule, UndoRules, undo_rules
+from importer.undo.calls import Calls, Doc, StepFailed, Stop
+from importer.undo.report import DONE, UndoReport, UndoResult
+from importer.undo.restore import differences, restore_body
+from importer.undo.rules import UndoRule, UndoRules, undo_rules
 
 __all__ = ["UndoReport", "UndoResult", "undo_run"]
 

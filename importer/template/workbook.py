@@ -33,7 +33,7 @@ from typing import Any, Protocol
 
 from importer.doctypes import DocType, PatternField, normalize_header
 from importer.errors import ConfigError, DocTypeError, VnimportError
-from importer.template_texts import LANGUAGES, text
+from importer.template.texts import LANGUAGES, text
 
 __all__ = ["LANGUAGES", "TemplateColumn", "company_choices", "template_columns", "write_template"]
 
