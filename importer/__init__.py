@@ -55,6 +55,9 @@ _WHERE = {
     "table_from_rows": "importer.sources",
     "Table": "importer.sources.files",
     "write_template": "importer.template.workbook",
+    "Job": "importer.jobs",
+    "JobResult": "importer.jobs",
+    "run_job": "importer.jobs",
     "Destination": "importer.targets",
     "Event": "importer.targets",
     "JsonLinesDestination": "importer.targets",
@@ -97,6 +100,7 @@ if TYPE_CHECKING:
         VnimportError,
     )
     from importer.issues import RowIssue
+    from importer.jobs import Job, JobResult, run_job
     from importer.reconciliation.compare import Reconciliation, reconcile
     from importer.reconciliation.workbook import write_reconciliation
     from importer.render import Request, render_requests
@@ -128,6 +132,8 @@ __all__ = [
     "DocTypeError",
     "Event",
     "FileError",
+    "Job",
+    "JobResult",
     "Journal",
     "JournalError",
     "JsonLinesDestination",
@@ -151,6 +157,7 @@ __all__ = [
     "preflight",
     "reconcile",
     "render_requests",
+    "run_job",
     "send",
     "table_from_rows",
     "undo_run",

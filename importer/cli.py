@@ -25,13 +25,13 @@ from importer import __version__
 from importer.batch import Batch, check, gc_paused, validation_report
 from importer.doctypes import DocType, Registry
 from importer.errors import ConfigError, VismaError, VnimportError
+from importer.jobs import EXIT_FATAL, PREFLIGHT_FROM
 from importer.report import BatchReport, refuse_inputs, write_report
 
-EXIT_OK, EXIT_ROWS, EXIT_FATAL = 0, 1, 2
+EXIT_OK, EXIT_ROWS = 0, 1
 MAX_LISTED = 50
 MAX_REASONS = 8
 ESTIMATE_FROM = 100  # calls: a run this large is told about how long it takes
-PREFLIGHT_FROM = 20  # documents: a run with more is checked against the company first
 # What a batch command leaves (its batch and report), held so that
 # main_entry's os._exit drops it with the process instead of it being freed
 # object by object when the command returns (0.1 s for 100,000 rows).

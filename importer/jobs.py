@@ -1,0 +1,236 @@
+"""Jobs: one file imported into one company, unattended.
+
+A :class:`Job` says everything a run needs that a person would otherwise
+type: the file, its document type, the company (a named target of
+``vnimport.toml``, with its own journal), the mode, the mapping file.
+:func:`run_job` runs it in this process through the library API (the
+same steps as ``vnimport run``: check, test-then-production, preflight,
+send through the journal, report) and always comes back with a
+:class:`JobResult` and a written report, whatever ended it. The folder
+watcher, the web app and the queue's workers are front doors over these
+two names.
+
+Nobody is at a terminal for a job: a production target refuses a file
+that no test run took unless the job says ``yes`` (or the target allows
+untested files), and nothing is asked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from importer.errors import ConfigError, VnimportError
+from importer.report import BatchReport, write_report
+
+if TYPE_CHECKING:
+    from importer.doctypes import Registry
+    from importer.settings import Connection
+    from importer.targets import Event
+
+__all__ = ["PREFLIGHT_FROM", "Job", "JobResult", "jobs_exit_code", "run_job"]
+
+PREFLIGHT_FROM = 20  # documents: a run with more is checked against the company first
+EXIT_FATAL = 2  # the job could not run (the CLI's exit code 2)
+MODES = ("create", "update", "upsert")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file to import into one company.
+
+    ``target`` names a ``[targets.NAME]`` of ``vnimport.toml`` (empty: the
+    top-level connection); ``journal`` overrides the target's. ``report``
+    is where the report goes (default: beside the file, ``FILE.report``).
+    ``preflight``: check against the company first (``None``: when the
+    file has more than :data:`PREFLIGHT_FROM` documents). ``yes``: a
+    production target may take a file no test target took."""
+
+    file: Path
+    doctype: str
+    target: str = ""
+    mode: str = "create"
+    mapping: Path | None = None
+    sheet: str | None = None
+    release: bool = False
+    preflight: bool | None = None
+    yes: bool = False
+    journal: str = ""
+    report: Path | None = None
+    workers: int = 4
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ConfigError(f"a job's mode is one of {', '.join(MODES)}, not {self.mode!r}")
+
+    @property
+    def report_path(self) -> Path:
+        return self.report or self.file.with_name(self.file.name + ".report")
+
+
+@dataclass
+class JobResult:
+    """What became of a job: its report (always written: ``paths``), the
+    run's id in the journal (empty when nothing was sent), and, when the
+    job could not run to the end, why (``fatal``: a code and a message)."""
+
+    job: Job
+    report: BatchReport
+    paths: dict[str, Path] = field(default_factory=dict)
+    run_id: str = ""
+    sha256: str = ""
+    company: str = ""  # the target's name, else the API and tenant
+    preflight: dict[str, Any] | None = None
+
+    @property
+    def fatal(self) -> tuple[str, str] | None:
+        return self.report.fatal
+
+    @property
+    def exit_code(self) -> int:
+        """0 every row fine, 1 some rows not, 2 the job could not run."""
+        return EXIT_FATAL if self.report.fatal else self.report.exit_code
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return self.report.counts()
+
+    def problems(self, most: int = 5) -> list[str]:
+        """The first problems, one line each (row, column, message): never a
+        whole row of cells."""
+        if self.report.fatal:
+            return [self.report.fatal[1]]
+        out: list[str] = []
+        for r in self.report.results:
+            if len(out) >= most:
+                break
+            if r.status in ("invalid", "failed", "unknown", "not sent", "skipped"):
+                text = r.message or "; ".join(
+                    (f"{i.column}: " if i.column else "") + i.message for i in r.errors
+                )
+                out.append(f"row {r.row} ({r.key}): {r.status}: {text}"[:300])
+        return out
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def run_job(
+    job: Job,
+    *,
+    registry: Registry | None = None,
+    stop: threading.Event | None = None,
+    progress: Callable[[Event], None] | None = None,
+    connection: Connection | None = None,
+    config: Path | None = None,
+) -> JobResult:
+    """Run ``job`` to its end and write its report. Never raises for
+    anything a file, a setting or Visma can cause: the result's report
+    says what ended it (``fatal``). ``connection`` replaces the target's
+    (an embedded sandbox's, in tests and demos); ``config`` is the
+    ``vnimport.toml`` to read (default: the one in the working folder)."""
+    from importer.doctypes import Registry
+
+    registry = registry or Registry()
+    sha = ""
+    result: JobResult | None = None
+    try:
+        sha = file_sha256(job.file)
+        result = _run(job, registry, stop, progress, connection, config, sha)
+    except VnimportError as exc:
+        report = getattr(exc, "report", None) or BatchReport(
+            source=str(job.file), doctype=job.doctype, results=[], input_paths=[str(job.file)]
+        )
+        report.fatal = (exc.code, str(exc))
+        result = JobResult(job, report, sha256=sha, run_id=str(report.extra.get("run", "")))
+    except OSError as exc:  # the file went away, a folder cannot be read
+        report = BatchReport(
+            source=str(job.file), doctype=job.doctype, results=[], input_paths=[str(job.file)]
+        )
+        report.fatal = ("file-error", f"{job.file}: {exc.strerror or exc}")
+        result = JobResult(job, report, sha256=sha)
+    result.paths = write_report(result.report, job.report_path)
+    return result
+
+
+def _run(
+    job: Job,
+    registry: Registry,
+    stop: threading.Event | None,
+    progress: Callable[[Event], None] | None,
+    given: Connection | None,
+    config: Path | None,
+    sha: str,
+) -> JobResult:
+    from importer.batch import check
+    from importer.register import check_tested
+    from importer.settings import default_journal, load_connection, load_target, load_targets
+    from importer.targets import send
+    from importer.targets.journal import open_journal
+    from importer.targets.visma import VismaDestination
+
+    target = load_target(job.target, config=config) if job.target else None
+    connection = given or (target.connection if target else load_connection(config=config))
+    if connection is None:
+        from importer.settings import how_to_configure
+
+        raise ConfigError(how_to_configure())
+    company = target.name if target else connection.target
+    journal_path = job.journal or (target.journal if target else "") or default_journal()
+    doctype = registry.get(job.doctype)
+    batch = check(job.file, doctype, sheet=job.sheet, mapping=job.mapping)
+    if target is not None:
+        tests = [t for t in load_targets(config) if t.kind == "test"]
+        check_tested(
+            target, sha, doctype.name, tests, default_journal=default_journal(), yes=job.yes
+        )
+    with ExitStack() as stack:
+        journal = open_journal(journal_path)
+        stack.callback(journal.close)
+        checked = None
+        wanted = job.preflight
+        if wanted is None:
+            wanted = len(batch.documents) > PREFLIGHT_FROM
+        if wanted:
+            from importer.company_checks import preflight
+            from importer.settings import lists_max_age
+            from importer.targets.lists import cache_beside
+
+            checked = preflight(
+                batch,
+                connection,
+                cache=cache_beside(journal_path),
+                max_age=lists_max_age(None),
+                existing=job.mode == "create",
+                journal=journal,
+                warn_existing=False,
+            )
+        destination = VismaDestination(
+            connection,
+            journal=journal,
+            release=job.release,
+            workers=job.workers,
+            existing=checked.existing if checked is not None else None,
+        )
+        report = send(batch, destination, mode=job.mode, workers=job.workers, progress=progress,
+                      stop=stop)  # fmt: skip
+    summary = checked.summary() if checked is not None else None
+    if summary is not None:
+        report.extra["preflight"] = summary
+    run_id = str(report.extra.get("run", ""))
+    return JobResult(job, report, run_id=run_id, sha256=sha, company=company, preflight=summary)
+
+
+def jobs_exit_code(results: list[JobResult]) -> int:
+    """One exit code for several jobs: the worst of theirs (0 for none)."""
+    return max((r.exit_code for r in results), default=0)
