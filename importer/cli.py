@@ -26,7 +26,7 @@ from importer.batch import Batch, check, gc_paused, validation_report
 from importer.doctypes import DocType, Registry
 from importer.errors import ConfigError, VismaError, VnimportError
 from importer.jobs import EXIT_FATAL, PREFLIGHT_FROM
-from importer.report import BatchReport, refuse_inputs, write_report
+from importer.report import BatchReport, refuse_foreign, refuse_inputs, write_report
 
 EXIT_OK, EXIT_ROWS = 0, 1
 MAX_LISTED = 50
@@ -280,6 +280,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the journal of the run, a file or a postgresql:// address (default: "
         "$VNIMPORT_JOURNAL or ~/.local/state/vnimport/journal.sqlite)",
     )
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help='undo in a kind = "production" target without asking',
+    )
     p.add_argument("--target", metavar="NAME", help="the company the run sent to: a [targets.NAME]")
     p.add_argument(
         "--report",
@@ -511,6 +516,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
         return int(args.exit_code)
+    except OSError as exc:  # a file or folder that cannot be read or written
+        if args.debug:
+            traceback.print_exc()
+        name = str(exc.filename or "").removesuffix(".partial")
+        where = f"{name}: " if name else ""
+        message = f"{where}{exc.strerror or exc}"
+        _failure_report(args, "file-error", message)
+        print(f"vnimport: error: {message}", file=sys.stderr)
+        return EXIT_FATAL
     except KeyboardInterrupt:
         _failure_report(args, "stopped", "interrupted before any document was sent")
         _say("vnimport: interrupted")
@@ -927,12 +941,6 @@ def _tested_first(args: argparse.Namespace, batch: Batch) -> None:
     if target is None or target.kind != "production":
         return
 
-    def ask(question: str) -> bool:
-        if not (sys.stdin.isatty() and sys.stderr.isatty()):
-            return False
-        _say(question + " [y/N] ")
-        return sys.stdin.readline().strip().lower() in ("y", "yes", "j", "ja")
-
     check_tested(
         target,
         file_sha256(batch.table.path),
@@ -940,8 +948,17 @@ def _tested_first(args: argparse.Namespace, batch: Batch) -> None:
         [t for t in load_targets() if t.kind == "test"],
         default_journal=default_journal(),
         yes=args.yes,
-        ask=ask,
+        ask=_ask,
     )
+
+
+def _ask(question: str) -> bool:
+    """A yes-or-no question to a person at a terminal; no (never asked)
+    when nobody is there: a script, a pipe, a scheduler."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return False
+    _say(question + " [y/N] ")
+    return sys.stdin.readline().strip().lower() in ("y", "yes", "j", "ja")
 
 
 def _validate_preflight(args: argparse.Namespace, batch: Batch) -> Any:
@@ -1174,6 +1191,18 @@ def cmd_undo(args: argparse.Namespace, registry: Registry) -> int:
     from importer.undo.run import undo_run
 
     connection = _run_company(args, "undo")
+    target = _target(args)
+    if target is not None and target.kind == "production" and not args.dry_run and not args.yes:
+        question = (
+            f"Undo deletes, reverses or voids documents in the production company "
+            f"{target.name!r}. Go on?"
+        )
+        if not _ask(question):
+            raise ConfigError(
+                f"{target.name!r} is a production company: undo there goes on only when "
+                "confirmed at a terminal, or with --yes (vnimport undo RUN --dry-run says "
+                "what it would do)"
+            )
     scope = configured_scopes(args.scopes)
     if scope:
         connection = replace(connection, scope=scope)
@@ -1181,8 +1210,10 @@ def cmd_undo(args: argparse.Namespace, registry: Registry) -> int:
     stop = threading.Event()
 
     def shown(result: Any) -> None:
-        said = "" if result.message == result.status else f": {result.message}"
-        _say(f"  {result.key}  {result.number or '-'}  {result.status}{said}")
+        said = result.message or result.status
+        if not said.startswith(result.status):  # "would delete": "would delete it" says it once
+            said = f"{result.status}: {said}"
+        _say(f"  {result.key}  {result.number or '-'}  {said}")
 
     try:
         args.sending = not args.dry_run
@@ -1284,7 +1315,14 @@ def _show_run(args: argparse.Namespace, spec: str) -> int:
     print(f"run {run.id}  {when}  {run.doctype} {run.mode}  {run.file}")
     print(f"    {run.target}  {run.outcome or 'running or killed'}")
     table = [("key", "rows", "number", "state")] + [
-        (d.key, d.rows, d.number or "-", d.status + (f" ({d.code})" if d.code else ""))
+        (
+            d.key,
+            d.rows,
+            d.number or "-",
+            d.status
+            + (f" ({d.code})" if d.code else "")
+            + (f", then undo: {d.undo_state}" if d.undo_state else ""),
+        )
         for d in register.documents
     ]
     widths = [max(len(row[i]) for row in table) for i in range(3)]
@@ -1310,11 +1348,12 @@ def cmd_reconcile(args: argparse.Namespace, registry: Registry) -> int:
     try:
         run = find_run(journal, args.run, target=connection.target, against="reconcile")
         out: Path = args.out or Path(f"reconcile-{run.id}.xlsx")
-        if out.suffix.lower() != ".xlsx":
-            out = out.with_name(out.name + ".xlsx")
         if out.is_dir():
             raise ConfigError(f"{out} is a folder; --out names the workbook to write")
+        if out.suffix.lower() != ".xlsx":
+            raise ConfigError(f"{out}: the reconciliation is a workbook: name it FILE.xlsx")
         refuse_inputs([out], [] if is_url(path) else [path])  # never over the journal
+        refuse_foreign(out, "reconciliation workbook", sheet="Summary")
         doctype = registry.get(run.doctype)
         client = VismaClient(
             connection,

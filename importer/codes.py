@@ -61,6 +61,7 @@ _CODES = [
     # checking rows
     Code("required", "row", "A value is required"),
     Code("type", "row", "The value has the wrong type"),
+    Code("unmapped", "row", "A value the mapping file's register does not have"),
     Code("enum", "row", "The value is not one of those allowed"),
     Code("format", "row", "The value does not have the required format"),
     Code("pattern", "row", "The value does not have the expected form"),
@@ -192,6 +193,10 @@ MESSAGES: dict[str, dict[str, str]] = {
             "the cell holds an invisible control character (such as NUL) that is not text; "
             "the file is damaged or was exported wrongly: type the value again"
         ),
+        "unmapped": (
+            '{value!r} is not in {file} ([values."{target}"] of the mapping file): '
+            "add it there, or correct the value"
+        ),
         "type.number": "expected a number, got {text!r}",
         "type.number-bool": "expected a number, got {value}",
         "type.number-cell": "expected a number, got a {kind}",
@@ -294,6 +299,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "duplicate-key": (
             "{title} {value!r} is already on row {first}; each {doctype} must appear once"
+        ),
+        "duplicate-key.apart": (
+            "{title} {value!r} comes again here, apart from its rows {rows} above, with the "
+            "same line as row {twin}: this looks like the same {doctype} twice; keep one "
+            "copy (or, if it really has that line twice, put its lines together)"
         ),
         "duplicate-key.sheet": (
             "{title} {value!r} is already on row {first} of sheet {sheet!r}; "

@@ -145,10 +145,40 @@ def group_rows(
             )
             ungrouped.append(row)
         else:
+            twin = _twin_line(doctype, doc, row) if above is not doc else None
+            if twin is not None:  # apart from its document, a line it has: exported twice?
+                _flag(row, colmap, key_field, "duplicate-key.apart", {
+                    "title": doctype.fields[key_field].title, "value": key,
+                    "rows": row_ranges([r.number for r in doc.rows]), "twin": twin,
+                    "doctype": doctype.title.lower(),
+                })  # fmt: skip
             _merge_header(doctype, colmap, doc, row, header_fields)
             doc.rows.append(row)
             above = doc
     return Grouping(list(documents.values()), ungrouped, key_field)
+
+
+def _twin_line(doctype: DocType, doc: Document, row: MappedRow) -> int | None:
+    """The row of ``doc`` whose line is the same as ``row``'s, when ``row``
+    comes apart from the document (other documents' rows between). Lines
+    of one document may be spread over a sorted export; the same line again,
+    further down, is more likely the document exported twice."""
+    line = {k: v for k, v in row.values.items() if doctype.is_line_field(k)}
+    for earlier in doc.rows:
+        if line and {k: v for k, v in earlier.values.items() if doctype.is_line_field(k)} == line:
+            return earlier.number
+    return None
+
+
+def row_ranges(numbers: list[int]) -> str:
+    """Row numbers as a person writes them: ``2-4, 7``."""
+    spans: list[list[int]] = []
+    for n in sorted(set(numbers)):
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
 def split_total_row(

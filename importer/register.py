@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from importer.codes import exit_code
 from importer.errors import ConfigError, JournalError
 from importer.targets.journal import Journal, Run, RunDocument
 
@@ -41,7 +42,9 @@ __all__ = [
     "write_register",
 ]
 
-REGISTER_COLUMNS = ("Type", "Key", "Rows", "Visma number", "Status", "Code", "Message")
+REGISTER_COLUMNS = (
+    "Type", "Key", "Rows", "Visma number", "Status", "Code", "Message", "Undo", "Undo message",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -53,9 +56,10 @@ class RunRegister:
 
     def rows(self) -> list[tuple[str, ...]]:
         return [
-            (d.doctype, d.key, d.rows, d.number, d.status, d.code, d.message)
+            (d.doctype, d.key, d.rows, d.number, d.status, d.code, d.message, d.undo_state,
+             d.undo_message)
             for d in self.documents
-        ]
+        ]  # fmt: skip
 
 
 def find_run(journal: Journal, spec: str, *, target: str | None = None, against: str = "") -> Run:
@@ -125,12 +129,15 @@ def write_register(register: RunRegister, path: str | Path) -> Path:
     """Write the register as ``.xlsx`` (the documents, and the run on a
     second sheet) or ``.csv`` (UTF-8 with a BOM, as Excel opens it); whole
     or not at all."""
-    from importer.report import _atomically, _bold_row, _cell, safe_cell
+    from importer.report import _atomically, _bold_row, _cell, refuse_foreign, safe_cell
 
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise ConfigError(f"{p}: the register is written as .xlsx or .csv")
+    if p.is_dir():
+        raise ConfigError(f"{p} is a folder; --out names the register's file")
+    refuse_foreign(p, "register", sheet="Register", header=REGISTER_COLUMNS)
     p.parent.mkdir(parents=True, exist_ok=True)
 
     def write_csv(partial: Path) -> None:
@@ -145,7 +152,8 @@ def write_register(register: RunRegister, path: str | Path) -> Path:
         wb = Workbook(write_only=True)
         ws = wb.create_sheet("Register")
         ws.freeze_panes = "A2"
-        for letter, width in zip("ABCDEFG", (18, 18, 10, 16, 16, 18, 60), strict=True):
+        widths = (18, 18, 10, 16, 16, 18, 60, 14, 60)
+        for letter, width in zip("ABCDEFGHI", widths, strict=True):
             ws.column_dimensions[letter].width = width
         ws.append(_bold_row(ws, list(REGISTER_COLUMNS)))
         for row in register.rows():
@@ -169,8 +177,8 @@ def tested_run(
 ) -> Run | None:
     """A finished run of the file with ``sha256``, as ``doctype``, against
     one of the test targets ``tests`` (each in its own journal, else
-    ``default_journal``); ``None`` when the file was never run on a test
-    company."""
+    ``default_journal``), every row of it fine; ``None`` when the file was
+    never run on a test company, or rows of it failed there."""
     from importer.settings import is_url
     from importer.targets.journal import open_journal
 
@@ -181,7 +189,12 @@ def tested_run(
         journal = open_journal(path, read_only=True)
         try:
             for run in journal.runs(target=target.connection.target, limit=1_000_000):
-                if run.sha256 == sha256 and run.doctype == doctype and run.outcome == "done":
+                if (
+                    run.sha256 == sha256
+                    and run.doctype == doctype
+                    and run.outcome == "done"
+                    and exit_code(set(run.counts)) == 0  # every row fine
+                ):
                     return run
         finally:
             journal.close()
@@ -214,7 +227,7 @@ def check_tested(
         else 'set up a test company as a target with kind = "test" and run it there first'
     )
     question = (
-        f"This file was never run as {doctype} against a test company"
+        f"This file was never run as {doctype} against a test company with every row fine"
         + (f" ({names})" if names else "")
         + f". Send it to the production company {target.name!r}?"
     )
@@ -222,6 +235,6 @@ def check_tested(
         return
     raise ConfigError(
         f"{target.name!r} is a production company and this file was never run as {doctype} "
-        f"against a test company: {first}, or confirm with --yes, or set "
+        f"against a test company with every row fine: {first}, or confirm with --yes, or set "
         f'untested_files = "allow" under [targets.{target.name}]'
     )

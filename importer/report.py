@@ -209,6 +209,33 @@ def check_report_path(path: str | Path) -> None:
             raise ConfigError(f"the report file {out} is a folder")
 
 
+def refuse_foreign(path: Path, what: str, *, sheet: str = "", header: Iterable[str] = ()) -> None:
+    """Raise :class:`ConfigError` when ``path`` exists and is not a
+    ``what`` vnimport wrote (an xlsx whose first sheet is ``sheet``, a csv
+    whose first line is ``header``): an earlier one is replaced, a file of
+    the user's never."""
+    if not path.exists():
+        return
+    ours = False
+    try:
+        if path.suffix.lower() == ".xlsx" and sheet:
+            from openpyxl import load_workbook
+
+            book = load_workbook(path, read_only=True)
+            ours = book.sheetnames[:1] == [sheet]
+            book.close()
+        elif path.suffix.lower() == ".csv" and header:
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                ours = next(csv.reader(fh), []) == list(header)
+    except Exception:  # unreadable, not a workbook: not one of ours
+        ours = False
+    if not ours:
+        raise ConfigError(
+            f"{path} exists and is not a {what} vnimport wrote: vnimport does not overwrite "
+            "it; remove it or name another file"
+        )
+
+
 def refuse_inputs(outputs: Iterable[str | Path], inputs: Iterable[str | Path]) -> None:
     """Raise :class:`ConfigError` when an output file would be one the run
     reads: a report or a requests file must never overwrite the input."""

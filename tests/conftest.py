@@ -36,10 +36,18 @@ def _a_journal_per_test(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
     and the company, and a sandbox started later may get the port an earlier
     one had: with one journal for the session, a test would find the earlier
     test's documents journalled as created there and send nothing."""
-    before = os.environ["VNIMPORT_JOURNAL"]
-    os.environ["VNIMPORT_JOURNAL"] = str(tmp_path_factory.mktemp("journal") / "journal.sqlite")
+    before = {k: os.environ.get(k) for k in ("VNIMPORT_JOURNAL", "XDG_STATE_HOME")}
+    state = tmp_path_factory.mktemp("state")
+    os.environ["VNIMPORT_JOURNAL"] = str(state / "journal.sqlite")
+    # a vnimport started with VNIMPORT_* taken out of its environment (env_for)
+    # finds the default journal here, never in the user's ~/.local/state
+    os.environ["XDG_STATE_HOME"] = str(state)
     yield
-    os.environ["VNIMPORT_JOURNAL"] = before
+    for key, value in before.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 # Every type the registry finds, so that a type added as files is tested without

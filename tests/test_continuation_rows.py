@@ -56,6 +56,30 @@ def test_a_blank_key_beside_a_header_value_is_an_error_and_the_document_waits(
     assert [r["key"] for r in preview_records(batch)] == ["R-2"]
 
 
+def test_a_document_whose_lines_come_again_further_down_is_held_back(tmp_path: Path) -> None:
+    """An invoice exported twice into one file is not one invoice with every
+    line doubled: its key coming again apart from its lines is an error."""
+    rows = [
+        HEADER,
+        ["R-1", "10000", "2025-03-03", "Kaffe", "1", "10"],
+        ["R-1", "10000", "2025-03-03", "Te", "2", "20"],
+        ["R-2", "10000", "2025-03-04", "Melk", "4", "40"],
+        ["R-1", "10000", "2025-03-03", "Kaffe", "1", "10"],
+        ["R-1", "10000", "2025-03-03", "Te", "2", "20"],
+    ]
+    batch = check(write_csv(tmp_path / "i.csv", rows), load_type("customer_invoice"))
+    report = validation_report(batch)
+    by_row = {r.row: r for r in report.results}
+    (issue,) = by_row[5].errors
+    assert (issue.code, issue.column) == ("duplicate-key", "External reference")
+    assert (
+        "'R-1' comes again here, apart from its rows 2-3 above, with the same line as row 2"
+        in issue.message
+    )
+    assert {by_row[n].status for n in (2, 3, 5, 6)} == {"invalid"}
+    assert [r["key"] for r in preview_records(batch)] == ["R-2"]
+
+
 def test_a_blank_key_on_the_first_row_has_no_document_to_continue(tmp_path: Path) -> None:
     rows = [HEADER, ["", "", "", "Te", "2", "20"], ["R-1", "10000", "2025-03-03", "K", "1", "1"]]
     report = validation_report(

@@ -143,6 +143,10 @@ def _invoices_wrong_in_every_cell(folder: Path) -> Iterable[Batch]:
     for total in (2, 3):
         rows = [["3001", "0101", "2025-01-31", "a", 1], ["3002", "0101", "2025-01-31", "b", 1]]
         yield check(table_from_rows(header, [*rows, ["Totalt", "", "", "", total]]), doctype)
+    # the same invoice again further down, apart from its lines
+    header = ["Invoice number", "Customer number", "Invoice date", "Line text"]
+    rows = [["4001", "0101", "2025-01-31", "a"], ["4002", "0101", "2025-01-31", "b"]]
+    yield check(table_from_rows(header, [*rows, ["4001", "0101", "2025-01-31", "a"]]), doctype)
     # no key column: the same invoice twice
     rows = [["0101", "2025-01-31", "a"], ["0101", "2025-01-31", "a"]]
     yield check(table_from_rows(["Customer number", "Invoice date", "Line text"], rows), doctype)
@@ -256,7 +260,24 @@ def _line_column_on_the_header_sheet() -> Iterator[RowIssue]:
     yield from joined.warnings
 
 
+def _a_register_that_lacks_a_value(folder: Path) -> Iterable[Batch]:
+    """A mapping file reading a run's register, and an old number it lacks."""
+    (folder / "register.csv").write_text("Key,Visma number\nK-1,10001\n", encoding="utf-8")
+    (folder / "map.toml").write_text(
+        '[values."Customer number"]\nfile = "register.csv"\nfrom = "Key"\nto = "Visma number"\n',
+        encoding="utf-8",
+    )
+    header = ["Invoice number", "Customer number", "Invoice date"]
+    rows = [["1", "K-1", "2025-01-31"], ["2", "K-2", "2025-01-31"]]
+    yield check(
+        table_from_rows(header, rows),
+        Registry().get("customer_invoice"),
+        mapping=folder / "map.toml",
+    )
+
+
 MADE = [_invoices_wrong_in_every_cell, _customers_twice, _two_sheets, _hidden]
+MADE += [_a_register_that_lacks_a_value]
 MADE += [_bad_cells_in_a_workbook, _own_type]
 MADE += [declared_checks]  # the checks the schemas declare (importer.checks)
 MADE += [preflight_batches]  # against the company in Visma (importer.company_checks)

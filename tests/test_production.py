@@ -64,12 +64,35 @@ def test_a_file_goes_to_production_only_after_a_test_company_took_it(tmp_path: P
         assert run("prod").returncode == 0
         assert prod.count("customer") == 3
 
+        # a file whose test run had a failed row is not taken as tested
+        bad = write_csv(tmp_path / "bad.csv", [*CUSTOMERS, ["10009", "", "0"]])
+        assert vnimport("run", str(bad), "--type", "customer", "--target", "test", env=_env(),
+                        cwd=tmp_path).returncode == 1  # fmt: skip
+        proc = vnimport("run", str(bad), "--type", "customer", "--target", "prod", env=_env(),
+                        cwd=tmp_path)  # fmt: skip
+        assert proc.returncode == 2 and "with every row fine" in proc.stderr
+
         changed = write_csv(tmp_path / "c.csv", [*CUSTOMERS, ["10004", "Delta AS", "0"]])
         assert changed == src
         assert run("prod").returncode == 2
         assert prod.count("customer") == 3  # a changed file is another file
         assert run("prod", "--yes").returncode == 0
         assert prod.count("customer") == 4
+
+        def undo(*more: str) -> Any:
+            return vnimport("undo", "last", "--target", "prod", *more, env=_env(), cwd=tmp_path)
+
+        refused = undo()  # taking documents out of the books: asked, else refused
+        assert refused.returncode == 2 and "'prod' is a production company" in refused.stderr
+        assert "--yes" in refused.stderr and "--dry-run" in refused.stderr
+        assert undo("--dry-run").returncode == 0
+        assert {d["status"] for d in prod.documents("customer")} == {"Active"}
+        done = undo("--yes")
+        assert done.returncode == 0, done.stderr
+        statuses = {d["number"]: d["status"] for d in prod.documents("customer")}
+        assert statuses["10004"] == "Inactive"  # the one the last run created
+        shown = vnimport("runs", "show", "last", "--target", "prod", env=_env(), cwd=tmp_path)
+        assert "10004" in shown.stdout and "created, then undo: inactivated" in shown.stdout
 
 
 def test_a_production_target_can_allow_untested_files_and_the_kind_is_checked(
@@ -113,7 +136,7 @@ def test_a_person_at_a_terminal_is_asked(tmp_path: Path) -> None:
     journal = str(tmp_path / "default.sqlite")
     check_tested(target, "0" * 64, "customer", [], default_journal=journal, ask=answer(True))
     assert asked == [
-        "This file was never run as customer against a test company. "
+        "This file was never run as customer against a test company with every row fine. "
         "Send it to the production company 'prod'?"
     ]
     with pytest.raises(ConfigError, match='kind = "test"'):

@@ -13,6 +13,7 @@ from conftest import write_csv
 from openpyxl import load_workbook
 from test_api import env_for, vnimport
 
+from importer.register import REGISTER_COLUMNS
 from importer.sandbox import Sandbox, SandboxConfig
 
 EMPTY = SandboxConfig(company="empty")
@@ -64,12 +65,27 @@ def test_runs_show_lists_each_document_of_a_run_and_exports_the_register(
         assert "3 documents" in xlsx.stdout
         sheet = load_workbook(tmp_path / "reg.xlsx").worksheets[0]
         rows = [[c.value for c in r] for r in sheet.iter_rows()]
-        assert rows[0] == ["Type", "Key", "Rows", "Visma number", "Status", "Code", "Message"]
+        assert rows[0] == list(REGISTER_COLUMNS)
+        assert rows[0][:4] == ["Type", "Key", "Rows", "Visma number"]
         assert {r[1]: r[3] for r in rows[1:]} == {
             d["key"]: d["number"] for d in json.loads(
                 vnimport("runs", "show", runs[1]["id"], "--json", env=env).stdout
             )["documents"]
         }  # fmt: skip
+
+        again = vnimport("runs", "show", "last", "--out", str(tmp_path / "reg.xlsx"), env=env)
+        assert again.returncode == 0, again.stderr  # an earlier register is replaced
+        before = src.read_bytes()  # a file of the user's never is
+        mine = vnimport("runs", "show", "last", "--out", str(src), env=env)
+        assert mine.returncode == 2 and "exists and is not a register" in mine.stderr
+        assert src.read_bytes() == before
+        for out, says in (("r.csv", "name it FILE.xlsx"), ("customers.csv", "name it FILE.xlsx")):
+            proc = vnimport("reconcile", "last", "--out", str(tmp_path / out), env=env)
+            assert proc.returncode == 2 and says in proc.stderr, proc.stderr
+        (tmp_path / "mine.xlsx").write_bytes((tmp_path / "reg.xlsx").read_bytes())
+        proc = vnimport("reconcile", "last", "--out", str(tmp_path / "mine.xlsx"), env=env)
+        assert proc.returncode == 2 and "not a reconciliation workbook" in proc.stderr
+        assert not (tmp_path / "r.csv.xlsx").exists()
 
         as_csv = vnimport("runs", "show", "last", "--out", str(tmp_path / "reg.csv"), env=env)
         assert as_csv.returncode == 0, as_csv.stderr
@@ -114,6 +130,26 @@ def test_a_later_file_names_customers_by_their_old_numbers_through_the_register(
     assert bodies["ORD-1"]["customerNumber"] == {"value": by_name["Alfa AS"]}
     assert bodies["ORD-2"]["customerNumber"] == {"value": by_name["=Gamma AS"]}
 
+    # an old number the register lacks is never sent as if it were Visma's
+    write_csv(
+        tmp_path / "invoices.csv",
+        [
+            ["External reference", "Customer number", "Invoice date", "Line description"],
+            ["ORD-3", "K-17", "2025-03-05", "Kaffe"],
+            ["ORD-4", "K-99", "2025-03-05", "Te"],
+        ],
+    )
+    checked = vnimport(
+        "validate", str(invoices), "--type", "customer_invoice",
+        "--mapping", str(tmp_path / "map.toml"), "--report", str(tmp_path / "v"),
+    )  # fmt: skip
+    assert checked.returncode == 1, checked.stderr
+    with (tmp_path / "v.csv").open(encoding="utf-8-sig") as fh:
+        rows = {r["key"]: r for r in csv.DictReader(fh)}
+    assert rows["ORD-3"]["status"] == "valid"
+    assert rows["ORD-4"]["status"] == "invalid" and rows["ORD-4"]["codes"] == "unmapped"
+    assert "'K-99' is not in customers-register.xlsx" in rows["ORD-4"]["message"]
+
 
 def test_a_register_mapping_names_a_column_the_file_lacks_clearly(tmp_path: Path) -> None:
     write_csv(tmp_path / "reg.csv", [["Key", "Visma number"], ["K-1", "10001"]], delimiter=",")
@@ -131,3 +167,43 @@ def test_a_register_mapping_names_a_column_the_file_lacks_clearly(tmp_path: Path
     )  # fmt: skip
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "no column 'Old key'" in proc.stderr and "Key, Visma number" in proc.stderr
+
+
+def test_customers_keyed_on_their_legacy_id_are_found_in_visma_by_a_new_journal(
+    tmp_path: Path,
+) -> None:
+    """The Legacy ID is never sent, so Visma cannot be asked for it: what
+    names the customer there (its organisation number, or its name and
+    postal code) finds it, and a run with another journal creates nothing."""
+    src = write_csv(
+        tmp_path / "customers.csv",
+        [
+            ["Legacy ID", "Customer name", "Organisation number", "Postal code"],
+            ["K-17", "Alfa AS", "912345670", "0150"],
+            ["K-18", "Beta AS", "", "5003"],
+        ],
+    )
+    with Sandbox(EMPTY) as sb:
+        env = env_for(sb)
+        common = ["run", str(src), "--type", "customer", "--journal"]
+        first = vnimport(*common, str(tmp_path / "a.sqlite"), env=env)
+        assert first.returncode == 0, first.stderr
+        lost = vnimport(
+            *common, str(tmp_path / "b.sqlite"), "--report", str(tmp_path / "b"), env=env
+        )
+        assert lost.returncode == 0, lost.stderr
+        assert sb.count("customer") == 2
+    summary = json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))
+    assert summary["counts"] == {"exists in Visma": 2}
+
+
+def test_the_register_lists_the_documents_a_run_held_back_too(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "customers.csv", [*OLD_CUSTOMERS, ["K-21", "", "NOK"]])
+    with Sandbox(EMPTY) as sb:
+        env = {**env_for(sb), "VNIMPORT_JOURNAL": str(tmp_path / "journal.sqlite")}
+        assert vnimport("run", str(src), "--type", "customer", env=env).returncode == 1
+        shown = json.loads(vnimport("runs", "show", "last", "--json", env=env).stdout)
+    states = {d["key"]: (d["status"], d["rows"]) for d in shown["documents"]}
+    assert states["K-21"] == ("invalid", "5") and len(states) == 4
+    held = next(d for d in shown["documents"] if d["key"] == "K-21")
+    assert held["code"] == "required" and "Customer name" in held["message"]

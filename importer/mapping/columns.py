@@ -285,19 +285,30 @@ def with_value_maps(colmap: ColumnMap, doctype: DocType, rules: Rules | None) ->
         if col is None:
             continue  # a column this file does not have
         table = {k.strip().casefold(): (k, v) for k, v in pairs.items()}
+        strict = rules.strict.get(target, "")
         column = Column(
-            col.index, col.header, col.field, partial(_mapped, col.convert, table, rules, target)
+            col.index,
+            col.header,
+            col.field,
+            partial(_mapped, col.convert, table, rules, target, strict),
         )
         colmap.columns[colmap.columns.index(col)] = column
         colmap.by_field[name] = column
 
 
 def _mapped(
-    convert: Converter, table: dict[str, tuple[str, str]], rules: Rules, target: str, cell: Cell
+    convert: Converter,
+    table: dict[str, tuple[str, str]],
+    rules: Rules,
+    target: str,
+    strict: str,
+    cell: Cell,
 ) -> Any:
     text = str(int(cell)) if isinstance(cell, float) and cell.is_integer() else str(cell)
     hit = table.get(text.strip().casefold())
     if hit is None:
+        if strict:  # a register that lacks it: the value is not guessed to be Visma's
+            raise ConversionError("unmapped", value=text.strip(), file=strict, target=target)
         return convert(cell)
     old, new = hit
     rules.applied[f'[values."{target}"] {old!r} = {new!r}'] += 1

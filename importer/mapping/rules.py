@@ -23,7 +23,9 @@ values to give every row, and old codes to new ones::
     [values."Customer number"]            # two columns of a wider file: a
     file = "customers-register.xlsx"      # run's register (vnimport runs
     from = "Key"                          # show RUN --out), old key to the
-    to = "Visma number"                   # number Visma gave
+    to = "Visma number"                   # number Visma gave; a value it
+                                          # lacks is an error on its cell
+                                          # (unmapped = "keep": sent as is)
 
 ``--skip HEADER`` skips one more column. :func:`starter` writes a mapping
 file for a file as it is: what matched, what might be meant, what is not
@@ -56,6 +58,9 @@ class Rules:
     skip: list[str] = field(default_factory=list)
     constants: dict[str, str] = field(default_factory=dict)  # target -> text
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # target -> old -> new
+    # target -> the file of a map that must know every value (a register):
+    # a value it lacks is an error on its cell, never passed on as it is
+    strict: dict[str, str] = field(default_factory=dict)
     source: str = ""  # the mapping file, for messages
     applied: Counter[str] = field(default_factory=Counter)  # rule -> cells it changed
 
@@ -108,12 +113,16 @@ def load_rules(path: str | Path | None, skip: Iterable[str] = ()) -> Rules | Non
         if not isinstance(table, dict):
             raise ConfigError(f'{p}: [values."{target}"] is a table of "old" = "new"')
         if "file" in table:
-            rules.values[target] = _value_file(
-                p.parent / str(table["file"]),
-                p,
-                target,
-                (str(table.get("from", "")), str(table.get("to", ""))),
-            )
+            columns = (str(table.get("from", "")), str(table.get("to", "")))
+            rules.values[target] = _value_file(p.parent / str(table["file"]), p, target, columns)
+            unmapped = table.get("unmapped", "error" if any(columns) else "keep")
+            if unmapped not in ("error", "keep"):
+                raise ConfigError(
+                    f'{p}: [values."{target}"] unmapped is "error" (a value the file '
+                    f'lacks is an error) or "keep" (it is sent as it is), not {unmapped!r}'
+                )
+            if unmapped == "error":
+                rules.strict[target] = str(table["file"])
         else:
             rules.values[target] = _table(table, p, f'values."{target}"')
     return rules

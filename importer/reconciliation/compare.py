@@ -200,6 +200,8 @@ class Reconciliation:
         return 0 if self.ok else 1
 
     def verdict(self) -> str:
+        if self.ok and not self.documents:
+            return "nothing to compare: the run created or updated no document"
         if self.ok:
             return "clean: Visma has what the file states"
         differing = [d for d in self.documents if d.differences]
@@ -207,9 +209,12 @@ class Reconciliation:
         text = f"differs: {len(differing)} of {len(self.documents)} document(s)"
         if missing:
             text += f" ({missing} not in Visma)"
-        totals = [t.name or "(not known)" for t in [*self.parties, *self.currencies] if t.differs]
-        if totals:
-            text += f"; the totals of {', '.join(totals)}"
+        parties = [t.name or "(not known)" for t in self.parties if t.differs]
+        currencies = [t.name or "(not known)" for t in self.currencies if t.differs]
+        if parties:
+            text += f"; the totals of {(self.party_title or 'party').lower()} {', '.join(parties)}"
+        if currencies:
+            text += f"; the totals in {', '.join(currencies)}"
         return text
 
     def summary(self) -> dict[str, Any]:

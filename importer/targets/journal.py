@@ -162,7 +162,17 @@ _RUN_DOCUMENT = (
 class Journal:
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         """``read_only`` opens an existing journal to read it, changing
-        nothing (a dry run): no claim, no schema, no WAL files."""
+        nothing (a dry run): no claim, no schema, no WAL files. A file that
+        is not a SQLite database is a :class:`JournalError`."""
+        try:
+            self._open(path, read_only)
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(
+                f"{path} is not a vnimport journal ({exc}): name the journal file, "
+                "or a new file for a new journal"
+            ) from None
+
+    def _open(self, path: str | Path, read_only: bool) -> None:
         self.path = str(path)
         self._lock = threading.Lock()
         self.host = socket.gethostname()

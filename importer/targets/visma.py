@@ -25,7 +25,7 @@ from urllib.parse import quote
 from importer.codes import http_code, message
 from importer.doctypes import DocType
 from importer.errors import AuthError, VismaError
-from importer.group import Document, natural_fields
+from importer.group import Document, natural_fields, natural_key, row_ranges
 from importer.render import Request
 from importer.report import BatchReport
 from importer.settings import Connection
@@ -183,6 +183,8 @@ class VismaDestination:
             self._renewing = None
         if self.journal is not None and self.run_id:
             report.extra["run"] = self.run_id
+            with suppress(Exception):  # a lost journal: the report says what happened
+                self._note_unsent(report)
             outcome = (
                 report.fatal[0]
                 if report.fatal
@@ -219,6 +221,26 @@ class VismaDestination:
         if self.journal is not None and not isinstance(self._journal_arg, Journal):
             self.journal.close()
             self.journal = None
+
+    def _note_unsent(self, report: BatchReport) -> None:
+        """The documents the run never came to (invalid, held back), in its
+        register too, so that it lists every document of the file."""
+        assert self.journal is not None
+        noted = self._sender.noted if self._sender is not None else set()
+        rows: dict[str, list[int]] = {}
+        status: dict[str, tuple[str, str, str]] = {}
+        for r in report.results:
+            if r.key and r.key not in noted:
+                rows.setdefault(r.key, []).append(r.row)
+                if r.key not in status or r.status == "invalid":
+                    record = r.as_record()
+                    status[r.key] = (r.status, str(record["codes"]), str(record["message"]))
+        for key, numbers in rows.items():
+            state, code, text = status[key]
+            self.journal.note(
+                self.run_id, self.connection.target, report.doctype, key,
+                status=state, rows=row_ranges(numbers), code=code, message=text,
+            )  # fmt: skip
 
 
 @dataclass
@@ -258,6 +280,7 @@ class _Sender:
         self.run_id = run_id
         self.deferred: dict[str, _Deferred] = {}
         self.in_visma: dict[str, str] = {}  # key -> number, found before the run sent anything
+        self.noted: set[str] = set()  # the documents in the run's register
         self.lookup_calls = 0
         self.released_etags: dict[str, str] = {}  # number -> ETag, seen released
         self._deferred_lock = threading.Lock()
@@ -297,6 +320,7 @@ class _Sender:
         self, doc: Document, outcome: Outcome, body: Any = None, pre_image: Any = None
     ) -> None:
         """Record in the run's register what became of ``doc``."""
+        self.noted.add(doc.key)
         self.journal.note(
             self.run_id, self.target, self.doctype.name, doc.key,
             status=outcome.status, rows=row_ranges(doc.row_numbers), number=outcome.number,
@@ -619,10 +643,20 @@ class _Sender:
 
     # ------------------------------------------------------------ lookup
 
+    def _natural(self, doc: Document) -> tuple[str, ...]:
+        """The natural key that names ``doc`` in Visma: its key's, or, for a
+        customer or supplier keyed on its Legacy ID (which Visma never
+        sees), the first natural key its header fills (``()``: none)."""
+        fields = natural_fields(doc.key_field)
+        if fields or doc.key_field == self.number_field:
+            return fields
+        found = natural_key(self.doctype, doc.header)
+        return natural_fields(found[0]) if found else ()
+
     def _finder(self, doc: Document) -> Callable[[], str | None] | None:
         if doc.key_field and doc.key_field == self.number_field:
             return lambda: self._get_number(doc.key)
-        fields = natural_fields(doc.key_field)
+        fields = self._natural(doc)
         if fields:  # a customer or supplier without its number: found by what names it
             query = dict(self.doctype.natural_keys)[fields]
             wanted = _natural_values(doc.header, fields)
@@ -703,7 +737,7 @@ class _Sender:
         natural: dict[tuple[str, ...], dict[tuple[str, ...], str]] = {}  # fields -> values -> key
         dates = []
         for doc in documents:
-            fields = natural_fields(doc.key_field)
+            fields = self._natural(doc)
             match = self._match_field(doc)
             if (match is None and not fields) or self.journal.get(
                 self.target, self.doctype.name, doc.key
@@ -852,17 +886,6 @@ def _line_operations(
             line["operation"] = "Insert"
     used = {int(line[field]["value"]) for line in sent if field in line}
     sent.extend({"operation": "Delete", field: {"value": n}} for n in numbers if n not in used)
-
-
-def row_ranges(numbers: list[int]) -> str:
-    """Row numbers as a person writes them: ``2-4, 7``."""
-    spans: list[list[int]] = []
-    for n in sorted(set(numbers)):
-        if spans and n == spans[-1][1] + 1:
-            spans[-1][1] = n
-        else:
-            spans.append([n, n])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
 def find_existing(
