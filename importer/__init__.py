@@ -58,6 +58,11 @@ _WHERE = {
     "Job": "importer.jobs",
     "JobResult": "importer.jobs",
     "run_job": "importer.jobs",
+    "FileOutcome": "importer.watch.outcome",
+    "WatchSettings": "importer.watch.config",
+    "watch_settings": "importer.watch.config",
+    "Watcher": "importer.watch.runner",
+    "watch_root": "importer.watch.runner",
     "Destination": "importer.targets",
     "Event": "importer.targets",
     "JsonLinesDestination": "importer.targets",
@@ -114,6 +119,9 @@ if TYPE_CHECKING:
     from importer.template.workbook import write_template
     from importer.undo.report import UndoReport, UndoResult, write_undo_report
     from importer.undo.run import undo_run
+    from importer.watch.config import WatchSettings, watch_settings
+    from importer.watch.outcome import FileOutcome
+    from importer.watch.runner import Watcher, watch_root
 
 __version__ = "0.1.0"
 
@@ -132,6 +140,7 @@ __all__ = [
     "DocTypeError",
     "Event",
     "FileError",
+    "FileOutcome",
     "Job",
     "JobResult",
     "Journal",
@@ -150,6 +159,8 @@ __all__ = [
     "UndoResult",
     "VismaDestination",
     "VnimportError",
+    "WatchSettings",
+    "Watcher",
     "check",
     "load_connection",
     "load_type",
@@ -162,6 +173,8 @@ __all__ = [
     "table_from_rows",
     "undo_run",
     "validation_report",
+    "watch_root",
+    "watch_settings",
     "write_reconciliation",
     "write_report",
     "write_template",

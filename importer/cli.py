@@ -478,7 +478,50 @@ def build_parser() -> argparse.ArgumentParser:
         "top-level connection)",
     )
     _lists_max_age_option(p)
+    _watch_parser(sub, common)
     return parser
+
+
+def _watch_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "watch",
+        parents=[common],
+        help="import the files dropped in a folder, unattended: a folder per document "
+        "type under ROOT, each with inbox/, processing/, done/ and failed/ ([watch] in "
+        "vnimport.toml; docs/watch.md)",
+    )
+    p.add_argument(
+        "root",
+        nargs="?",
+        type=Path,
+        metavar="ROOT",
+        help="the folder watched (default: root in [watch] of vnimport.toml)",
+    )
+    p.add_argument(
+        "--once",
+        action="store_true",
+        help="make one pass and exit (for cron or a systemd timer): 0 every file fine, "
+        "1 some rows or files failed, 2 the pass could not run",
+    )
+    p.add_argument(
+        "--interval",
+        type=_seconds,
+        metavar="SECONDS",
+        help="seconds between passes, without --once (default: interval in [watch], else 60)",
+    )
+    p.add_argument(
+        "--settle",
+        type=_seconds,
+        metavar="SECONDS",
+        help="seconds between the two looks at a file, which must find it unchanged before "
+        "it is taken (default: settle in [watch], else 5)",
+    )
+    p.add_argument(
+        "--target",
+        metavar="NAME",
+        help="the company the files go to: a [targets.NAME] of vnimport.toml, with its "
+        "journal (default: target in [watch], else the top-level connection)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -504,6 +547,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "undo": cmd_undo,
             "reconcile": cmd_reconcile,
             "template": cmd_template,
+            "watch": cmd_watch,
         }
         return handler[args.command](args, registry)
     except VnimportError as exc:
@@ -1378,6 +1422,29 @@ def cmd_reconcile(args: argparse.Namespace, registry: Registry) -> int:
     print(result.calls.describe())
     print(f"workbook: {written}")
     return result.exit_code
+
+
+def cmd_watch(args: argparse.Namespace, registry: Registry) -> int:
+    """``vnimport watch [ROOT] [--once]``: passes over the root's folders
+    until SIGTERM or Ctrl-C, which let the document in flight finish."""
+    from importer.watch.config import watch_settings
+    from importer.watch.runner import watch_root
+
+    settings = watch_settings(
+        root=args.root,
+        target=args.target,
+        interval=args.interval,
+        settle=args.settle,
+        registry=registry,
+    )
+    stop = threading.Event()
+    with _stop_on_signals(stop):
+        return watch_root(settings, once=args.once, stop=stop, registry=registry, say=_log)
+
+
+def _log(text: str) -> None:
+    """A line of the watcher's log on stderr, with the time."""
+    _say(time.strftime("%Y-%m-%d %H:%M:%S ") + text)
 
 
 def cmd_demo(args: argparse.Namespace, registry: Registry) -> int:

@@ -258,7 +258,7 @@ def write_report(report: BatchReport, path: str | Path) -> dict[str, Path]:
     were invalid, the fix-me workbook (``PATH.fixme.xlsx``). A path that
     would overwrite a file the run read is refused (:class:`ConfigError`)."""
     paths = report_paths(path)
-    fixme = paths["xlsx"].with_name(paths["xlsx"].name.replace(".xlsx", ".fixme.xlsx"))
+    fixme = paths["xlsx"].with_name(paths["xlsx"].name.removesuffix(".xlsx") + ".fixme.xlsx")
     refuse_inputs([*paths.values(), fixme], report.input_paths)
     paths["xlsx"].parent.mkdir(parents=True, exist_ok=True)
     # The summary first (it is quick), and each file written beside itself

@@ -31,6 +31,7 @@ from importer.errors import ConfigError
 
 CONFIG_FILE = "vnimport.toml"
 TARGETS_KEY = "targets"  # reserved for [targets.NAME], one connection per company
+WATCH_KEY = "watch"  # [watch]: the folder watcher's (importer.watch.config checks it)
 SCOPE_WORDS = ("read", "create", "update", "delete")  # vismanet_erp_service_api:<word>
 
 Kind = Literal["text", "url", "path", "paths", "seconds"]
@@ -319,7 +320,9 @@ def read_config(path: Path) -> dict[str, str]:
     problems = [p for key, value in data.items() if (p := _check_key(key, value))]
     if problems:
         raise ConfigError(f"{path}: " + "; ".join(problems))
-    return {key: value for key, value in data.items() if value and key != TARGETS_KEY}
+    return {
+        key: value for key, value in data.items() if value and key not in (TARGETS_KEY, WATCH_KEY)
+    }
 
 
 def how_to_configure() -> str:
@@ -430,11 +433,15 @@ def _check_key(key: str, value: Any) -> str | None:
     Never shows the value: it may be a secret."""
     if key == TARGETS_KEY:
         return _check_targets(value)
+    if key == WATCH_KEY:
+        from importer.watch.config import check_table
+
+        return "; ".join(check_table(value)) or None
     setting = BY_TOML.get(key)
     if setting is None:
         return _unknown(key)
     if not isinstance(value, str):
-        return f'{key} must be text in quotes ({key} = "..."), not {_toml_kind(value)}'
+        return f'{key} must be text in quotes ({key} = "..."), not {toml_kind(value)}'
     return None
 
 
@@ -453,7 +460,7 @@ def _check_targets(value: Any) -> str | None:
             elif not isinstance(item, str):
                 problems.append(
                     f'[{TARGETS_KEY}.{name}]: {key} must be text in quotes ({key} = "..."), '
-                    f"not {_toml_kind(item)}"
+                    f"not {toml_kind(item)}"
                 )
             elif key in ("kind", "untested_files") and item not in (
                 KINDS if key == "kind" else UNTESTED
@@ -480,12 +487,15 @@ def _unknown(key: str) -> str:
     return f"unknown key {key!r} (the keys are {', '.join(BY_TOML)})"
 
 
-def _toml_kind(value: object) -> str:
+def toml_kind(value: object) -> str:
+    """What a TOML value is, in words, for a message about the wrong kind."""
     if isinstance(value, bool):
         return "true or false"
+    if isinstance(value, str):
+        return "text" if value else "empty text"
     if isinstance(value, int | float):
         return "a number"
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return "a table"
     if isinstance(value, list):
         return "a list"

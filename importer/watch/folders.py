@@ -1,0 +1,147 @@
+"""The folders of one document type under the watcher's root, and the
+moves between them::
+
+    ROOT/<folder>/inbox/                  where files arrive
+    ROOT/<folder>/processing/             the file being imported (one, by name)
+    ROOT/<folder>/processing/.reports/    its report, while it is written
+    ROOT/<folder>/done/YYYY-MM/           imported files, each with its report
+    ROOT/<folder>/failed/YYYY-MM/         files with rows or a whole file to fix
+
+Every move is a rename within the folder (atomic on one file system). A
+finished file gets a name of its own, with its run's id
+(``customers.20250310-021500-1a2b3c4d.xlsx``), and its report beside it
+(``....report.xlsx``, ``.csv``, ``.json``; ``....fixme.xlsx`` when rows
+failed). The report moves first and the file last: a file still in
+``processing/`` is one not finished, which the next pass resumes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Folder", "finish", "prune", "tag_for"]
+
+INBOX, PROCESSING, DONE, FAILED, REPORTS = "inbox", "processing", "done", "failed", ".reports"
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class Folder:
+    """``ROOT/<name>`` and its subfolders."""
+
+    path: Path
+
+    @property
+    def inbox(self) -> Path:
+        return self.path / INBOX
+
+    @property
+    def processing(self) -> Path:
+        return self.path / PROCESSING
+
+    @property
+    def reports(self) -> Path:
+        return self.path / PROCESSING / REPORTS
+
+    @property
+    def done(self) -> Path:
+        return self.path / DONE
+
+    @property
+    def failed(self) -> Path:
+        return self.path / FAILED
+
+    def ensure(self) -> None:
+        for folder in (self.inbox, self.processing, self.done, self.failed):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def month(self, finished: Path, when: float) -> Path:
+        """``done/YYYY-MM`` (or ``failed/...``) for a file finished at ``when``."""
+        folder = finished / time.strftime("%Y-%m", time.localtime(when))
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def in_processing(self) -> list[Path]:
+        """The files a pass left in ``processing/`` (not its reports)."""
+        try:
+            names = sorted(os.listdir(self.processing))
+        except FileNotFoundError:
+            return []
+        return [
+            self.processing / n
+            for n in names
+            if not n.startswith(".") and (self.processing / n).is_file()
+        ]
+
+    def report_path(self, name: str) -> Path:
+        """Where the report of the file ``name`` is written while it is imported."""
+        return self.reports / (name.replace(".", "_") + ".report")
+
+
+def tag_for(run_id: str, when: float) -> str:
+    """What makes a finished file's name its own: its run's id, else the time."""
+    if run_id:
+        return run_id
+    return time.strftime("%Y%m%d-%H%M%S", time.localtime(when)) + "-" + uuid.uuid4().hex[:8]
+
+
+def _names(name: str, tag: str) -> dict[str, str]:
+    stem, dot, ending = name.rpartition(".")
+    if not dot or not stem:
+        stem, ending = name, ""
+    base = f"{stem}.{tag}"
+    return {
+        "file": f"{base}.{ending}" if ending else base,
+        "xlsx": f"{base}.report.xlsx",
+        "csv": f"{base}.report.csv",
+        "json": f"{base}.report.json",
+        "fixme": f"{base}.fixme.xlsx",
+    }
+
+
+def finish(
+    file: Path, reports: dict[str, Path], into: Path, name: str, tag: str, when: float
+) -> tuple[Path, dict[str, Path]]:
+    """Move ``file`` (dropped as ``name``) and its ``reports`` into the
+    folder ``into`` under names of their own; where they are now. Each is
+    given the time it was finished (``when``): ``done/`` keeps a file by it."""
+    for n in range(1, 1000):
+        names = _names(name, tag if n == 1 else f"{tag}-{n}")
+        if not any((into / v).exists() for v in names.values()):
+            break
+    moved: dict[str, Path] = {}
+    for key, path in reports.items():
+        if key in names and path.exists():
+            moved[key] = _move(path, into / names[key], when)
+    return _move(file, into / names["file"], when), moved
+
+
+def _move(src: Path, dst: Path, when: float) -> Path:
+    os.replace(src, dst)  # never over a file: the names above are free
+    os.utime(dst, (when, when))
+    return dst
+
+
+def prune(done: Path, keep_days: float, now: float) -> list[Path]:
+    """Delete what ``done/`` has kept longer than ``keep_days`` (0: keep
+    everything), and the month folders left empty; what was deleted."""
+    if keep_days <= 0 or not done.is_dir():
+        return []
+    limit = now - keep_days * DAY
+    gone: list[Path] = []
+    for month in sorted(p for p in done.iterdir() if p.is_dir()):
+        for path in sorted(month.iterdir()):
+            try:
+                if path.is_file() and path.stat().st_mtime < limit:
+                    path.unlink()
+                    gone.append(path)
+            except OSError:
+                continue  # taken away meanwhile, or not ours to delete: left
+        with suppress(OSError):
+            month.rmdir()  # only when empty
+    return gone

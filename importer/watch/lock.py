@@ -1,0 +1,166 @@
+"""One watcher per root.
+
+The lock is kept where the watcher keeps its state, on the local disk
+(``$XDG_STATE_HOME/vnimport/watch/<hash of the root's real path>/``), and
+never as a lock file in the watched folder: a network share or a synced
+folder does not lock files reliably, and a lock file there would travel to
+the other machines. It is an OS lock (``flock``) on a file there: a
+watcher that is killed, or a machine that reboots, leaves no stale lock.
+
+When the target's journal is in PostgreSQL (watchers on several machines
+share it), a session-level advisory lock keyed on the root's real path is
+taken as well, so that a second machine pointed at the same root refuses
+too. Neither lock keeps a manual ``vnimport run`` out: the journal's
+claims keep two runs from sending one document twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import sys
+import time
+from collections.abc import Mapping
+from contextlib import suppress
+from pathlib import Path
+from typing import IO, Any
+
+from importer.errors import ConfigError
+
+__all__ = ["WatchLock", "advisory_key", "state_dir"]
+
+
+def state_dir(root: Path, env: Mapping[str, str] | None = None) -> Path:
+    """The watcher's own folder on the local disk for ``root``: its lock,
+    and what it remembers between passes (when each folder last got a file)."""
+    env = os.environ if env is None else env
+    real = str(Path(root).resolve())
+    base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "vnimport" / "watch" / hashlib.sha256(real.encode()).hexdigest()[:16]
+
+
+def advisory_key(root: Path) -> int:
+    """The PostgreSQL advisory lock of ``root``: a signed 64-bit number of
+    its real path."""
+    digest = hashlib.sha256(b"vnimport-watch:" + str(Path(root).resolve()).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class WatchLock:
+    """Held while a watcher works on ``root``: :meth:`acquire` raises
+    :class:`ConfigError` naming who holds it. ``journal``: the target's
+    journal, a ``postgresql://`` address for the advisory lock as well."""
+
+    def __init__(self, root: Path, state: Path, journal: str = "") -> None:
+        self.root = Path(root).resolve()
+        self.state = state
+        self.journal = journal if journal.startswith(("postgresql://", "postgres://")) else ""
+        self._file: IO[str] | None = None
+        self._db: Any = None
+
+    def acquire(self) -> None:
+        self.state.mkdir(parents=True, exist_ok=True)
+        (self.state / "root").write_text(str(self.root) + "\n", encoding="utf-8")
+        path = self.state / "lock"
+        handle = path.open("a+", encoding="utf-8")
+        if not _try_lock(handle):
+            try:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+            except OSError:  # Windows: the locked byte cannot be read
+                holder = "another process"
+            handle.close()
+            raise ConfigError(
+                f"another watcher is watching {self.root} ({holder}); one watcher per "
+                f"root (its lock: {path})"
+            )
+        handle.seek(0)
+        handle.truncate()
+        when = time.strftime("%Y-%m-%d %H:%M:%S")
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}, since {when}")
+        handle.flush()
+        self._file = handle
+        if self.journal:
+            try:
+                self._advisory()
+            except BaseException:
+                self.release()
+                raise
+
+    def _advisory(self) -> None:
+        from importer.errors import JournalError
+        from importer.targets.postgres import safe_url
+
+        try:
+            import psycopg
+        except ImportError:
+            raise JournalError(
+                "a journal in PostgreSQL needs psycopg: pip install 'vnimport[postgres]'"
+            ) from None
+        try:
+            db = psycopg.connect(self.journal, autocommit=True, connect_timeout=10)
+            row = db.execute("SELECT pg_try_advisory_lock(%s)", (advisory_key(self.root),))
+            got = row.fetchone()
+        except psycopg.Error as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise JournalError(
+                f"cannot take the watcher's lock in {safe_url(self.journal)}: {first}"
+            ) from None
+        if not got or not got[0]:
+            db.close()
+            raise ConfigError(
+                f"another watcher is watching {self.root} (it holds the lock in the "
+                f"journal {safe_url(self.journal)}, perhaps from another machine); one "
+                "watcher per root"
+            )
+        self._db = db
+
+    def release(self) -> None:
+        if self._db is not None:
+            with suppress(Exception):
+                self._db.close()  # the session's advisory lock goes with it
+            self._db = None
+        if self._file is not None:
+            handle, self._file = self._file, None
+            handle.seek(0)
+            handle.truncate()
+            _unlock(handle)
+            handle.close()
+
+    def __enter__(self) -> WatchLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _try_lock(handle: IO[str]) -> bool:
+        try:
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(handle: IO[str]) -> None:
+        handle.seek(0)
+        with suppress(OSError):
+            msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(handle: IO[str]) -> bool:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(handle: IO[str]) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
