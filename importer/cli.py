@@ -27,6 +27,8 @@ from importer.doctypes import DocType, Registry
 from importer.errors import ConfigError, VismaError, VnimportError
 from importer.jobs import EXIT_FATAL, PREFLIGHT_FROM
 from importer.report import BatchReport, refuse_foreign, refuse_inputs, write_report
+from importer.web.commands import add_parsers as web_parsers
+from importer.web.commands import cmd_serve, cmd_users
 
 EXIT_OK, EXIT_ROWS = 0, 1
 MAX_LISTED = 50
@@ -479,6 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _lists_max_age_option(p)
     _watch_parser(sub, common)
+    web_parsers(sub, common)
     return parser
 
 
@@ -548,6 +551,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "reconcile": cmd_reconcile,
             "template": cmd_template,
             "watch": cmd_watch,
+            "serve": cmd_serve,
+            "users": cmd_users,
         }
         return handler[args.command](args, registry)
     except VnimportError as exc:

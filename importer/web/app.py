@@ -1,0 +1,316 @@
+"""The pages: sign in, choose the company and upload, check, import, result.
+
+Every page is rendered on the server and works without JavaScript; htmx
+(vendored, ``static/``) only replaces the progress box in place instead of
+the page's ``<meta refresh>``. Every POST form carries the session's CSRF
+token; the API (:mod:`importer.web.api`) takes a bearer token instead and
+no cookie.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from flask import (
+    Flask,
+    Response,
+    abort,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response as BaseResponse
+
+from importer.doctypes import Registry
+from importer.web.batches import SUFFIXES, UploadError
+from importer.web.runs import Runner, Spawn
+from importer.web.service import Service
+from importer.web.store import Store, User
+from importer.web.users import check_password
+
+__all__ = ["create_app"]
+
+MAX_UPLOAD = 25 * 1024 * 1024
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def create_app(
+    data: Path,
+    config: Path | None = None,
+    *,
+    max_upload: int = MAX_UPLOAD,
+    behind_tls: bool = False,
+    registry: Registry | None = None,
+    spawn: Spawn | None = None,
+) -> Flask:
+    """The app over the data folder ``data`` (users, batches, uploads,
+    reports) and the targets of ``config`` (``vnimport.toml``).
+    ``behind_tls``: a reverse proxy terminates TLS (cookies are Secure and
+    its ``X-Forwarded-*`` headers are trusted)."""
+    app = Flask(__name__)
+    data = data.resolve()
+    store = Store(data / "web.sqlite")
+    store.interrupt_unfinished()
+    config = (config or Path("vnimport.toml")).resolve()
+    runner = Runner(store, data, config, spawn)
+    service = Service(store, runner, data, config, registry or Registry())
+    app.config.update(
+        SECRET_KEY=_secret_key(data / "secret_key"),
+        MAX_CONTENT_LENGTH=max_upload,
+        MAX_FORM_PARTS=20,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=behind_tls,
+        SESSION_COOKIE_NAME="vnimport_session",
+    )
+    if behind_tls:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    app.extensions["vnimport"] = service
+
+    from importer.web.api import api
+
+    app.register_blueprint(api)
+    _routes(app, service)
+    return app
+
+
+def _secret_key(path: Path) -> bytes:
+    """The key that signs the session cookies, kept so that a restart does
+    not sign everybody out."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
+def _user() -> User:
+    return cast(User, g.user)
+
+
+def login_required(view: F) -> F:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.user is None:
+            return redirect(url_for("login", next=request.path))
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
+def _routes(app: Flask, service: Service) -> None:
+    @app.before_request
+    def load_user() -> None:
+        g.user = None
+        if request.blueprint == "api":
+            return
+        name = session.get("user")
+        if name:
+            g.user = service.store.user(name)
+        if "csrf" not in session:
+            session["csrf"] = secrets.token_urlsafe(32)
+        if request.method == "POST":
+            sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token", "")
+            if not secrets.compare_digest(str(sent), str(session["csrf"])):
+                abort(
+                    400,
+                    "The form has expired or did not come from this site: "
+                    "go back, reload the page and try again.",
+                )
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        if request.blueprint != "api" and request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.context_processor
+    def common() -> dict[str, Any]:
+        return {"user": g.get("user"), "csrf_token": session.get("csrf", "")}
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        if isinstance(exc, RequestEntityTooLarge):
+            limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024) or 1
+            message = f"The file is too large: this server takes files up to {limit} MB."
+        else:
+            message = exc.description or exc.name
+        if request.path.startswith("/api/"):
+            code = (exc.name or "error").lower().replace(" ", "-")
+            return {"error": {"code": code, "message": message}}, exc.code
+        return render_template("error.html", title=exc.name, message=message), exc.code
+
+    @app.get("/login")
+    def login() -> Any:
+        return render_template("login.html", next=_safe_next(request.args.get("next")))
+
+    @app.post("/login")
+    def login_post() -> Any:
+        name = request.form.get("name", "")
+        user = check_password(service.store, name, request.form.get("password", ""))
+        if user is None:
+            return render_template(
+                "login.html",
+                error="Wrong name or password.",
+                name=name,
+                next=_safe_next(request.form.get("next")),
+            ), 401
+        session.clear()  # a new session: none fixed beforehand survives
+        session["user"] = user.name
+        session["csrf"] = secrets.token_urlsafe(32)
+        return redirect(_safe_next(request.form.get("next")) or url_for("home"), 303)
+
+    @app.post("/logout")
+    def logout() -> Any:
+        session.clear()
+        return redirect(url_for("login"), 303)
+
+    @app.get("/")
+    @login_required
+    def home() -> Any:
+        return _home(service)
+
+    @app.post("/batches")
+    @login_required
+    def upload() -> Any:
+        file = request.files.get("file")
+        try:
+            if file is None or not file.filename:
+                raise UploadError("no-file", "Choose a file to upload.")
+            batch = service.new_batch(
+                _user(),
+                file.stream,
+                file.filename,
+                request.form.get("target", ""),
+                request.form.get("type", ""),
+            )
+        except UploadError as exc:
+            return _home(service, error=str(exc)), 400
+        return redirect(url_for("batch_page", batch_id=batch.id), 303)
+
+    @app.get("/batches/<batch_id>")
+    @login_required
+    def batch_page(batch_id: str) -> Any:
+        batch = service.visible_batch(_user(), batch_id)
+        run = service.store.run_of_batch(batch.id)
+        return render_template(
+            "batch.html", batch=batch, s=batch.summary, run=run, types=service.registry.names()
+        )
+
+    @app.post("/batches/<batch_id>/type")
+    @login_required
+    def batch_type(batch_id: str) -> Any:
+        batch = service.visible_batch(_user(), batch_id)
+        try:
+            service.recheck(batch, request.form.get("type", ""))
+        except UploadError as exc:
+            return render_template("error.html", title="Cannot check", message=str(exc)), 400
+        return redirect(url_for("batch_page", batch_id=batch.id), 303)
+
+    @app.get("/batches/<batch_id>/fixme.xlsx")
+    @login_required
+    def batch_fixme(batch_id: str) -> Any:
+        batch = service.visible_batch(_user(), batch_id)
+        return _download(service.check_base(batch.id), "fixme.xlsx", batch.filename)
+
+    @app.post("/batches/<batch_id>/run")
+    @login_required
+    def batch_run(batch_id: str) -> Any:
+        batch = service.visible_batch(_user(), batch_id)
+        try:
+            run, _ = service.start_run(_user(), batch, request.form.get("mode", "create"))
+        except UploadError as exc:
+            return render_template("error.html", title="Cannot import", message=str(exc)), 400
+        return redirect(url_for("run_page", run_id=run.id), 303)
+
+    @app.get("/runs/<run_id>")
+    @login_required
+    def run_page(run_id: str) -> Any:
+        run, batch = service.visible_run(_user(), run_id)
+        return render_template(
+            "run.html",
+            run=run,
+            batch=batch,
+            s=run.summary,
+            progress=service.progress(run),
+            active=run.status in ("queued", "running"),
+        )
+
+    @app.get("/runs/<run_id>/progress")
+    @login_required
+    def run_progress(run_id: str) -> Any:
+        run, _ = service.visible_run(_user(), run_id)
+        if run.status not in ("queued", "running"):
+            response = redirect(url_for("run_page", run_id=run.id))
+            response.headers["HX-Redirect"] = url_for("run_page", run_id=run.id)
+            return response
+        return render_template("progress.html", run=run, progress=service.progress(run))
+
+    @app.get("/runs/<run_id>/<name>")
+    @login_required
+    def run_file(run_id: str, name: str) -> Any:
+        run, batch = service.visible_run(_user(), run_id)
+        return _download(service.runner.report_base(run.id), name, batch.filename)
+
+    @app.get("/templates/<doctype>.xlsx")
+    @login_required
+    def template(doctype: str) -> Any:
+        if doctype not in service.registry.names():
+            abort(404)
+        path = service.template(doctype, request.args.get("lang", "en"))
+        return send_file(path, as_attachment=True, download_name=f"{doctype}.xlsx")
+
+
+def _home(service: Service, error: str = "") -> str:
+    user = _user()
+    return render_template(
+        "home.html",
+        error=error,
+        targets=service.targets_for(user),
+        types=service.registry.names(),
+        batches=service.visible_batches(user),
+        accept=",".join(SUFFIXES),
+        limit_mb=service.limit_mb(),
+    )
+
+
+DOWNLOADS = {"report.xlsx", "report.csv", "report.json", "fixme.xlsx"}
+
+
+def _download(base: Path, name: str, original: str) -> BaseResponse:
+    """One of a report's files; the name asked for is looked up in a fixed
+    set, never joined to a path as it is."""
+    if name not in DOWNLOADS:
+        abort(404)
+    path = base.with_name(f"{base.name}.{name.removeprefix('report.')}")
+    if not path.is_file():
+        abort(404, "There is no such file for this batch (nothing to fix, or not written yet).")
+    stem = Path(original).stem or "batch"
+    return send_file(path, as_attachment=True, download_name=f"{stem}.{name}")
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path of this site: never another site's address."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return ""

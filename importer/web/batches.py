@@ -1,0 +1,150 @@
+"""An upload, checked: the bytes kept under a generated name outside the web
+root, the document type suggested from the headers, and what
+:func:`importer.check` found, kept as a summary the pages and the API show
+(counts by problem, and the rows with problems, each cell with its
+messages) beside the check's own report and fix-me workbook.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import IO, Any
+
+from importer.batch import check, validation_report
+from importer.doctypes import Registry
+from importer.errors import ColumnError, ConfigError, FileError
+from importer.report import write_report
+from importer.sources import open_table
+
+__all__ = ["SUFFIXES", "check_upload", "looks_like", "suggest_type"]
+
+SUFFIXES = (".xlsx", ".csv")
+SHOWN_ROWS = 500  # rows with problems kept for the page; the fix-me workbook has them all
+_ZIP = b"PK\x03\x04"
+
+
+class UploadError(Exception):
+    """A file the app will not take: said on the page and in the API."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def looks_like(name: str, head: bytes) -> str:
+    """The upload's suffix when its name and first bytes agree on a
+    spreadsheet; else :class:`UploadError`. The Content-Type is not asked."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise UploadError(
+            "not-a-spreadsheet",
+            f"{name or 'the file'} is not an .xlsx workbook or a .csv file",
+        )
+    if suffix == ".xlsx" and not head.startswith(_ZIP):
+        raise UploadError("not-a-spreadsheet", f"{name} is not an Excel workbook (.xlsx) inside")
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if suffix == ".csv" and b"\x00" in head[:8192] and not utf16:
+        raise UploadError("not-a-spreadsheet", f"{name} is not a text (.csv) file inside")
+    return suffix
+
+
+def save_upload(stream: IO[bytes], name: str, dest: Path) -> None:
+    """Copy the upload to ``dest`` (its generated name), checking what it is."""
+    head = stream.read(8192)
+    looks_like(name, head)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with dest.open("wb") as out:
+        out.write(head)
+        shutil.copyfileobj(stream, out)
+
+
+def suggest_type(path: Path, registry: Registry) -> str:
+    """The type whose columns the file's headers name most (then the one with
+    most of its required columns there); empty when no header is known."""
+    try:
+        headers = open_table(path).header
+    except (FileError, ColumnError, OSError):
+        return ""
+    best: tuple[int, int, str] = (0, 0, "")
+    for name in registry.names():
+        doctype = registry.get(name)
+        fields = {f for h in headers if (f := doctype.resolve_header(str(h)))}
+        score = (len(fields), len(fields & set(doctype.required)), name)
+        if score[:2] > best[:2]:
+            best = score
+    return best[2]
+
+
+def check_upload(
+    path: Path, doctype_name: str, registry: Registry, out: Path, mapping: Path | None = None
+) -> dict[str, Any]:
+    """Check the stored file as ``doctype_name``; write the check's report
+    (``out``.xlsx/.csv/.json and .fixme.xlsx) and return the summary kept
+    with the batch. A file that cannot be checked at all raises
+    :class:`UploadError`."""
+    try:
+        doctype = registry.get(doctype_name)
+        batch = check(path, doctype, mapping=mapping)
+    except (FileError, ColumnError, ConfigError) as exc:
+        raise UploadError(exc.code, str(exc).replace(str(path), "the file")) from None
+    report = validation_report(batch)
+    paths = write_report(report, out)
+    headers = report.input_headers
+    problems: list[dict[str, Any]] = []
+    bad_rows = [r for r in report.results if r.status != "valid" or r.issues]
+    for r in bad_rows[:SHOWN_ROWS]:
+        header = headers.get(r.sheet) or next(iter(headers.values()), [])
+        marks: dict[int, list[str]] = {}
+        other: list[str] = []
+        for issue in r.issues:
+            where = _column_index(header, issue.column)
+            if where is None:
+                other.append((f"{issue.column}: " if issue.column else "") + issue.message)
+            else:
+                marks.setdefault(where, []).append(issue.message)
+        width = max(len(header), len(r.cells))
+        cells = [
+            {"value": _text(r.cells[i] if i < len(r.cells) else ""), "messages": marks.get(i, [])}
+            for i in range(width)
+        ]
+        problems.append(
+            {
+                "row": r.row,
+                "sheet": r.sheet,
+                "key": r.key,
+                "status": r.status,
+                "cells": cells,
+                "other": other,
+            }
+        )
+    summary = report.summary()
+    return {
+        "type": doctype.name,
+        "rows": len(report.results),
+        "documents": report.documents,
+        "valid_documents": len(batch.valid_documents),
+        "counts": report.counts(),
+        "reasons": summary["reasons"],
+        "warnings": [i.message for i in report.file_issues],
+        "headers": headers,
+        "problems": problems,
+        "problem_rows": len(bad_rows),
+        "issues": summary["issues"][:20],
+        "fixme": "fixme" in paths,
+    }
+
+
+def _column_index(header: list[str], column: str) -> int | None:
+    if column in header:
+        return header.index(column)
+    if column.startswith("column ") and column[7:].isalpha():  # "column H"
+        index = 0
+        for ch in column[7:].upper():
+            index = index * 26 + ord(ch) - 64
+        return index - 1
+    return None
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
