@@ -338,6 +338,33 @@ def test_the_same_bytes_dropped_again_send_nothing(tmp_path: Path) -> None:
     assert len([n for n in drop.files("customers", "done") if n.endswith(".csv")]) == 4
 
 
+def test_a_root_that_goes_away_while_watched_fails_the_pass_and_is_never_made_anew(
+    tmp_path: Path,
+) -> None:
+    with Sandbox(EMPTY) as sb:
+        drop = Drop(tmp_path, sb, {"customers": {"type": "customer"}})
+        watcher = drop.watcher()
+        assert drop.once(watcher) == 0
+        drop.root.rename(tmp_path / "unmounted")  # a share that went away
+        assert drop.once(watcher) == 2
+        assert not drop.root.exists()
+    assert "the root is gone" in drop.notes.finished()[-1][1]
+
+
+def test_the_same_bytes_in_another_mode_are_run_again(tmp_path: Path) -> None:
+    with Sandbox(EMPTY) as sb:
+        drop = Drop(tmp_path, sb, {"customers": {"type": "customer"}})
+        source = write_csv(tmp_path / "customers.csv", CUSTOMERS)
+        shutil.copy(source, drop.inbox("customers") / "customers.csv")
+        assert drop.once() == 0
+        other = Drop(tmp_path, sb, {"customers": {"type": "customer", "mode": "upsert"}})
+        shutil.copy(source, other.inbox("customers") / "customers.csv")
+        assert other.once() == 0
+        assert len(other.runs()) == 2  # run, not "already imported": the journal decides
+        assert sb.count("customer") == 3
+    assert other.notes.files[-1].status == "imported"
+
+
 def test_a_changed_file_sends_only_what_changed(tmp_path: Path) -> None:
     with Sandbox(EMPTY) as sb:
         drop = Drop(tmp_path, sb, {"customers": {"type": "customer", "mode": "upsert"}})
@@ -496,12 +523,32 @@ def test_done_keeps_files_as_long_as_configured_and_failed_keeps_them(tmp_path: 
     assert list(drop.folder("customers").done.iterdir()) == []  # the empty month went too
 
 
-def test_prune_with_no_limit_keeps_everything(tmp_path: Path) -> None:
+def test_prune_with_no_limit_keeps_everything_and_never_touches_a_file_of_someone_else(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "2020-01").mkdir()
-    (tmp_path / "2020-01" / "x.csv").write_text("a")
-    os.utime(tmp_path / "2020-01" / "x.csv", (0, 0))
+    ours = tmp_path / "2020-01" / "x.20200105-021503-1a2b3c4d.csv"
+    notes = tmp_path / "2020-01" / "notes-by-the-operator.txt"
+    for path in (ours, notes):
+        path.write_text("a")
+        os.utime(path, (0, 0))
     assert prune(tmp_path, 0, NOW) == []
-    assert prune(tmp_path, 1, NOW) == [tmp_path / "2020-01" / "x.csv"]
+    assert prune(tmp_path, 1, NOW) == [ours]
+    assert notes.exists()
+
+
+def test_a_long_dropped_name_gets_names_the_file_system_takes(tmp_path: Path) -> None:
+    from importer.watch.folders import finish
+
+    long = "æ" * 200 + ".csv"  # 400 bytes of UTF-8: more than a file name may have
+    (tmp_path / "in").mkdir()
+    src = tmp_path / "in" / "x.csv"
+    src.write_text("a")
+    report = tmp_path / "in" / "r.json"
+    report.write_text("{}")
+    moved, paths = finish(src, {"json": report}, tmp_path, long, "20200105-021503-1a2b3c4d", NOW)
+    assert moved.exists() and len(moved.name.encode()) < 200 and moved.name.endswith(".csv")
+    assert paths["json"].exists() and moved.name.startswith("æææ")
 
 
 def test_remembered_looks_take_a_still_file_without_waiting_again(tmp_path: Path) -> None:
@@ -767,9 +814,11 @@ def test_with_a_journal_in_postgresql_the_root_is_locked_there_too(
     with WatchLock(root, tmp_path / "machine-a", url):
         # another machine: its own local state, the same journal
         with pytest.raises(ConfigError, match="holds the lock in the journal"):
-            WatchLock(root, tmp_path / "machine-b", url).acquire()
+            WatchLock(root, tmp_path / "machine-b", url, machine=tmp_path / "b").acquire()
         WatchLock(tmp_path, tmp_path / "machine-c", url).release()  # another root: free
-    with WatchLock(root, tmp_path / "machine-b", url):
+        with pytest.raises(ConfigError, match="another user's, or one with another state"):
+            WatchLock(root, tmp_path / "user-b", "").acquire()  # this machine, another user
+    with WatchLock(root, tmp_path / "machine-b", url, machine=tmp_path / "b"):
         pass
 
 
@@ -783,7 +832,9 @@ def test_a_watcher_with_its_journal_in_postgresql(tmp_path: Path, postgres: str)
         shutil.copy(source, drop.inbox("customers") / "customers.csv")
         assert drop.once() == 0 and sb.count("customer") == 3
         shutil.copy(source, drop.inbox("customers") / "customers.csv")
-        elsewhere = WatchLock(drop.root, tmp_path / "another-machine", url)
+        elsewhere = WatchLock(
+            drop.root, tmp_path / "another-machine", url, machine=tmp_path / "another-tmp"
+        )
         with elsewhere, pytest.raises(ConfigError, match="holds the lock in the journal"):
             drop.once()
         assert drop.once() == 0

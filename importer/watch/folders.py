@@ -18,6 +18,7 @@ failed). The report moves first and the file last: a file still in
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
 from contextlib import suppress
@@ -28,6 +29,9 @@ __all__ = ["Folder", "finish", "prune", "tag_for"]
 
 INBOX, PROCESSING, DONE, FAILED, REPORTS = "inbox", "processing", "done", "failed", ".reports"
 DAY = 86400.0
+MONTH = re.compile(r"\d{4}-\d{2}")  # done/YYYY-MM
+# a name vnimport gave a finished file or its report: the tag of tag_for
+OURS = re.compile(r"\.\d{8}-\d{6}-[0-9a-f]{8}(-\d+)?(\.|$)")
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ class Folder:
 
     def report_path(self, name: str) -> Path:
         """Where the report of the file ``name`` is written while it is imported."""
-        return self.reports / (name.replace(".", "_") + ".report")
+        return self.reports / (short(name.replace(".", "_")) + ".report")
 
 
 def tag_for(run_id: str, when: float) -> str:
@@ -90,11 +94,26 @@ def tag_for(run_id: str, when: float) -> str:
     return time.strftime("%Y%m%d-%H%M%S", time.localtime(when)) + "-" + uuid.uuid4().hex[:8]
 
 
+STEM_BYTES = 120  # of a file's own name in the names vnimport gives: the rest is room for
+# the run's id and ".report.xlsx" within the 255 bytes a file system allows
+
+
+def short(stem: str, most: int = STEM_BYTES) -> str:
+    """``stem`` cut to ``most`` bytes of UTF-8 (never inside a letter), so
+    that a long dropped name, or one of many Norwegian letters, still makes
+    names the file system takes."""
+    data = stem.encode("utf-8")
+    if len(data) <= most:
+        return stem
+    return data[:most].decode("utf-8", "ignore").rstrip() + "~"
+
+
 def _names(name: str, tag: str) -> dict[str, str]:
     stem, dot, ending = name.rpartition(".")
     if not dot or not stem:
         stem, ending = name, ""
-    base = f"{stem}.{tag}"
+    base = f"{short(stem)}.{tag}"
+    ending = short(ending, 16)
     return {
         "file": f"{base}.{ending}" if ending else base,
         "xlsx": f"{base}.report.xlsx",
@@ -134,9 +153,11 @@ def prune(done: Path, keep_days: float, now: float) -> list[Path]:
         return []
     limit = now - keep_days * DAY
     gone: list[Path] = []
-    for month in sorted(p for p in done.iterdir() if p.is_dir()):
+    for month in sorted(p for p in done.iterdir() if p.is_dir() and MONTH.fullmatch(p.name)):
         for path in sorted(month.iterdir()):
             try:
+                if not OURS.search(path.name):
+                    continue  # not a name vnimport gave: someone else's, left
                 if path.is_file() and path.stat().st_mtime < limit:
                     path.unlink()
                     gone.append(path)

@@ -1,8 +1,10 @@
 """One watcher per root.
 
 The lock is kept where the watcher keeps its state, on the local disk
-(``$XDG_STATE_HOME/vnimport/watch/<hash of the root's real path>/``), and
-never as a lock file in the watched folder: a network share or a synced
+(``$XDG_STATE_HOME/vnimport/watch/<hash of the root's real path>/``), with
+a second one every user of the machine shares in its temporary folder
+(another user, or ``sudo``, has another state folder), and never as a
+lock file in the watched folder: a network share or a synced
 folder does not lock files reliably, and a lock file there would travel to
 the other machines. It is an OS lock (``flock``) on a file there: a
 watcher that is killed, or a machine that reboots, leaves no stale lock.
@@ -20,6 +22,7 @@ import hashlib
 import os
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from contextlib import suppress
@@ -52,11 +55,15 @@ class WatchLock:
     :class:`ConfigError` naming who holds it. ``journal``: the target's
     journal, a ``postgresql://`` address for the advisory lock as well."""
 
-    def __init__(self, root: Path, state: Path, journal: str = "") -> None:
+    def __init__(
+        self, root: Path, state: Path, journal: str = "", *, machine: Path | None = None
+    ) -> None:
         self.root = Path(root).resolve()
         self.state = state
+        self.machine = machine  # the machine-wide lock's folder (default: the temp folder)
         self.journal = journal if journal.startswith(("postgresql://", "postgres://")) else ""
         self._file: IO[str] | None = None
+        self._machine: IO[str] | None = None
         self._db: Any = None
 
     def acquire(self) -> None:
@@ -75,6 +82,12 @@ class WatchLock:
                 f"another watcher is watching {self.root} ({holder}); one watcher per "
                 f"root (its lock: {path})"
             )
+        try:
+            self._machine = _machine_lock(self.root, self.machine)
+        except BaseException:
+            _unlock(handle)
+            handle.close()
+            raise
         handle.seek(0)
         handle.truncate()
         when = time.strftime("%Y-%m-%d %H:%M:%S")
@@ -121,6 +134,10 @@ class WatchLock:
             with suppress(Exception):
                 self._db.close()  # the session's advisory lock goes with it
             self._db = None
+        if self._machine is not None:
+            machine, self._machine = self._machine, None
+            _unlock(machine)
+            machine.close()
         if self._file is not None:
             handle, self._file = self._file, None
             handle.seek(0)
@@ -134,6 +151,37 @@ class WatchLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def machine_lock_path(root: Path, folder: Path | None = None) -> Path:
+    """The lock every user of this machine shares for ``root`` (the state
+    folder is each user's own: another user, or ``sudo``, has another), in
+    ``folder`` (default: the machine's temporary folder)."""
+    key = hashlib.sha256(str(Path(root).resolve()).encode()).hexdigest()[:16]
+    return Path(folder or tempfile.gettempdir()) / f"vnimport-watch-{key}.lock"
+
+
+def _machine_lock(root: Path, folder: Path | None) -> IO[str]:
+    path = machine_lock_path(root, folder)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except PermissionError:
+        raise ConfigError(
+            f"another user's watcher may be watching {root}: its machine-wide lock {path} "
+            "cannot be opened; one watcher per root"
+        ) from None
+    if hasattr(os, "fchmod"):
+        with suppress(OSError):
+            os.fchmod(fd, 0o666)  # every user of the machine may take it in turn
+    handle = os.fdopen(fd, "r+", encoding="utf-8")
+    if not _try_lock(handle):
+        handle.close()
+        raise ConfigError(
+            f"another watcher is watching {root} (another user's, or one with another "
+            f"state folder; the machine-wide lock: {path}); one watcher per root"
+        )
+    return handle
 
 
 if sys.platform == "win32":

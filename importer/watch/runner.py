@@ -259,6 +259,11 @@ class Watcher:
         self._tell(self.notifier.pass_started)
         state = WatchState(self.state_folder)
         try:
+            if not self.settings.root.is_dir():  # unmounted, moved: never made anew
+                raise FileNotFoundError(
+                    2, "the root is gone (unmounted or moved?); it is not made anew",
+                    str(self.settings.root),
+                )  # fmt: skip
             places = [(f, Folder(self.settings.root / f.name)) for f in self.settings.folders]
             for spec, place in places:
                 place.ensure()
@@ -268,6 +273,7 @@ class Watcher:
                     if stop.is_set() or result.halted:
                         break
                     self.say(f"{spec.name}: resuming {path.name}, left in processing/")
+                    state.folder(spec.name, self.clock()).last = self.clock()  # it came
                     self._import(spec, place, path, stop, result)
             if not (stop.is_set() or result.halted):
                 self._pick_up(places, state, stop, result)
@@ -331,7 +337,7 @@ class Watcher:
             self.say(f"{spec.name}: {name} cannot be read: {exc.strerror or exc}")
             return
         try:
-            earlier = self._earlier(sha, spec.doctype)
+            earlier = self._earlier(sha, spec.doctype, spec.mode)
         except VnimportError as exc:
             result.fatal = f"{spec.name}/{name}: {exc}"
             self.say(f"{spec.name}: {name} stays in processing/: {exc}")
@@ -369,7 +375,8 @@ class Watcher:
             result.fatal = f"{spec.name}/{name}: {fatal[1]}"
             self.say(f"{spec.name}: {name} stays in processing/ for the next pass: {fatal[1]}")
             return
-        if stop.is_set() and fatal is None and done.counts.get("not sent"):
+        unfinished = done.counts.get("not sent", 0) + done.counts.get("unknown", 0)
+        if stop.is_set() and fatal is None and unfinished:  # the next start finishes it
             result.stopped = f"{spec.name}/{name}"
             self.say(
                 f"{spec.name}: stopped: {name} stays in processing/ and is resumed at the "
@@ -390,7 +397,7 @@ class Watcher:
             result=result,
         )
 
-    def _earlier(self, sha: str, doctype: str) -> Run | None:
+    def _earlier(self, sha: str, doctype: str, mode: str) -> Run | None:
         """The run that imported these bytes before, as this type into this
         company, every row final and fine; ``None`` when the newest run of
         them did not, or none did (the file is then run)."""
@@ -405,8 +412,8 @@ class Watcher:
                     s in STATUSES and STATUSES[s].final and STATUSES[s].exit_code == 0
                     for s in run.counts
                 )
-                if run.outcome != "done" or not fine:
-                    return None
+                if run.outcome != "done" or not fine or run.mode != mode:
+                    return None  # the journal decides what a run of it sends
                 if any(d.undo_state in UNDONE for d in journal.run_documents(run.id)):
                     return None  # taken back by undo since: a run sends them again
                 return run
