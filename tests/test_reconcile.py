@@ -5,7 +5,6 @@ balance endpoints it reads."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import pytest
 from conftest import ROOT, TYPES, Api, write_csv
 from openapi import operation, resolve, spec
 from openpyxl import load_workbook
+from test_api import env_for, vnimport
 
 from importer import Journal, VismaDestination, check, load_type, send
 from importer.reconciliation.compare import Facts, reconcile, same
@@ -32,30 +32,6 @@ from importer.targets.client import VismaClient
 
 INVOICES = ["External reference", "Customer number", "Invoice date", "Item number"]
 INVOICES += ["Line description", "Quantity", "Unit price", "VAT code", "Account"]
-
-
-def env_for(sb: Sandbox) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VNIMPORT_")}
-    conn = demo_connection(sb.url)
-    env.update(
-        VNIMPORT_BASE_URL=conn.base_url,
-        VNIMPORT_TOKEN_URL=conn.token_url,
-        VNIMPORT_CLIENT_ID=conn.client_id,
-        VNIMPORT_CLIENT_SECRET=conn.client_secret,
-        VNIMPORT_TENANT_ID=conn.tenant_id,
-    )
-    return env
-
-
-def vnimport(*argv: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "importer", *argv],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=cwd,
-    )
 
 
 def sheet(path: Path, name: str) -> list[tuple[Any, ...]]:
