@@ -23,7 +23,7 @@ from conftest import write_csv
 from hostile import SECRET, TOKEN, Server, Trickle, api_answer, connection, serve
 
 from importer import RunAborted, VismaDestination, check, load_type, send
-from importer.errors import AuthError
+from importer.errors import VismaError
 from importer.report import BatchReport
 from importer.targets.client import (
     BadAnswer,
@@ -618,7 +618,7 @@ def test_a_deadline_holds_through_a_proxy(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_a_token_endpoint_that_trickles_is_a_clear_error(tmp_path: Path) -> None:
     slow = serve(lambda h, m, b: (200, {}, Trickle(b'{"access_token": "x"}', every=1.0)))
-    with slow as api, pytest.raises(AuthError, match=r"cannot reach .*within 2 s"):
+    with slow as api, pytest.raises(VismaError, match=r"cannot reach .*within 2 s"):
         VismaClient(connection(api), timeout=2.0).token()
 
 
@@ -648,7 +648,7 @@ def test_a_company_ca_bundle_is_honoured(tmp_path: Path, monkeypatch: pytest.Mon
     with Server(tokens, tls=context) as api:
         monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
         monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-        with pytest.raises(AuthError, match=r"certificate is not trusted .*REQUESTS_CA_BUNDLE"):
+        with pytest.raises(VismaError, match=r"certificate is not trusted .*REQUESTS_CA_BUNDLE"):
             VismaClient(connection(api)).token()
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
         assert VismaClient(connection(api)).token() == TOKEN

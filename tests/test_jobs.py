@@ -69,6 +69,7 @@ def test_what_ends_a_job_is_in_its_report_never_raised(tmp_path: Path) -> None:
     job = Job(src, "customer", journal=str(tmp_path / "j2.sqlite"))
     result = run_job(job, connection=unreachable)
     assert result.exit_code == 2, result.counts  # not "0 imported"
+    assert result.fatal is not None and result.fatal[0] == "visma-error"  # an outage, not auth
     assert result.problems() and "127.0.0.1" in result.problems()[0]
     assert DEMO_SECRET not in result.paths["json"].read_text(encoding="utf-8")
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol
 
 from importer.codes import message
-from importer.errors import AuthError, ConfigError, JournalError, VnimportError
+from importer.errors import AuthError, ConfigError, JournalError, VismaError, VnimportError
 from importer.group import Document
 from importer.render import Request, render_requests
 from importer.report import BatchReport
@@ -164,7 +164,7 @@ def send(
         nonlocal fatal, done
         try:
             outcomes[id(doc)] = future.result()
-        except (AuthError, JournalError) as exc:
+        except (AuthError, JournalError, VismaError) as exc:  # refused, lost, out of reach
             fatal = fatal or (exc.code, str(exc))
             stop.set()
         except Exception as exc:  # a bug: this document's fate is not known

@@ -40,7 +40,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from importer.codes import http_code
-from importer.errors import AuthError, VnimportError
+from importer.errors import AuthError, VismaError, VnimportError
 from importer.settings import Connection
 
 RETRIABLE = {500, 502, 503, 504}
@@ -550,8 +550,8 @@ class VismaClient:
                     "scope": self.scope,
                 },
             )  # no redirect: the secret goes to the token endpoint and nowhere else
-        except requests.RequestException as exc:
-            raise AuthError(
+        except requests.RequestException as exc:  # an outage, not refused credentials
+            raise VismaError(
                 self.scrub(f"cannot reach the token endpoint {c.token_url}: {_why(exc)}")
             ) from None
         if reply.is_redirect:
