@@ -139,7 +139,11 @@ def check(
             source
             if isinstance(source, Table)
             else open_table(
-                source, sheet=sheet, is_header=doctype.looks_like_header, encoding=encoding
+                source,
+                sheet=sheet if sheet is not None else rules.sheet if rules else None,
+                is_header=doctype.looks_like_header,
+                encoding=encoding,
+                header_row=rules.header_row if rules else None,
             )
         )
         pair = _sheet_pair(table, doctype)

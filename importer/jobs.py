@@ -49,7 +49,10 @@ class Job:
     is where the report goes (default: beside the file, ``FILE.report``).
     ``preflight``: check against the company first (``None``: when the
     file has more than :data:`PREFLIGHT_FROM` documents). ``yes``: a
-    production target may take a file no test target took."""
+    production target may take a file no test target took. ``edits``:
+    cells changed in the file by hand before the run (who, sheet, row,
+    column, old and new value, when: the web app's check page), kept in
+    its report (``edits`` in the JSON, an Edits sheet in the workbook)."""
 
     file: Path
     doctype: str
@@ -63,6 +66,7 @@ class Job:
     journal: str = ""
     report: Path | None = None
     workers: int = 4
+    edits: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -159,6 +163,8 @@ def run_job(
         )
         report.fatal = ("file-error", f"{job.file}: {exc.strerror or exc}")
         result = JobResult(job, report, sha256=sha)
+    if job.edits:
+        result.report.extra["edits"] = [dict(e) for e in job.edits]
     result.paths = write_report(result.report, job.report_path)
     return result
 

@@ -296,6 +296,7 @@ def write_csv(report: BatchReport, path: Path) -> None:
             w.writerow([safe_cell(rec[c]) for c in COLUMNS])
 
 
+EDIT_COLUMNS = ("who", "sheet", "row", "column", "old", "new", "when")
 RESULT_COLUMNS = ("row", "status", "Visma number", "HTTP status", "message")
 _NOT_DONE = ("failed", "invalid", "not sent")  # not "unknown": it may be in Visma
 
@@ -320,6 +321,12 @@ def write_xlsx(report: BatchReport, path: Path) -> None:
         ws2.append(_bold_row(ws2, ["sheet", "row", "column", "code", "message"]))
         for i in report.file_issues:
             ws2.append([_cell(ws2, v) for v in (i.sheet, i.row, i.column, i.code, i.message)])
+    edits = report.extra.get("edits")
+    if edits:  # cells changed by hand before the run (a Job's edits)
+        ws3 = wb.create_sheet("Edits")
+        ws3.append(_bold_row(ws3, list(EDIT_COLUMNS)))
+        for edit in edits:
+            ws3.append([_cell(ws3, edit.get(c, "")) for c in EDIT_COLUMNS])
     wb.save(path)
 
 

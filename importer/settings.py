@@ -32,6 +32,7 @@ from importer.errors import ConfigError
 CONFIG_FILE = "vnimport.toml"
 TARGETS_KEY = "targets"  # reserved for [targets.NAME], one connection per company
 WATCH_KEY = "watch"  # [watch]: the folder watcher's (importer.watch.config checks it)
+SERVE_KEY = "serve"  # [serve]: the web app's (importer.web.config checks it)
 SCOPE_WORDS = ("read", "create", "update", "delete")  # vismanet_erp_service_api:<word>
 
 Kind = Literal["text", "url", "path", "paths", "seconds"]
@@ -321,7 +322,9 @@ def read_config(path: Path) -> dict[str, str]:
     if problems:
         raise ConfigError(f"{path}: " + "; ".join(problems))
     return {
-        key: value for key, value in data.items() if value and key not in (TARGETS_KEY, WATCH_KEY)
+        key: value
+        for key, value in data.items()
+        if value and key not in (TARGETS_KEY, WATCH_KEY, SERVE_KEY)
     }
 
 
@@ -437,6 +440,10 @@ def _check_key(key: str, value: Any) -> str | None:
         from importer.watch.config import check_table
 
         return "; ".join(check_table(value)) or None
+    if key == SERVE_KEY:
+        from importer.web.config import check_table as check_serve
+
+        return "; ".join(check_serve(value)) or None
     setting = BY_TOML.get(key)
     if setting is None:
         return _unknown(key)

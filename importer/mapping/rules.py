@@ -2,8 +2,11 @@
 
 A mapping file (``--mapping FILE``, TOML) says what the file's columns mean
 when their headers are not names vnimport knows, which columns to leave out,
-values to give every row, and old codes to new ones::
+values to give every row, and old codes to new ones, and where in the
+file the rows are when that is not where vnimport looks::
 
+    sheet = "Ordrer"                      # the sheet to read (default: the first)
+    header_row = 3                        # the header's row (default: found)
     skip = ["Kommentar", "column H"]      # left out, and only noted
 
     [columns]                             # a header to a field (its column
@@ -61,6 +64,8 @@ class Rules:
     # target -> the file of a map that must know every value (a register):
     # a value it lacks is an error on its cell, never passed on as it is
     strict: dict[str, str] = field(default_factory=dict)
+    sheet: str | None = None  # the sheet to read, when not the first
+    header_row: int | None = None  # the header's row (from 1), when not the one found
     source: str = ""  # the mapping file, for messages
     applied: Counter[str] = field(default_factory=Counter)  # rule -> cells it changed
 
@@ -94,7 +99,7 @@ def load_rules(path: str | Path | None, skip: Iterable[str] = ()) -> Rules | Non
             f"the mapping file {p} is not valid TOML: {exc} (headers and values go in "
             'quotes: "Antall stk" = "Quantity")'
         ) from None
-    known = ("skip", "columns", "constants", "values")
+    known = ("sheet", "header_row", "skip", "columns", "constants", "values")
     for key in data:
         if key not in known:
             near = difflib.get_close_matches(key, known, n=1)
@@ -103,6 +108,16 @@ def load_rules(path: str | Path | None, skip: Iterable[str] = ()) -> Rules | Non
                 f"{p}: unknown key {key!r}{hint}; a mapping file has {', '.join(known)}"
             )
     rules = Rules(source=str(p))
+    sheet = data.get("sheet")
+    if sheet is not None and (not isinstance(sheet, str) or not sheet.strip()):
+        raise ConfigError(f'{p}: sheet is the name of a sheet, e.g. sheet = "Orders"')
+    rules.sheet = sheet
+    header_row = data.get("header_row")
+    if header_row is not None and (
+        isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1
+    ):
+        raise ConfigError(f"{p}: header_row is a row number from 1, e.g. header_row = 3")
+    rules.header_row = header_row
     rules.skip = [*_texts(data.get("skip", []), p, "skip"), *extra]
     rules.columns = _table(data.get("columns", {}), p, "columns")
     rules.constants = _table(data.get("constants", {}), p, "constants")
@@ -315,3 +330,40 @@ def starter(doctype: DocType, header: list[str], has_values: list[bool]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def mapping_text(
+    *,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    skip: Iterable[str] = (),
+    columns: dict[str, str] | None = None,
+    constants: dict[str, str] | None = None,
+    values: dict[str, dict[str, str]] | None = None,
+    comment: str = "",
+) -> str:
+    """A mapping file (the format above) with these rules, as
+    :func:`load_rules` reads it back: what a program that made the choices
+    with the user (the web app's columns page) saves for next time."""
+    lines = [f"# {line}".rstrip() for line in comment.splitlines()]
+    if sheet is not None:
+        lines.append(f"sheet = {_quoted(sheet)}")
+    if header_row is not None:
+        lines.append(f"header_row = {int(header_row)}")
+    lines.append(f"skip = [{', '.join(_quoted(s) for s in skip)}]")
+    for name, table in (("columns", columns), ("constants", constants)):
+        lines += ["", f"[{name}]"]
+        lines += [f"{_quoted(k)} = {_quoted(v)}" for k, v in (table or {}).items()]
+    for target, pairs in (values or {}).items():
+        lines += ["", f"[values.{_quoted(target)}]"]
+        lines += [f"{_quoted(k)} = {_quoted(v)}" for k, v in pairs.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _quoted(text: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's; DEL, which JSON
+    leaves as it is and TOML refuses, is escaped too."""
+    import json
+
+    out = json.dumps(str(text), ensure_ascii=False)
+    return "".join(c if ord(c) >= 0x20 and c != "\x7f" else f"\\u{ord(c):04x}" for c in out)

@@ -47,23 +47,29 @@ def open_table(
     is_header: HeaderTest | None = None,
     name: str | None = None,
     encoding: str | None = None,
+    header_row: int | None = None,
 ) -> Table:
     """The table of ``source``: a path to a workbook (xlsx, xlsm, ods) or a
     csv file, a binary file object holding one (an upload, an open file:
     read from its current position, and left open), or a pandas DataFrame.
 
     ``sheet`` picks a workbook's sheet and ``is_header`` finds its header row
-    below any title rows; ``encoding`` forces a csv file's encoding, which
-    its bytes decide otherwise (see :func:`importer.sources.files.read_table`).
+    below any title rows, unless ``header_row`` (from 1) names it;
+    ``encoding`` forces a csv file's encoding, which its bytes decide
+    otherwise (see :func:`importer.sources.files.read_table`).
     ``name`` is what messages call a file object or DataFrame (by default an
     upload's own file name); a path is called by itself. Raises
     :class:`FileError` when the source cannot be read whole, ConfigError for
     an unknown encoding, and TypeError for an object that is none of these.
     """
     if isinstance(source, (str, os.PathLike)):
-        return read_table(Path(source), sheet=sheet, is_header=is_header, encoding=encoding)
+        return read_table(
+            Path(source), sheet=sheet, is_header=is_header, encoding=encoding, header_row=header_row
+        )
     if is_dataframe(source):
         shown = name or "DataFrame"
+        if header_row is not None:
+            raise FileError(f"{shown}: a header row applies to files, and this is a DataFrame")
         if sheet is not None:
             raise FileError(f"{shown}: a sheet applies to workbooks, and this is a DataFrame")
         if encoding is not None:
@@ -73,7 +79,12 @@ def open_table(
         raise TypeError("open_table takes a file object, not its bytes: pass io.BytesIO(data)")
     if callable(getattr(source, "read", None)):
         return table_from_upload(
-            source, name=name, sheet=sheet, is_header=is_header, encoding=encoding
+            source,
+            name=name,
+            sheet=sheet,
+            is_header=is_header,
+            encoding=encoding,
+            header_row=header_row,
         )
     raise TypeError(
         f"open_table takes a path, a binary file object or a pandas DataFrame, not a "

@@ -47,10 +47,12 @@ __all__ = [
     "ControlText",
     "ExcelError",
     "HeaderTest",
+    "Preview",
     "Row",
     "Table",
     "column_letter",
     "hold_native_stderr",
+    "preview",
     "read_table",
     "sheet_headers",
 ]
@@ -114,11 +116,14 @@ def read_table(
     sheet: str | None = None,
     is_header: HeaderTest | None = None,
     encoding: str | None = None,
+    header_row: int | None = None,
 ) -> Table:
     """Open ``path`` (a workbook: xlsx, xlsm, ods; or a csv or text file)
     and return its table.
 
-    ``encoding`` forces a csv file's encoding (``cp1250``, ``utf-16-le``):
+    ``header_row`` (1 = the file's first row, as Excel numbers it) is the
+    row that holds the header, whatever ``is_header`` would find; the rows
+    above it are left out. ``encoding`` forces a csv file's encoding (``cp1250``, ``utf-16-le``):
     without it the file's bytes decide, and a file they do not settle is
     refused with a message that asks for it. Raises :class:`FileError` with
     a message for the user when the file cannot be read whole: missing,
@@ -127,6 +132,8 @@ def read_table(
     """
     if encoding is not None:
         check_encoding(encoding)
+    if header_row is not None and not (isinstance(header_row, int) and 1 <= header_row <= MAX_ROWS):
+        raise FileError(f"{path}: the header row is a row number from 1, not {header_row!r}")
     p = Path(path)
     if not p.exists():
         raise FileError(f"{p}: no such file")
@@ -152,7 +159,7 @@ def read_table(
                 f"{p}: --encoding applies to csv and text files, and this is a workbook "
                 "(a workbook says its own encoding)"
             )
-        return _read_workbook(p, sheet, is_header)
+        return _read_workbook(p, sheet, is_header, header_row)
     suffix = p.suffix.lower()
     if suffix in WORKBOOK_SUFFIXES:
         raise FileError(
@@ -161,7 +168,7 @@ def read_table(
     if suffix in CSV_SUFFIXES or suffix == "":
         if sheet is not None:
             raise FileError(f"{p}: --sheet applies to workbooks, and this is a csv file")
-        return _read_csv(p, is_header, encoding)
+        return _read_csv(p, is_header, encoding, header_row)
     raise FileError(f"{p}: unsupported file type {suffix!r}; use .xlsx, .ods or .csv")
 
 
@@ -366,12 +373,14 @@ def _kind(meta: Any) -> str:
     return _KINDS.get(str(getattr(meta, "typ", "WorkSheet")).rsplit(".", 1)[-1], "")
 
 
-def _read_workbook(p: Path, sheet: str | None, is_header: HeaderTest | None) -> Table:
+def _read_workbook(
+    p: Path, sheet: str | None, is_header: HeaderTest | None, header_row: int | None = None
+) -> Table:
     wb = Workbook(p)
     name, notes = wb.choose(sheet)
     data, found = wb.read(name)
     try:
-        table = _table_from_grid(p, name, data, is_header)
+        table = _table_from_grid(p, name, data, is_header, header_row)
     except _Empty:
         raise FileError(f"{p}: sheet {name!r} is empty" + wb.with_data(name, is_header)) from None
     table.notes.extend(notes)
@@ -523,11 +532,18 @@ class _Empty(FileError):
 
 
 def _table_from_grid(
-    p: Path, sheet: str, data: list[list[Any]], is_header: HeaderTest | None = None
+    p: Path,
+    sheet: str,
+    data: list[list[Any]],
+    is_header: HeaderTest | None = None,
+    header_row: int | None = None,
 ) -> Table:
     """The header is the first filled row, or, when ``is_header`` is given,
     the first of the leading rows that it accepts (title rows above it are
-    skipped, as a person reading the sheet would)."""
+    skipped, as a person reading the sheet would); ``header_row`` (from 1)
+    names it instead."""
+    if header_row is not None:
+        return _table_at(p, sheet, data, header_row - 1)
     filled: list[int] = []
     for i, r in enumerate(data):
         if not _blank(r):
@@ -542,6 +558,17 @@ def _table_from_grid(
         header_index = next(
             (i for i in filled[:HEADER_SEARCH] if is_header([_header_text(c) for c in data[i]])),
             header_index,
+        )
+    return _table_at(p, sheet, data, header_index)
+
+
+def _table_at(p: Path, sheet: str, data: list[list[Any]], header_index: int) -> Table:
+    """The table whose header is the row ``header_index`` (from 0) of ``data``."""
+    where = f"sheet {sheet!r}" if sheet else "the file"
+    if header_index >= len(data) or _blank(data[header_index]):
+        raise FileError(
+            f"{p}: row {header_index + 1} of {where} is empty, so it is no header row "
+            f"({where} has {len(data)} rows)"
         )
     header = [_header_text(c) for c in data[header_index]]
     while header and not header[-1]:
@@ -582,7 +609,9 @@ def _short(exc: BaseException) -> str:
 # ----------------------------------------------------------------- csv
 
 
-def _read_csv(p: Path, is_header: HeaderTest | None, encoding: str | None) -> Table:
+def _read_csv(
+    p: Path, is_header: HeaderTest | None, encoding: str | None, header_row: int | None = None
+) -> Table:
     raw = p.read_bytes()
     text, read_as = decode(p, raw, encoding)
     if not text.strip():
@@ -601,7 +630,55 @@ def _read_csv(p: Path, is_header: HeaderTest | None, encoding: str | None) -> Ta
     _check_rows(p, grid)
     if CONTROL.search(text):  # rare: one scan of the text says whether to look
         _mark_control(p, "", grid)
-    table = _table_from_grid(p, "", grid, is_header)
+    table = _table_from_grid(p, "", grid, is_header, header_row)
     if read_as is not None:
         table.notes.append(("encoding", {"encoding": read_as}))
     return table
+
+
+# ------------------------------------------------------------- preview
+
+
+@dataclass(slots=True)
+class Preview:
+    """The top of a file as it is, before any header is looked for: the
+    workbook's worksheets (empty for a csv file), the one shown, and its
+    first rows (cells as the reader gives them; rows numbered from 1)."""
+
+    sheets: list[str]
+    sheet: str
+    rows: list[list[Any]]
+    total: int  # rows in the sheet or file, blank ones included
+
+
+def preview(
+    path: str | Path, *, sheet: str | None = None, rows: int = 20, encoding: str | None = None
+) -> Preview:
+    """The first ``rows`` rows of ``path`` (of its ``sheet``, default the
+    first visible worksheet), for a person to see where the header is.
+    Raises :class:`FileError` as :func:`read_table` does."""
+    p = Path(path)
+    with p.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith(_ZIP_MAGIC):
+        wb = Workbook(p)
+        name, _ = wb.choose(sheet)
+        data, _ = wb.read(name)
+        names = [s.name for s in wb.sheets if not s.kind]
+        return Preview(names, name, [list(r) for r in data[:rows]], len(data))
+    if sheet:
+        raise FileError(f"{p}: a sheet applies to workbooks, and this is a csv file")
+    raw = p.read_bytes()
+    text, _ = decode(p, raw, encoding)
+    delimiter, spaced = sniff_dialect(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=spaced)
+    grid: list[list[Any]] = []
+    total = 0
+    try:
+        for record in reader:
+            total += 1
+            if len(grid) < rows:
+                grid.append(record)
+    except csv.Error as exc:
+        raise FileError(f"{p}: not a readable csv file ({exc})") from None
+    return Preview([], "", grid, total)

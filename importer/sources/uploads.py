@@ -72,6 +72,7 @@ def table_from_upload(
     sheet: str | None = None,
     is_header: HeaderTest | None = None,
     encoding: str | None = None,
+    header_row: int | None = None,
 ) -> Table:
     """The table of a binary file object, read from its current position.
 
@@ -107,7 +108,13 @@ def table_from_upload(
                 "seek(0) before passing it)"
             )
         with renamed(copy.path, shown):
-            table = read_table(copy.path, sheet=sheet, is_header=is_header, encoding=encoding)
+            table = read_table(
+                copy.path,
+                sheet=sheet,
+                is_header=is_header,
+                encoding=encoding,
+                header_row=header_row,
+            )
     except BaseException:
         copy.delete()
         raise

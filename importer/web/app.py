@@ -10,8 +10,10 @@ no cookie.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import secrets
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -34,10 +36,13 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from importer.doctypes import Registry
 from importer.web.batches import SUFFIXES, UploadError
+from importer.web.cleanup import Cleanup, is_deleted
+from importer.web.i18n import LANGUAGES, gettext, language
+from importer.web.limits import MAX_ROWS_KEY, SignInLimiter
 from importer.web.runs import Runner, Spawn
 from importer.web.service import Service
 from importer.web.store import Store, User
-from importer.web.users import check_password
+from importer.web.users import can_see, check_password, user_for_token
 
 __all__ = ["create_app"]
 
@@ -57,11 +62,21 @@ def create_app(
     behind_tls: bool = False,
     registry: Registry | None = None,
     spawn: Spawn | None = None,
+    max_rows: int = 100_000,
+    keep_uploads: float = 7 * 86400,
+    trusted_header: str = "",
+    session_hours: float = 12,
+    clock: Callable[[], float] = time.time,
 ) -> Flask:
     """The app over the data folder ``data`` (users, batches, uploads,
     reports) and the targets of ``config`` (``vnimport.toml``).
     ``behind_tls``: a reverse proxy terminates TLS (cookies are Secure and
-    its ``X-Forwarded-*`` headers are trusted)."""
+    its ``X-Forwarded-*`` headers are trusted). ``max_rows``: the most data
+    rows an upload may have; ``keep_uploads``: seconds an upload is kept
+    (:mod:`importer.web.cleanup`; 0: for ever); ``trusted_header``: the
+    header a reverse proxy names the signed-in user with (empty: none is
+    trusted); ``session_hours``: how long a sign-in lasts; ``clock``: the
+    time (tests give their own)."""
     app = Flask(__name__)
     data = data.resolve()
     store = Store(data / "web.sqlite")
@@ -78,6 +93,10 @@ def create_app(
         SESSION_COOKIE_SECURE=behind_tls,
         SESSION_COOKIE_NAME="vnimport_session",
     )
+    app.config[MAX_ROWS_KEY] = max_rows
+    app.extensions["vnimport.cleanup"] = Cleanup(store, data, keep_uploads, clock)
+    app.extensions["vnimport.signin"] = SignInLimiter(clock)
+    app.extensions["vnimport.platform"] = _Platform(trusted_header, session_hours * 3600, clock)
     if behind_tls:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.extensions["vnimport"] = service
@@ -85,8 +104,28 @@ def create_app(
     from importer.web.api import api
 
     app.register_blueprint(api)
+    app.jinja_env.globals["_"] = gettext
     _routes(app, service)
+    from importer.web import history
+
+    history.routes(app, service)  # stop, resume, run history, reconcile, undo
+    from importer.web import inbound
+
+    inbound.routes(app, service)  # sheet and header row, columns, company check, cell edits
+    from importer.web.admin import admin
+
+    app.register_blueprint(admin)  # the users page, for admins
     return app
+
+
+class _Platform:
+    """How users are signed in: the trusted header, how long a session
+    lasts, the clock."""
+
+    def __init__(self, header: str, session_s: float, clock: Callable[[], float]) -> None:
+        self.header = header
+        self.session_s = session_s
+        self.clock = clock
 
 
 def _secret_key(path: Path) -> bytes:
@@ -115,14 +154,33 @@ def login_required(view: F) -> F:
 
 
 def _routes(app: Flask, service: Service) -> None:
+    platform: _Platform = app.extensions["vnimport.platform"]
+
     @app.before_request
     def load_user() -> None:
         g.user = None
-        if request.blueprint == "api":
-            return
+        g.signed_in_by_proxy = False
+        if request.blueprint == "api" or request.endpoint == "static":
+            return  # the API signs in with its bearer token only, never a header
         name = session.get("user")
+        if name and platform.clock() - float(session.get("since", 0)) > platform.session_s:
+            session.clear()  # the sign-in is older than session_hours
+            name = None
         if name:
             g.user = service.store.user(name)
+        remote = request.headers.get(platform.header, "").strip() if platform.header else ""
+        if remote:
+            g.user = service.store.user(remote)
+            g.signed_in_by_proxy = True
+            if g.user is None:  # never made here: a user and their companies are an admin's
+                abort(
+                    403,
+                    gettext(
+                        "Your organisation's sign-in names you {name}, and this app has no "
+                        "user of that name: ask an administrator to add you.",
+                        name=remote,
+                    ),
+                )
         if "csrf" not in session:
             session["csrf"] = secrets.token_urlsafe(32)
         if request.method == "POST":
@@ -130,9 +188,30 @@ def _routes(app: Flask, service: Service) -> None:
             if not secrets.compare_digest(str(sent), str(session["csrf"])):
                 abort(
                     400,
-                    "The form has expired or did not come from this site: "
-                    "go back, reload the page and try again.",
+                    gettext(
+                        "The form has expired or did not come from this site: "
+                        "go back, reload the page and try again."
+                    ),
                 )
+
+    @app.before_request
+    def refuse_deleted_batch() -> None:
+        """A batch whose file the clean-up deleted cannot be checked again
+        or imported (its page says why)."""
+        batch_id = (request.view_args or {}).get("batch_id")
+        if request.method != "POST" or not batch_id:
+            return
+        batch = service.store.batch(str(batch_id))
+        if batch is None or not is_deleted(batch):
+            return
+        user = g.get("user")
+        if request.blueprint == "api":
+            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+            user = (
+                user_for_token(service.store, token.strip()) if scheme.lower() == "bearer" else None
+            )
+        if user is not None and can_see(user, batch):  # else the route answers as it does
+            abort(410, _deleted_message())
 
     @app.after_request
     def headers(response: Response) -> Response:
@@ -146,37 +225,69 @@ def _routes(app: Flask, service: Service) -> None:
 
     @app.context_processor
     def common() -> dict[str, Any]:
-        return {"user": g.get("user"), "csrf_token": session.get("csrf", "")}
+        return {
+            "user": g.get("user"),
+            "signed_in_by_proxy": g.get("signed_in_by_proxy", False),
+            "csrf_token": session.get("csrf", ""),
+            "lang": language(),
+            "languages": LANGUAGES,
+            "deleted_notice": _deleted_notice(service),
+        }
+
+    @app.post("/language")
+    def choose_language() -> Any:
+        """The language chosen at the foot of a page, for this session."""
+        if request.form.get("lang") in LANGUAGES:
+            session["lang"] = request.form["lang"]
+        return redirect(_safe_next(request.form.get("next")) or url_for("home"), 303)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
         if isinstance(exc, RequestEntityTooLarge):
             limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024) or 1
-            message = f"The file is too large: this server takes files up to {limit} MB."
+            message = gettext(
+                "The file is too large: this server takes files up to {limit} MB.", limit=limit
+            )
         else:
-            message = exc.description or exc.name
+            message = exc.description or gettext(exc.name)
         if request.path.startswith("/api/"):
             code = (exc.name or "error").lower().replace(" ", "-")
             return {"error": {"code": code, "message": message}}, exc.code
-        return render_template("error.html", title=exc.name, message=message), exc.code
+        return render_template("error.html", title=gettext(exc.name), message=message), exc.code
+
+    limiter: SignInLimiter = app.extensions["vnimport.signin"]
 
     @app.get("/login")
     def login() -> Any:
+        if g.user is not None and g.signed_in_by_proxy:
+            return redirect(_safe_next(request.args.get("next")) or url_for("home"))
         return render_template("login.html", next=_safe_next(request.args.get("next")))
 
     @app.post("/login")
     def login_post() -> Any:
         name = request.form.get("name", "")
-        user = check_password(service.store, name, request.form.get("password", ""))
-        if user is None:
+        shown_next = _safe_next(request.form.get("next"))
+        until = limiter.blocked_until(name)
+        if until is not None:  # the password is not even checked
             return render_template(
                 "login.html",
-                error="Wrong name or password.",
+                error=gettext(
+                    "Too many failed sign-ins for this name: wait until {time} and try again.",
+                    time=_clock_time(until),
+                ),
                 name=name,
-                next=_safe_next(request.form.get("next")),
+                next=shown_next,
+            ), 429
+        user = check_password(service.store, name, request.form.get("password", ""))
+        if user is None:
+            limiter.failed(name)
+            return render_template(
+                "login.html", error=gettext("Wrong name or password."), name=name, next=shown_next
             ), 401
+        limiter.succeeded(name)
         session.clear()  # a new session: none fixed beforehand survives
         session["user"] = user.name
+        session["since"] = platform.clock()
         session["csrf"] = secrets.token_urlsafe(32)
         return redirect(_safe_next(request.form.get("next")) or url_for("home"), 303)
 
@@ -203,6 +314,7 @@ def _routes(app: Flask, service: Service) -> None:
                 file.filename,
                 request.form.get("target", ""),
                 request.form.get("type", ""),
+                keep_unchecked=True,  # a file read, not checked: its sheet and columns to choose
             )
         except UploadError as exc:
             return _home(service, error=str(exc)), 400
@@ -211,11 +323,9 @@ def _routes(app: Flask, service: Service) -> None:
     @app.get("/batches/<batch_id>")
     @login_required
     def batch_page(batch_id: str) -> Any:
-        batch = service.visible_batch(_user(), batch_id)
-        run = service.store.run_of_batch(batch.id)
-        return render_template(
-            "batch.html", batch=batch, s=batch.summary, run=run, types=service.registry.names()
-        )
+        from importer.web.inbound import render_batch
+
+        return render_batch(service, service.visible_batch(_user(), batch_id))
 
     @app.post("/batches/<batch_id>/type")
     @login_required
@@ -224,7 +334,9 @@ def _routes(app: Flask, service: Service) -> None:
         try:
             service.recheck(batch, request.form.get("type", ""))
         except UploadError as exc:
-            return render_template("error.html", title="Cannot check", message=str(exc)), 400
+            return render_template(
+                "error.html", title=gettext("Cannot check"), message=str(exc)
+            ), 400
         return redirect(url_for("batch_page", batch_id=batch.id), 303)
 
     @app.get("/batches/<batch_id>/fixme.xlsx")
@@ -240,7 +352,9 @@ def _routes(app: Flask, service: Service) -> None:
         try:
             run, _ = service.start_run(_user(), batch, request.form.get("mode", "create"))
         except UploadError as exc:
-            return render_template("error.html", title="Cannot import", message=str(exc)), 400
+            return render_template(
+                "error.html", title=gettext("Cannot import"), message=str(exc)
+            ), 400
         return redirect(url_for("run_page", run_id=run.id), 303)
 
     @app.get("/runs/<run_id>")
@@ -279,6 +393,29 @@ def _routes(app: Flask, service: Service) -> None:
             abort(404)
         path = service.template(doctype, request.args.get("lang", "en"))
         return send_file(path, as_attachment=True, download_name=f"{doctype}.xlsx")
+
+
+def _clock_time(when: float) -> str:
+    """``when`` as the server's clock shows it, rounded up to the minute."""
+    return time.strftime("%H:%M", time.localtime(math.ceil(when / 60) * 60))
+
+
+def _deleted_message() -> str:
+    return gettext(
+        "The uploaded file of this batch was deleted: this server keeps uploads for a set "
+        "time only. Upload the file again to check and import it."
+    )
+
+
+def _deleted_notice(service: Service) -> str:
+    """On a batch's pages, when the clean-up deleted its file: saying so."""
+    batch_id = (request.view_args or {}).get("batch_id")
+    if not batch_id or request.method != "GET" or g.get("user") is None:
+        return ""
+    batch = service.store.batch(str(batch_id))
+    if batch is None or not is_deleted(batch) or not can_see(_user(), batch):
+        return ""
+    return _deleted_message()
 
 
 def _home(service: Service, error: str = "") -> str:

@@ -7,17 +7,31 @@ messages) beside the check's own report and fix-me workbook.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from importer.batch import check, validation_report
 from importer.doctypes import Registry
-from importer.errors import ColumnError, ConfigError, FileError
+from importer.errors import AuthError, ColumnError, ConfigError, FileError, VismaError
 from importer.report import write_report
+from importer.settings import Connection
 from importer.sources import open_table
+from importer.web.store import BatchRecord, EditStore, Store
 
-__all__ = ["SUFFIXES", "check_upload", "looks_like", "suggest_type"]
+__all__ = [
+    "SUFFIXES",
+    "Company",
+    "cell_text",
+    "check_upload",
+    "edited_path",
+    "looks_like",
+    "run_input",
+    "source_path",
+    "suggest_type",
+]
 
 SUFFIXES = (".xlsx", ".csv")
 SHOWN_ROWS = 500  # rows with problems kept for the page; the fix-me workbook has them all
@@ -76,10 +90,47 @@ def suggest_type(path: Path, registry: Registry) -> str:
     return best[2]
 
 
+def edited_path(data: Path, batch: BatchRecord) -> Path:
+    """The copy of the upload that cells edited in the page are written to
+    (the upload itself is kept as it came)."""
+    return data / "uploads" / f"{batch.id}.edited{Path(batch.stored).suffix}"
+
+
+def source_path(data: Path, batch: BatchRecord) -> Path:
+    """The file the batch's check and run read: the edited copy once a cell
+    was edited, else the upload."""
+    edited = edited_path(data, batch)
+    return edited if edited.is_file() else data / "uploads" / batch.stored
+
+
+def run_input(
+    data: Path, store: Store, batch: BatchRecord
+) -> tuple[Path, tuple[dict[str, Any], ...]]:
+    """What a run of ``batch`` reads, and the edits that go with it into its report."""
+    return source_path(data, batch), tuple(EditStore(store).of_batch(batch.id))
+
+
+@dataclass(frozen=True)
+class Company:
+    """The company a check is also made against (the preflight): the
+    target's name, its connection, and where its lists are kept."""
+
+    name: str
+    connection: Connection
+    cache: Path | None
+    max_age: float
+
+
 def check_upload(
-    path: Path, doctype_name: str, registry: Registry, out: Path, mapping: Path | None = None
+    path: Path,
+    doctype_name: str,
+    registry: Registry,
+    out: Path,
+    mapping: Path | None = None,
+    company: Company | None = None,
 ) -> dict[str, Any]:
-    """Check the stored file as ``doctype_name``; write the check's report
+    """Check the stored file as ``doctype_name``, and against ``company``
+    when given (``vnimport validate --preflight``); write the check's report
     (``out``.xlsx/.csv/.json and .fixme.xlsx) and return the summary kept
     with the batch. A file that cannot be checked at all raises
     :class:`UploadError`."""
@@ -88,7 +139,12 @@ def check_upload(
         batch = check(path, doctype, mapping=mapping)
     except (FileError, ColumnError, ConfigError) as exc:
         raise UploadError(exc.code, str(exc).replace(str(path), "the file")) from None
+    against: dict[str, Any] | None = None
+    if company is not None:
+        against = _preflight(batch, company)
     report = validation_report(batch)
+    if against is not None and "calls" in against:
+        report.extra["preflight"] = against
     paths = write_report(report, out)
     headers = report.input_headers
     problems: list[dict[str, Any]] = []
@@ -132,7 +188,30 @@ def check_upload(
         "problem_rows": len(bad_rows),
         "issues": summary["issues"][:20],
         "fixme": "fixme" in paths,
+        "read": {"sheet": batch.table.sheet, "header_row": batch.table.header_row},
+        **({"preflight": against} if against is not None else {}),
     }
+
+
+def _preflight(batch: Any, company: Company) -> dict[str, Any]:
+    """The batch checked against the company, its problems added to the
+    rows; what it did, or why it could not (``error``: Visma not reached,
+    the credentials refused, a target not set up)."""
+    from importer.company_checks import preflight
+
+    try:
+        result = preflight(
+            batch,
+            company.connection,
+            cache=company.cache,
+            max_age=company.max_age,
+            existing=True,
+            journal=None,
+            warn_existing=True,
+        )
+    except (VismaError, AuthError, ConfigError) as exc:
+        return {"target": company.name, "error": {"code": exc.code, "message": str(exc)}}
+    return {**result.summary(), "target": company.name}
 
 
 def _column_index(header: list[str], column: str) -> int | None:
@@ -146,5 +225,18 @@ def _column_index(header: list[str], column: str) -> int | None:
     return None
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
+def cell_text(value: Any) -> str:
+    """A cell as the pages show it (and as an edit must find it): a whole
+    number without ``.0``, a date without a time of midnight."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+_text = cell_text

@@ -27,27 +27,44 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="serve the web app for accountants and its JSON API (docs/web.md)",
     )
-    p.add_argument("--host", default="127.0.0.1", help="the address to listen on")
-    p.add_argument("--port", type=int, default=8080, help="the port to listen on")
-    p.add_argument("--data", type=Path, metavar="DIR", help=data_help)
+    p.add_argument(
+        "--host",
+        default=_Unset("127.0.0.1"),
+        help="the address to listen on; beats host in [serve] of vnimport.toml",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=_UnsetInt(8080),
+        help="the port to listen on; beats port in [serve]",
+    )
+    p.add_argument("--data", type=Path, metavar="DIR", help=data_help + "; beats data in [serve]")
     p.add_argument(
         "--config",
         type=Path,
         metavar="FILE",
-        help="the vnimport.toml whose [targets.NAME] are the companies (default: vnimport.toml)",
+        help="the vnimport.toml whose [targets.NAME] are the companies and whose [serve] "
+        "holds these settings (default: vnimport.toml)",
     )
     p.add_argument(
         "--max-upload-mb",
         type=int,
-        default=25,
+        default=_UnsetInt(25),
         metavar="MB",
-        help="the largest file taken",
+        help="the largest file taken; beats max_upload_mb in [serve]",
+    )
+    p.add_argument(
+        "--max-rows",
+        type=int,
+        default=_UnsetInt(100_000),
+        metavar="ROWS",
+        help="the most data rows a file may have; beats max_rows in [serve]",
     )
     p.add_argument(
         "--behind-tls",
         action="store_true",
         help="a reverse proxy terminates TLS in front: session cookies are Secure and its "
-        "X-Forwarded-For, -Proto and -Host headers are trusted",
+        "X-Forwarded-For, -Proto and -Host headers are trusted (or behind_tls in [serve])",
     )
 
     p = sub.add_parser(
@@ -56,7 +73,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         help="manage the web app's users",
         description="users add NAME [--targets A,B] [--role own|company|admin] "
         "[--password-stdin] [--data DIR]: add a user and print the API token once; "
-        "users token NAME: a new token; users list: the users.",
+        "users token NAME: a new token; users change NAME [--role R] [--targets A,B]; "
+        "users list: the users.",
     )
     usub = p.add_subparsers(dest="users_command", required=True, metavar="COMMAND")
     add = usub.add_parser(
@@ -86,14 +104,41 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     token.add_argument("name", metavar="NAME")
     token.add_argument("--data", type=Path, metavar="DIR", help=data_help)
+    change = usub.add_parser("change", parents=[common], help="change a user's role or companies")
+    change.add_argument("name", metavar="NAME")
+    change.add_argument(
+        "--targets",
+        metavar="A,B",
+        help="the companies the user may use, in place of the ones they had ('' for the "
+        "default target only)",
+    )
+    change.add_argument("--role", choices=ROLES, help="the user's new role")
+    change.add_argument("--data", type=Path, metavar="DIR", help=data_help)
     listed = usub.add_parser("list", parents=[common], help="list the users")
     listed.add_argument("--data", type=Path, metavar="DIR", help=data_help)
 
 
-def _data(args: argparse.Namespace) -> Path:
-    from importer.web import default_data_dir
+class _Unset(str):
+    """An option's default, told apart from the same value given: the
+    ``[serve]`` table beats the one, the option beats the table."""
 
-    return Path(args.data) if args.data else default_data_dir()
+
+class _UnsetInt(int):
+    """:class:`_Unset` for a number."""
+
+
+def _given(value: Any) -> Any:
+    return None if isinstance(value, _Unset | _UnsetInt) else value
+
+
+def _data(args: argparse.Namespace) -> Path:
+    """``--data``, else ``data`` in ``[serve]`` of vnimport.toml, else the default."""
+    from importer.web import default_data_dir
+    from importer.web.config import serve_settings
+
+    if args.data:
+        return Path(args.data)
+    return serve_settings(getattr(args, "config", None)).data or default_data_dir()
 
 
 def _need_web() -> None:
@@ -106,30 +151,77 @@ def _need_web() -> None:
 
 def cmd_serve(args: argparse.Namespace, registry: Any) -> int:
     _need_web()
-    from importer.web import serve
+    from importer.web.config import serve_settings
 
-    data = _data(args)
-    print(f"vnimport: serving http://{args.host}:{args.port}/ (data in {data})", file=sys.stderr)
-    serve(
-        data,
+    settings = serve_settings(
         args.config,
-        host=args.host,
-        port=args.port,
-        max_upload=args.max_upload_mb * 1024 * 1024,
-        behind_tls=args.behind_tls,
+        host=_given(args.host),
+        port=_given(args.port),
+        data=args.data,
+        max_upload_mb=_given(args.max_upload_mb),
+        max_rows=_given(args.max_rows),
+        behind_tls=args.behind_tls or None,
     )
+    run_server(settings, args.config)
     return 0
+
+
+def run_server(settings: Any, config: Path | None, threads: int = 8) -> None:
+    """Serve the app with waitress (a production WSGI server) until
+    interrupted, the clean-up of old uploads running at start and then
+    hourly in a daemon thread."""
+    import waitress
+
+    from importer.web import default_data_dir
+    from importer.web.app import create_app
+
+    data = settings.data or default_data_dir()
+    app = create_app(
+        data,
+        config,
+        max_upload=settings.max_upload,
+        behind_tls=settings.behind_tls,
+        max_rows=settings.max_rows,
+        keep_uploads=settings.keep_uploads,
+        trusted_header=settings.trusted_header,
+        session_hours=settings.session_hours,
+    )
+    cleanup = app.extensions["vnimport.cleanup"]
+    cleanup.start()
+    print(
+        f"vnimport: serving http://{settings.host}:{settings.port}/ (data in {data})",
+        file=sys.stderr,
+    )
+    try:
+        waitress.serve(
+            app, host=settings.host, port=settings.port, threads=threads, ident="vnimport"
+        )
+    finally:
+        cleanup.stop()
 
 
 def cmd_users(args: argparse.Namespace, registry: Any) -> int:
     _need_web()
     from importer.web.store import Store
-    from importer.web.users import add_user, new_token
+    from importer.web.users import add_user, change_user, new_token
 
     store = Store(_data(args) / "web.sqlite")
     if args.users_command == "list":
         for user in store.users():
             print(f"{user.name}\t{user.role}\t{','.join(user.targets) or '(default target)'}")
+        return 0
+    if args.users_command == "change":
+        known = store.user(args.name)
+        if known is None:
+            raise ConfigError(f"there is no user {args.name!r}")
+        targets = (
+            list(known.targets)
+            if args.targets is None
+            else [t.strip() for t in args.targets.split(",") if t.strip()]
+        )
+        role = args.role or known.role
+        change_user(store, args.name, role, targets)
+        print(f"vnimport: {args.name} is {role}, {','.join(targets) or '(default target)'}")
         return 0
     if args.users_command == "token":
         print(new_token(store, args.name))

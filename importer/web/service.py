@@ -15,9 +15,19 @@ from importer.errors import ConfigError
 from importer.jobs import MODES
 from importer.settings import target_names
 from importer.template.workbook import write_template
-from importer.web.batches import UploadError, check_upload, save_upload, suggest_type
+from importer.web.batches import (
+    Company,
+    UploadError,
+    check_upload,
+    edited_path,
+    save_upload,
+    source_path,
+    suggest_type,
+)
+from importer.web.i18n import gettext
+from importer.web.limits import check_rows
 from importer.web.runs import Progress, Runner
-from importer.web.store import BatchRecord, RunRecord, Store, User
+from importer.web.store import BatchRecord, EditStore, RunRecord, Store, User
 from importer.web.users import allowed_targets, can_see
 
 __all__ = ["Service"]
@@ -32,6 +42,7 @@ class Service:
         self.data = data
         self.config = config
         self.registry = registry
+        self.edits = EditStore(store)
 
     def limit_mb(self) -> int:
         from flask import current_app
@@ -56,7 +67,14 @@ class Service:
         target: str,
         doctype: str,
         mapping: IO[bytes] | None = None,
+        *,
+        keep_unchecked: bool = False,
     ) -> BatchRecord:
+        """A new batch of the upload, checked. A file that is a spreadsheet
+        but cannot be checked as it is (no type found, a column that maps
+        to nothing, a header elsewhere) is refused, unless
+        ``keep_unchecked`` (the pages): it is then kept, with the reason,
+        for its sheet, header row and columns to be chosen."""
         allowed = self.targets_for(user)
         if not target and len(allowed) == 1:
             target = allowed[0]
@@ -71,8 +89,15 @@ class Service:
         path = self.data / "uploads" / batch.stored
         try:
             save_upload(stream, name, path)
+            check_rows(path)  # [serve] max_rows (importer.web.limits)
             if mapping is not None:
                 self.mapping_path(batch).write_bytes(mapping.read(1 << 20))
+        except UploadError:
+            path.unlink(missing_ok=True)
+            self.mapping_path(batch).unlink(missing_ok=True)
+            self.store.delete_batch(batch.id)
+            raise
+        try:
             if not doctype:
                 doctype = suggest_type(path, self.registry)
                 if not doctype:
@@ -84,13 +109,24 @@ class Service:
             summary = check_upload(
                 path, doctype, self.registry, self.check_base(batch.id), self.mapping_of(batch)
             )
-        except UploadError:
-            path.unlink(missing_ok=True)
-            self.mapping_path(batch).unlink(missing_ok=True)
-            self.store.delete_batch(batch.id)
-            raise
+        except UploadError as exc:
+            if not keep_unchecked or not self._readable(path):
+                path.unlink(missing_ok=True)
+                self.mapping_path(batch).unlink(missing_ok=True)
+                self.store.delete_batch(batch.id)
+                raise
+            summary = _unchecked(doctype, exc)
         self.store.update_batch(batch.id, doctype, summary)
         return self._batch(batch.id)
+
+    def _readable(self, path: Path) -> bool:
+        from importer.web.sheets import top_of
+
+        try:
+            top_of(path, None)
+        except UploadError:
+            return False
+        return True
 
     def mapping_path(self, batch: BatchRecord) -> Path:
         return self.data / "uploads" / f"{batch.id}.mapping.toml"
@@ -104,11 +140,121 @@ class Service:
             raise UploadError("already-run", "This batch was imported: upload the file again.")
         if doctype not in self.registry.names():
             raise UploadError("unknown-type", f"There is no document type {doctype!r}.")
-        path = self.data / "uploads" / batch.stored
+        path = self.source(batch)
         summary = check_upload(
             path, doctype, self.registry, self.check_base(batch.id), self.mapping_of(batch)
         )
         self.store.update_batch(batch.id, doctype, summary)
+
+    # ------------------------------------ the way in (importer.web.inbound)
+
+    def source(self, batch: BatchRecord) -> Path:
+        """The file the batch's check and run read (the edited copy once a
+        cell was edited in the page)."""
+        return source_path(self.data, batch)
+
+    def not_run(self, batch: BatchRecord) -> None:
+        if self.store.run_of_batch(batch.id) is not None:
+            raise UploadError(
+                "already-run",
+                gettext("This batch was imported: it cannot be changed. Upload the file again."),
+            )
+
+    def company(self, batch: BatchRecord) -> Company | str:
+        """The company a batch is checked against (its target), or why it
+        cannot be."""
+        from dataclasses import replace
+
+        from importer.settings import (
+            configured_scopes,
+            default_journal,
+            lists_max_age,
+            load_target,
+        )
+        from importer.targets.lists import cache_beside
+
+        try:
+            target = load_target(batch.target, config=self.config)
+            connection = target.connection
+            scope = configured_scopes(config=self.config)
+            if scope:
+                connection = replace(connection, scope=scope)
+            cache = cache_beside(target.journal or default_journal())
+            return Company(target.name, connection, cache, lists_max_age(None, config=self.config))
+        except ConfigError as exc:
+            return str(exc)
+
+    def check_again(
+        self, batch: BatchRecord, doctype: str | None = None, *, company: bool | None = None
+    ) -> dict[str, Any]:
+        """Check the batch again (as ``doctype``; against its company when
+        ``company``, or, when ``None``, when the last check was) and keep
+        the result; a file that cannot be checked keeps the reason."""
+        doctype = batch.doctype if doctype is None else doctype
+        if doctype and doctype not in self.registry.names():
+            raise UploadError("unknown-type", f"There is no document type {doctype!r}.")
+        if company is None:
+            company = "preflight" in batch.summary
+        against: Company | None = None
+        if company:
+            found = self.company(batch)
+            if isinstance(found, str):
+                summary = self._check_or_reason(batch, doctype, None)
+                summary["preflight"] = {
+                    "target": batch.target,
+                    "error": {"code": "config-error", "message": found},
+                }
+                self.store.update_batch(batch.id, doctype, summary)
+                return summary
+            against = found
+        summary = self._check_or_reason(batch, doctype, against)
+        self.store.update_batch(batch.id, doctype, summary)
+        return summary
+
+    def _check_or_reason(
+        self, batch: BatchRecord, doctype: str, company: Company | None
+    ) -> dict[str, Any]:
+        if not doctype:
+            return _unchecked("", UploadError("unknown-type", gettext("Choose the document type.")))
+        try:
+            return check_upload(
+                self.source(batch),
+                doctype,
+                self.registry,
+                self.check_base(batch.id),
+                self.mapping_of(batch),
+                company,
+            )
+        except UploadError as exc:
+            return _unchecked(doctype, exc)
+
+    def edit(
+        self,
+        user: User,
+        batch: BatchRecord,
+        sheet: str,
+        row: int,
+        col: int,
+        old: str,
+        new: str,
+    ) -> None:
+        """Write ``new`` into one cell of the batch's edited copy (made
+        from the upload at the first edit), record who changed it from
+        what, and check the batch again."""
+        from importer.sources.files import column_letter
+        from importer.web.sheets import edit_cell
+
+        self.not_run(batch)
+        headers = batch.summary.get("headers", {})
+        header = headers.get(sheet) if isinstance(headers, dict) else None
+        if header is None or row < 1 or not 0 <= col < len(header) + 64:
+            raise UploadError("bad-cell", gettext("There is no such cell in this batch."))
+        name = header[col] if col < len(header) else f"column {column_letter(col)}"
+        edit_cell(self.source(batch), edited_path(self.data, batch), sheet, row, col, old, new)
+        self.edits.add(batch.id, user.name, sheet, row, col, name, old, new)
+        self.check_again(batch)
+
+    # -------------------------------------------------------------------
 
     def visible_batch(self, user: User, batch_id: str) -> BatchRecord:
         batch = self.store.batch(batch_id)
@@ -185,3 +331,22 @@ class Service:
         batch = self.store.batch(batch_id)
         assert batch is not None
         return batch
+
+
+def _unchecked(doctype: str, exc: UploadError) -> dict[str, Any]:
+    """The summary of a batch whose file could not be checked: why."""
+    return {
+        "type": doctype,
+        "rows": 0,
+        "documents": 0,
+        "valid_documents": 0,
+        "counts": {},
+        "reasons": [],
+        "warnings": [],
+        "headers": {},
+        "problems": [],
+        "problem_rows": 0,
+        "issues": [],
+        "fixme": False,
+        "error": {"code": exc.code, "message": str(exc)},
+    }

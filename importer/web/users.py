@@ -21,7 +21,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from importer.errors import ConfigError
 from importer.web.store import ROLES, BatchRecord, Store, User
 
-__all__ = ["add_user", "can_see", "check_password", "new_token", "user_for_token"]
+__all__ = [
+    "add_user",
+    "can_see",
+    "change_user",
+    "check_password",
+    "new_token",
+    "user_for_token",
+]
 
 MIN_PASSWORD = 8
 _HASHER = PasswordHasher()
@@ -33,14 +40,26 @@ def add_user(store: Store, name: str, password: str, role: str, targets: list[st
     """Add a user; the API token, to be shown once."""
     if not name or not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
         raise ConfigError(f"a user name is letters, digits, '.', '-' and '_', not {name!r}")
-    if role not in ROLES:
-        raise ConfigError(f"a role is one of {', '.join(ROLES)}, not {role!r}")
+    _check_role(role)
     if len(password) < MIN_PASSWORD:
         raise ConfigError(f"a password has at least {MIN_PASSWORD} characters")
     if store.user(name) is not None:
         raise ConfigError(f"there is a user {name!r} already")
     store.add_user(name, _HASHER.hash(password), role, targets)
     return new_token(store, name)
+
+
+def change_user(store: Store, name: str, role: str, targets: list[str]) -> None:
+    """Give ``name`` a new role and companies (``vnimport users change``,
+    the admin page)."""
+    _check_role(role)
+    if not store.set_user(name, role, targets):
+        raise ConfigError(f"there is no user {name!r}")
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ConfigError(f"a role is one of {', '.join(ROLES)}, not {role!r}")
 
 
 def new_token(store: Store, name: str) -> str:
