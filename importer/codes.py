@@ -7,6 +7,8 @@ which exit code it leads to. Messages vnimport writes itself are rendered
 from :data:`MESSAGES` with parameters, one table per language, so a language
 is added as data (``message("not-sent-stopped", lang="nb")``); a row's issue
 keeps its message's key and parameters (``render_issue(issue, lang="nb")``).
+Norwegian (bokmål) is in :mod:`importer.messages_nb`, titles too:
+``title(code, lang="nb")``, ``status_title(status, lang="nb")``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+from importer.messages_nb import MESSAGES_NB, STATUS_TITLES_NB, TITLES_NB
 
 if TYPE_CHECKING:
     from importer.issues import RowIssue
@@ -533,8 +537,14 @@ MESSAGES: dict[str, dict[str, str]] = {
             "in Visma, or run undo again"
         ),
     },
-    "nb": {},  # the web app brings Norwegian
+    "nb": dict(MESSAGES_NB),  # importer.messages_nb
 }
+
+#: Titles of codes and of statuses by language (:func:`title`,
+#: :func:`status_title`); English is each :class:`Code`'s and :class:`Status`'s own.
+TITLES: dict[str, dict[str, str]] = {"nb": dict(TITLES_NB)}
+STATUS_TITLES: dict[str, dict[str, str]] = {"nb": dict(STATUS_TITLES_NB)}
+_ANSWERED = {"en": "Visma answered {}", "nb": "Visma svarte {}"}
 
 
 def message(key: str, lang: str = "en", **params: object) -> str:
@@ -558,13 +568,25 @@ def render_issue(issue: RowIssue, lang: str = "en") -> str:
     return render(issue.key, dict(issue.params), lang)
 
 
-def title(code: str) -> str:
+def title(code: str, lang: str = "en") -> str:
+    """The title of ``code`` in ``lang`` (English when that language lacks
+    it); an unknown HTTP code says what Visma answered, any other unknown
+    code is its own title."""
     found = CODES.get(code)
     if found is not None:
-        return found.title
+        return TITLES.get(lang, {}).get(code) or found.title
     if code.startswith("http-"):
-        return f"Visma answered {code[5:]}"
+        return _ANSWERED.get(lang, _ANSWERED["en"]).format(code[5:])
     return code
+
+
+def status_title(status: str, lang: str = "en") -> str:
+    """The title of row status ``status`` in ``lang`` (English when that
+    language lacks it); an unknown status is its own title."""
+    found = STATUSES.get(status)
+    if found is None:
+        return status
+    return STATUS_TITLES.get(lang, {}).get(status) or found.title
 
 
 def http_code(status: int | None) -> str:

@@ -18,7 +18,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -225,9 +225,78 @@ def serious_axe_violations(page: Any) -> list[str]:
     return [f"{v['id']}: {v['help']} at {', '.join(v['nodes'][:5])}" for v in found]
 
 
-def sign_in(page: Any, server: Server, name: str) -> None:
+def sign_in(page: Any, server: Server, name: str, button: str = "Sign in") -> None:
     page.goto(server.url + "/login")
-    page.get_by_label("Name").fill(name)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.locator("#name").fill(name)
+    page.locator("#password").fill(PASSWORD)
+    page.get_by_role("button", name=button).click()
     page.wait_for_url(server.url + "/")
+
+
+#: A batch with a problem of each kind the pages show: an empty name, a
+#: credit limit that is no number, a currency Visma does not have.
+EVERY_PAGE_BATCH: list[list[object]] = [
+    ["Customer number", "Customer name", "Credit limit", "Currency"],
+    ["50001", "Fjordkraft Regnskap AS", "10000", "NOK"],
+    ["50002", "", "5000", "NOK"],
+    ["50003", "Lysaker Bygg AS", "lots", "NOK"],
+    ["50004", "Nordlys Consulting AS", "2500", "EUR"],
+    ["50005", "Tromsø Fisk AS", "7500", "XXX"],
+] + [[f"5{i:04d}", f"Kunde {i} AS", "1000", "NOK"] for i in range(10, 40)]
+
+
+def walk_every_page(page: Any, server: Server, book: Path, visit: Callable[[str], None]) -> None:
+    """Every page of the app, as an admin meets them in one batch's life:
+    ``visit(name)`` is called on each (an axe check, a screenshot). The
+    server's target is named demo."""
+    page.goto(server.url + "/login")
+    visit("01-sign-in")
+    sign_in(page, server, "anna")
+    visit("02-upload")
+    page.get_by_label("File").set_input_files(str(book))
+    page.get_by_role("button", name="Upload and check").click()
+    page.wait_for_url("**/batches/**")
+    check = page.url
+    visit("03-check")
+    page.get_by_role("button", name="Check against demo").click()
+    page.wait_for_load_state("networkidle")
+    visit("04-check-against-the-company")
+    page.get_by_role("link", name="See the file: sheet and header row").click()
+    visit("05-file")
+    page.goto(check)
+    page.get_by_role("link", name="Columns: the field each one maps to").click()
+    visit("06-columns")
+    page.goto(check)
+    name = page.get_by_label("New value for Customer name, row 3")
+    name.fill("Gjøvik Revisjon AS")
+    page.locator("form.edit", has=name).get_by_role("button", name="Save").click()
+    page.get_by_text("Edited in the page").wait_for()
+    visit("07-check-after-an-edit")
+    page.get_by_role("button", name="Import").click()
+    page.wait_for_url("**/runs/**")
+    # the progress bar once sending began, or the result when it was quicker
+    finished = page.get_by_text("Finished with problems")
+    page.locator("#progress progress").or_(finished).first.wait_for(timeout=120_000)
+    visit("08-progress")
+    page.get_by_text("Finished with problems").wait_for(timeout=300_000)
+    run = page.url
+    visit("09-result")
+    page.get_by_role("button", name="Reconcile").first.click()
+    page.get_by_role("heading").first.wait_for()
+    page.wait_for_load_state("networkidle")
+    visit("10-reconcile")
+    page.goto(run)
+    page.get_by_role("button", name="Undo journal run").first.click()
+    page.wait_for_load_state("networkidle")
+    visit("11-undo-dry-run")
+    page.goto(server.url + "/runs")
+    visit("12-runs")
+    page.goto(server.url + "/journal")
+    visit("13-journal")
+    page.goto(server.url + "/admin/users")
+    visit("14-users")
+    page.goto(check)
+    page.get_by_label("Language").select_option("nb")
+    page.get_by_role("button", name="Change").click()
+    page.locator("html[lang=nb]").wait_for(state="attached")
+    visit("15-check-in-norwegian")

@@ -24,6 +24,7 @@ flask = pytest.importorskip("flask")
 from flask.testing import FlaskClient  # noqa: E402
 
 from importer.web.app import create_app  # noqa: E402
+from importer.web.files import Files  # noqa: E402
 from importer.web.store import Store  # noqa: E402
 from importer.web.users import add_user  # noqa: E402
 
@@ -76,6 +77,12 @@ class Web:
     def store(self) -> Store:
         store: Store = self.app.extensions["vnimport"].store
         return store
+
+    @property
+    def files(self) -> Files:
+        """The files kept in the store's database (uploads, reports ...)."""
+        files: Files = self.app.extensions["vnimport"].files
+        return files
 
 
 def toml_target(sb: Sandbox, name: str, journal: Path) -> str:
@@ -223,7 +230,7 @@ def test_an_upload_is_checked_and_problems_shown_on_their_cells(web: Web, tmp_pa
     assert text.count('aria-invalid="true"') == 2  # the two bad cells, not the good rows
     assert "Alfa AS" not in text  # only rows with problems
     assert "Import 1 documents into acme" in text
-    stored = list((web.data / "uploads").iterdir())
+    stored = [Path(f.key) for f in web.files.listing("uploads/")]
     assert [p.suffix for p in stored] == [".xlsx"] and "customers" not in stored[0].name
     fixme = client.get(f"/batches/{batch_id(answer)}/fixme.xlsx")
     assert fixme.status_code == 200 and fixme.data.startswith(b"PK")
@@ -263,8 +270,7 @@ def test_a_file_that_is_not_a_spreadsheet_is_refused_on_the_page(web: Web, tmp_p
     exe = tmp_path / "run.exe"
     exe.write_bytes(b"MZ")
     assert upload(client, exe).status_code == 400
-    uploads = web.data / "uploads"
-    assert not uploads.exists() or not list(uploads.iterdir())  # nothing kept
+    assert web.files.listing("uploads/") == []  # nothing kept
     assert web.store.batches() == []
 
 
@@ -321,8 +327,13 @@ def test_import_through_the_forms_end_to_end(web: Web, tmp_path: Path) -> None:
     assert "Finished with problems" in text and "Done: every row" not in text
     assert "10001" in text and "created" in text and "invalid" in text
     assert 'http-equiv="refresh"' not in text
-    moved = client.get(run_url + "/progress")
-    assert moved.status_code == 302 and moved.headers["HX-Redirect"] == run_url
+    moved = client.get(run_url + "/progress")  # a page refreshed without JavaScript
+    assert moved.status_code == 302 and moved.headers["Location"] == run_url
+    # htmx is told in a header of a 200: a redirect would be followed inside
+    # its request and the whole result page swapped into the progress box
+    moved = client.get(run_url + "/progress", headers={"HX-Request": "true"})
+    assert moved.status_code == 200 and moved.headers["HX-Redirect"] == run_url
+    assert moved.get_data() == b""
     for name in ("report.xlsx", "report.csv", "report.json", "fixme.xlsx"):
         got = client.get(f"{run_url}/{name}")
         assert got.status_code == 200, name

@@ -20,6 +20,7 @@ from typing import Any
 import openpyxl
 import pytest
 from browser import (
+    EVERY_PAGE_BATCH,
     Server,
     chromium,
     free_port,
@@ -28,10 +29,12 @@ from browser import (
     serious_axe_violations,
     served,
     sign_in,
+    walk_every_page,
 )
 from conftest import write_xlsx
 
 from importer.sandbox import Sandbox, SandboxConfig
+from importer.sandbox.config import Faults
 
 pytest.importorskip("flask")
 
@@ -67,6 +70,8 @@ class Checked:
         problems = serious_axe_violations(self.page)
         assert problems == [], f"{label}: {problems}"
         assert self.console.violations() == [], f"{label}: {self.console.violations()}"
+        # one page: never a page swapped inside another's box
+        assert self.page.locator("h1").count() == 1, label
         assert "hx-on" not in self.page.content(), label  # no inline handlers for htmx
         self.seen.append(label)
 
@@ -320,3 +325,45 @@ def _wait_progress(server: Server, token: str, run_id: str, phase: str) -> Any:
         assert state["status"] in ("queued", "running"), state
         time.sleep(0.05)
     raise AssertionError(f"run {run_id} never reached {phase}: {state}")
+
+
+def test_a_norwegian_browser_gets_norwegian_pages_and_can_choose_english(
+    browser: Any, tmp_path: Path
+) -> None:
+    with Sandbox(EMPTY) as sb, served(tmp_path / "site", sb) as server:
+        server.add_user("kari")
+        server.start()
+        app = Checked(browser, locale="nb-NO")
+        page = app.page
+        sign_in(page, server, "kari", button="Logg inn")
+        assert page.locator("html").get_attribute("lang") == "nb"
+        page.get_by_role("button", name="Last opp og kontroller").wait_for()
+        book = write_xlsx(tmp_path / "kunder.xlsx", WITH_MISTAKES)
+        page.get_by_label("Fil (.xlsx eller .csv").set_input_files(str(book))
+        page.get_by_role("button", name="Last opp og kontroller").click()
+        page.wait_for_url("**/batches/**")
+        app.check("check in Norwegian")
+        assert page.get_by_label("Ny verdi for Customer name, rad 3").count() == 1
+        page.get_by_label("Språk").select_option("en")
+        page.get_by_role("button", name="Endre").click()
+        page.get_by_role("button", name="Check as this type").wait_for()
+        assert page.locator("html").get_attribute("lang") == "en"
+        app.close()
+
+
+def test_every_page_passes_axe_with_no_policy_violation(browser: Any, tmp_path: Path) -> None:
+    """The same walk as the screenshots in docs/web.md: sign in, upload, the
+    check and the check against the company, the file and columns pages,
+    an edit, progress, result, reconcile, undo's dry run, the runs, the
+    journal, the users page, and a page in Norwegian."""
+    # Visma a little slow, so the progress box is polled (and replaced by the
+    # result page) while the run goes on
+    slow = SandboxConfig(company="demo", faults=Faults(latency_ms=150))
+    with Sandbox(slow) as sb, served(tmp_path / "site", sb) as server:
+        server.add_user("anna", role="admin")
+        server.start()
+        app = Checked(browser)
+        book = write_xlsx(tmp_path / "customers.xlsx", EVERY_PAGE_BATCH)
+        walk_every_page(app.page, server, book, app.check)
+        assert len(app.seen) == 15
+        app.close()

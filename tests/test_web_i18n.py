@@ -33,7 +33,9 @@ def used_texts() -> dict[str, str]:
     env = Environment()
     for path in sorted((WEB / "templates").glob("*.html")):
         tree = env.parse(path.read_text(encoding="utf-8"))
-        for _line, _func, text in extract_from_ast(tree, gettext_functions=("_",)):
+        for _line, _func, found_text in extract_from_ast(tree, gettext_functions=("_",)):
+            # with parameters, Jinja gives the call's arguments as a tuple
+            text = found_text[0] if isinstance(found_text, tuple) else found_text
             if isinstance(text, str):
                 found.setdefault(text, path.name)
     for path in sorted(WEB.glob("*.py")):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import os
 import re
 import threading
 import time
@@ -41,6 +40,7 @@ from importer.sources import files as read
 from importer.web.app import create_app
 from importer.web.cleanup import Cleanup
 from importer.web.config import KEYS, serve_settings
+from importer.web.files import Files
 from importer.web.limits import SignInLimiter
 from importer.web.store import Store
 from importer.web.users import add_user
@@ -215,8 +215,8 @@ def test_a_file_with_more_rows_than_allowed_is_refused_clearly(tmp_path: Path) -
         )
     assert answer.status_code == 400
     assert answer.get_json()["error"]["code"] == "too-many-rows"
-    assert not [p for p in (tmp_path / "data" / "uploads").iterdir() if "three" in p.name]
-    assert len(list((tmp_path / "data" / "uploads").iterdir())) == 1  # the refused are not kept
+    kept = app.extensions["vnimport"].files.listing("uploads/")
+    assert len(kept) == 1 and "three" not in kept[0].key  # the refused are not kept
 
 
 def test_the_readers_zip_guard_refuses_an_upload_on_the_page(
@@ -258,21 +258,21 @@ def test_old_uploads_are_deleted_and_the_batch_says_so(tmp_path: Path) -> None:
     cleanup: Cleanup = app.extensions["vnimport.cleanup"]
     client = sign_in(app, "alice")
     bid = batch_id(upload(client, write_xlsx(tmp_path / "c.xlsx", WITH_PROBLEMS)))
+    files: Files = app.extensions["vnimport"].files
     batch = store.batch(bid)
-    assert batch is not None and (data / "batches" / bid).is_dir()
+    assert batch is not None and files.listing(f"batches/{bid}/")
     assert "Gamma AS" in text(client.get(f"/batches/{bid}"))
-    (data / "uploads" / f"{bid}.edited.xlsx").write_bytes(b"PK")  # an edited copy
-    orphan_old, orphan_new = data / "uploads" / "0ld.csv", data / "uploads" / "n3w.csv"
-    for path in (orphan_old, orphan_new):
-        path.write_text("x", encoding="utf-8")
-    os.utime(orphan_old, (batch.created - 10, batch.created - 10))
-    os.utime(orphan_new, (batch.created + 7200, batch.created + 7200))
+    files.put(f"uploads/{bid}.edited.xlsx", b"PK")  # an edited copy
+    files.put("uploads/0ld.csv", b"x", created=batch.created - 10)  # of no batch
+    files.put("uploads/n3w.csv", b"x", created=batch.created + 7200)
+    assert files.local_path(f"uploads/{bid}.edited.xlsx") is not None  # this machine's copy
 
     assert cleanup.sweep(batch.created + 3599) == []  # not old enough yet
-    assert (data / "uploads" / batch.stored).exists()
+    assert files.exists(f"uploads/{batch.stored}")
     assert cleanup.sweep(batch.created + 3601) == [bid]
-    assert sorted(p.name for p in (data / "uploads").iterdir()) == ["n3w.csv"]
-    assert not (data / "batches" / bid).exists()
+    assert [f.key for f in files.listing("uploads/")] == ["uploads/n3w.csv"]
+    assert not files.listing(f"batches/{bid}/")
+    assert not (data / "files" / "uploads" / f"{bid}.edited.xlsx").exists()
     assert cleanup.sweep(batch.created + 99999) == []  # done once
 
     page = client.get(f"/batches/{bid}")
@@ -305,8 +305,8 @@ def test_a_running_batch_is_kept_and_run_reports_stay(web: Web, tmp_path: Path) 
     client.post(f"/batches/{waiting}/run", data={"csrf_token": csrf(page)})  # held: queued
     later = max(b.created for b in web.store.batches()) + cleanup.keep + 1
     assert cleanup.sweep(later) == [done]
-    reports = list((web.data / "runs").rglob("report.*"))
-    assert reports and all(p.stat().st_size for p in reports)
+    reports = [f for f in web.files.listing("runs/") if "/report." in f.key]
+    assert reports and all(f.size for f in reports)
     assert web.app.extensions["vnimport"].store.batch(waiting).summary.get("deleted") is None
     assert client.get(run_url).status_code == 200
     got = client.get(f"{run_url}/report.json")
@@ -331,7 +331,8 @@ def test_the_clean_up_thread_sweeps_at_start_and_stops(tmp_path: Path) -> None:
             swept.set()
             return []
 
-    cleanup = Once(Store(tmp_path / "web.sqlite"), tmp_path, 60, Clock())
+    store = Store(tmp_path / "web.sqlite")
+    cleanup = Once(store, Files(store.db, tmp_path / "files"), 60, Clock())
     thread = cleanup.start(interval=3600)
     assert thread.daemon and swept.wait(30)
     cleanup.stop()

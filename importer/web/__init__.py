@@ -18,7 +18,8 @@ Modules: :mod:`~importer.web.app` (the pages), :mod:`~importer.web.api`
 (``/api/v1``), :mod:`~importer.web.service` (what both do),
 :mod:`~importer.web.batches` (an upload, checked), :mod:`~importer.web.runs`
 (runs in background threads), :mod:`~importer.web.store` (users, batches,
-runs in SQLite), :mod:`~importer.web.users` (passwords and tokens).
+runs in SQLite or PostgreSQL), :mod:`~importer.web.kept` (their files),
+:mod:`~importer.web.users` (passwords and tokens).
 """
 
 from __future__ import annotations
@@ -29,10 +30,17 @@ __all__ = ["default_data_dir", "serve"]
 
 
 def default_data_dir() -> Path:
-    """Where the web app keeps its users, uploads and reports: ``web/``
-    beside the default journal."""
-    from importer.settings import default_journal_path
+    """Where the web app keeps its users, uploads and reports (or, when they
+    are kept in PostgreSQL, its own copies): ``web/`` beside the default
+    journal; when that is a PostgreSQL address (no folder of its own),
+    ``$XDG_STATE_HOME/vnimport/web`` (``~/.local/state/vnimport/web``)."""
+    import os
 
+    from importer.settings import default_journal, default_journal_path, is_url
+
+    if is_url(default_journal()):
+        state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        return Path(state) / "vnimport" / "web"
     return default_journal_path().parent / "web"
 
 

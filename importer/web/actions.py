@@ -21,6 +21,7 @@ from typing import Any
 from importer.errors import VnimportError
 from importer.settings import Target, default_journal, load_target
 from importer.targets.journal import DONE, Journal, Run, open_journal
+from importer.web.kept import action_key, keep, work
 from importer.web.runs import Runner
 from importer.web.store import ActionRecord, BatchRecord, RunRecord, Store, User
 
@@ -118,10 +119,6 @@ class Actions:
     def may_undo(user: User, run: RunRecord) -> bool:
         return run.owner == user.name or user.role in UNDO_ROLES
 
-    def base(self, action: ActionRecord) -> Path:
-        """Where an action's files go: beside the run's report."""
-        return self.runner.report_base(action.run_id).with_name(f"{action.kind}-{action.id}")
-
     def start(
         self,
         user: User,
@@ -199,10 +196,13 @@ class Actions:
                 client.session.close()
         finally:
             journal.close()
-        path = write_reconciliation(result, self.base(action).with_suffix(".xlsx"))
+        with work(self.runner.files) as folder:
+            path = write_reconciliation(result, folder / "reconcile.xlsx")
+            written = path.is_file()
+            keep(self.runner.files, folder / "reconcile", action_key(action))
         summary = result.summary()
         summary["differences_listed"] = [d.describe() for d in result.differences[:100]]
-        summary["files"] = ["xlsx"] if path.is_file() else []
+        summary["files"] = ["xlsx"] if written else []
         return "finished", summary
 
     def _undo(
@@ -219,7 +219,9 @@ class Actions:
             report = undo_run(journal, action.journal_run, target.connection, dry_run=dry_run)
         finally:
             journal.close()
-        paths = write_undo_report(report, self.base(action))
+        with work(self.runner.files) as folder:
+            paths = write_undo_report(report, folder / "undo")
+            keep(self.runner.files, folder / "undo", action_key(action))
         summary = report.summary()
         summary["files"] = sorted(paths)
         return ("failed" if report.fatal else "finished"), summary

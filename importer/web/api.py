@@ -114,12 +114,13 @@ def get_run(run_id: str) -> Any:
 @api.get("/runs/<run_id>/<name>")
 def run_file(run_id: str, name: str) -> BaseResponse:
     from importer.web.app import _download
+    from importer.web.kept import report_key
 
     service = _service()
     run, batch = service.visible_run(_user(), run_id)
     if run.status in ("queued", "running"):
         abort(409, "the run has not ended yet: its report is written at its end")
-    return _download(service.runner.report_base(run.id), name, batch.filename)
+    return _download(service, report_key(run.id), name, batch.filename)
 
 
 # ----------------------------------------------- stop, resume, history, actions

@@ -10,6 +10,7 @@ no cookie.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import os
 import secrets
@@ -37,11 +38,13 @@ from werkzeug.wrappers import Response as BaseResponse
 from importer.doctypes import Registry
 from importer.web.batches import SUFFIXES, UploadError
 from importer.web.cleanup import Cleanup, is_deleted
+from importer.web.files import Files
 from importer.web.i18n import LANGUAGES, gettext, language
+from importer.web.kept import check_key, download, import_local, report_key
 from importer.web.limits import MAX_ROWS_KEY, SignInLimiter
 from importer.web.runs import Runner, Spawn
 from importer.web.service import Service
-from importer.web.store import Store, User
+from importer.web.store import Store, User, server_name, store_spec
 from importer.web.users import can_see, check_password, user_for_token
 
 __all__ = ["create_app"]
@@ -52,6 +55,7 @@ CSP = (
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("vnimport.web")
 
 
 def create_app(
@@ -67,6 +71,7 @@ def create_app(
     trusted_header: str = "",
     session_hours: float = 12,
     clock: Callable[[], float] = time.time,
+    store: str = "",
 ) -> Flask:
     """The app over the data folder ``data`` (users, batches, uploads,
     reports) and the targets of ``config`` (``vnimport.toml``).
@@ -76,14 +81,22 @@ def create_app(
     (:mod:`importer.web.cleanup`; 0: for ever); ``trusted_header``: the
     header a reverse proxy names the signed-in user with (empty: none is
     trusted); ``session_hours``: how long a sign-in lasts; ``clock``: the
-    time (tests give their own)."""
+    time (tests give their own); ``store``: ``[serve] store``, the
+    database of the records and files (:func:`~importer.web.store.store_spec`:
+    empty, the default journal's when it is PostgreSQL, else
+    ``web.sqlite`` in ``data``, whose ``files/`` is then this machine's
+    copies of the files only)."""
     app = Flask(__name__)
     data = data.resolve()
-    store = Store(data / "web.sqlite")
-    store.interrupt_unfinished()
+    records = Store(store_spec(data, store), server=server_name(data))
+    records.interrupt_unfinished()
+    files = Files(records.db, data / "files")
+    moved = import_local(files, data)  # a data folder of the files before
+    if moved:
+        log.info("stored the %d files of %s in %s", moved, data, records.where)
     config = (config or Path("vnimport.toml")).resolve()
-    runner = Runner(store, data, config, spawn)
-    service = Service(store, runner, data, config, registry or Registry())
+    runner = Runner(records, files, config, spawn)
+    service = Service(records, runner, data, config, registry or Registry())
     app.config.update(
         SECRET_KEY=_secret_key(data / "secret_key"),
         MAX_CONTENT_LENGTH=max_upload,
@@ -94,7 +107,7 @@ def create_app(
         SESSION_COOKIE_NAME="vnimport_session",
     )
     app.config[MAX_ROWS_KEY] = max_rows
-    app.extensions["vnimport.cleanup"] = Cleanup(store, data, keep_uploads, clock)
+    app.extensions["vnimport.cleanup"] = Cleanup(records, files, keep_uploads, clock)
     app.extensions["vnimport.signin"] = SignInLimiter(clock)
     app.extensions["vnimport.platform"] = _Platform(trusted_header, session_hours * 3600, clock)
     if behind_tls:
@@ -343,7 +356,7 @@ def _routes(app: Flask, service: Service) -> None:
     @login_required
     def batch_fixme(batch_id: str) -> Any:
         batch = service.visible_batch(_user(), batch_id)
-        return _download(service.check_base(batch.id), "fixme.xlsx", batch.filename)
+        return _download(service, check_key(batch.id), "fixme.xlsx", batch.filename)
 
     @app.post("/batches/<batch_id>/run")
     @login_required
@@ -375,16 +388,14 @@ def _routes(app: Flask, service: Service) -> None:
     def run_progress(run_id: str) -> Any:
         run, _ = service.visible_run(_user(), run_id)
         if run.status not in ("queued", "running"):
-            response = redirect(url_for("run_page", run_id=run.id))
-            response.headers["HX-Redirect"] = url_for("run_page", run_id=run.id)
-            return response
+            return poll_ended(url_for("run_page", run_id=run.id))
         return render_template("progress.html", run=run, progress=service.progress(run))
 
     @app.get("/runs/<run_id>/<name>")
     @login_required
     def run_file(run_id: str, name: str) -> Any:
         run, batch = service.visible_run(_user(), run_id)
-        return _download(service.runner.report_base(run.id), name, batch.filename)
+        return _download(service, report_key(run.id), name, batch.filename)
 
     @app.get("/templates/<doctype>.xlsx")
     @login_required
@@ -434,16 +445,29 @@ def _home(service: Service, error: str = "") -> str:
 DOWNLOADS = {"report.xlsx", "report.csv", "report.json", "fixme.xlsx"}
 
 
-def _download(base: Path, name: str, original: str) -> BaseResponse:
-    """One of a report's files; the name asked for is looked up in a fixed
-    set, never joined to a path as it is."""
+def _download(service: Service, base: str, name: str, original: str) -> BaseResponse:
+    """One of a report's files (``base``: the key of a check's or a run's
+    report, :mod:`importer.web.kept`); the name asked for is looked up in a
+    fixed set, never joined to a key as it is."""
     if name not in DOWNLOADS:
         abort(404)
-    path = base.with_name(f"{base.name}.{name.removeprefix('report.')}")
-    if not path.is_file():
-        abort(404, "There is no such file for this batch (nothing to fix, or not written yet).")
     stem = Path(original).stem or "batch"
-    return send_file(path, as_attachment=True, download_name=f"{stem}.{name}")
+    return download(
+        service.files,
+        f"{base}.{name.removeprefix('report.')}",
+        f"{stem}.{name}",
+        "There is no such file for this batch (nothing to fix, or not written yet).",
+    )
+
+
+def poll_ended(target: str) -> BaseResponse:
+    """The answer to a polled box whose work has ended: the whole page at
+    ``target``. htmx is told in a header of a plain 200 (a redirect would be
+    followed inside the request, and the next page swapped into the box);
+    a browser without JavaScript refreshes the whole page and is redirected."""
+    if request.headers.get("HX-Request") == "true":
+        return Response("", 200, {"HX-Redirect": target})
+    return redirect(target)
 
 
 def _safe_next(target: str | None) -> str:

@@ -19,6 +19,7 @@ from importer.errors import AuthError, ColumnError, ConfigError, FileError, Vism
 from importer.report import write_report
 from importer.settings import Connection
 from importer.sources import open_table
+from importer.web.files import Files
 from importer.web.store import BatchRecord, EditStore, Store
 
 __all__ = [
@@ -26,7 +27,6 @@ __all__ = [
     "Company",
     "cell_text",
     "check_upload",
-    "edited_path",
     "looks_like",
     "run_input",
     "source_path",
@@ -90,24 +90,24 @@ def suggest_type(path: Path, registry: Registry) -> str:
     return best[2]
 
 
-def edited_path(data: Path, batch: BatchRecord) -> Path:
-    """The copy of the upload that cells edited in the page are written to
-    (the upload itself is kept as it came)."""
-    return data / "uploads" / f"{batch.id}.edited{Path(batch.stored).suffix}"
+def source_path(files: Files, batch: BatchRecord) -> Path:
+    """This machine's copy of the file the batch's check and run read: the
+    edited copy once a cell was edited, else the upload (a path that is
+    not there when the clean-up deleted it)."""
+    from importer.web.kept import edited_key, upload_key
 
-
-def source_path(data: Path, batch: BatchRecord) -> Path:
-    """The file the batch's check and run read: the edited copy once a cell
-    was edited, else the upload."""
-    edited = edited_path(data, batch)
-    return edited if edited.is_file() else data / "uploads" / batch.stored
+    return (
+        files.local_path(edited_key(batch))
+        or files.local_path(upload_key(batch))
+        or files.local / upload_key(batch)
+    )
 
 
 def run_input(
-    data: Path, store: Store, batch: BatchRecord
+    files: Files, store: Store, batch: BatchRecord
 ) -> tuple[Path, tuple[dict[str, Any], ...]]:
     """What a run of ``batch`` reads, and the edits that go with it into its report."""
-    return source_path(data, batch), tuple(EditStore(store).of_batch(batch.id))
+    return source_path(files, batch), tuple(EditStore(store).of_batch(batch.id))
 
 
 @dataclass(frozen=True)

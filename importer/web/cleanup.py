@@ -1,5 +1,6 @@
 """Uploads are not kept for ever: a batch's uploaded file, its mapping
-file, and its checked (and edited) copies under ``batches/ID/`` are deleted
+file, its edited copy and its check's files (``uploads/ID.*`` and
+``batches/ID/`` in :class:`~importer.web.files.Files`) are deleted
 once the batch is older than ``keep_uploads_days`` (``[serve]``), unless
 its run is queued or running. The batch stays listed, its counts kept and
 marked ``deleted`` in its summary (the rows with problems, which hold the
@@ -14,12 +15,11 @@ with their own clock); the server runs it at start-up and then every
 from __future__ import annotations
 
 import logging
-import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from importer.web.files import Files
 from importer.web.store import BatchRecord, Store
 
 __all__ = ["Cleanup", "is_deleted"]
@@ -37,7 +37,7 @@ def is_deleted(batch: BatchRecord) -> bool:
 @dataclass
 class Cleanup:
     store: Store
-    data: Path
+    files: Files
     keep: float  # seconds; 0: kept for ever
     clock: Callable[[], float]
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -66,31 +66,20 @@ class Cleanup:
         return done
 
     def _delete_files(self, batch_id: str) -> None:
-        uploads = self.data / "uploads"
-        if uploads.is_dir():
-            for path in uploads.glob(f"{batch_id}.*"):
-                path.unlink(missing_ok=True)
-        shutil.rmtree(self.data / "batches" / batch_id, ignore_errors=True)
+        self.files.delete_prefix(f"uploads/{batch_id}.")
+        self.files.delete_prefix(f"batches/{batch_id}/")
 
     def _orphans(self, cutoff: float) -> None:
-        """Files of no batch (an upload cut short, a crash) once as old."""
+        """Files of no batch (an upload cut short, a crash) once as old;
+        then this machine's copies of files deleted (here or by another
+        server)."""
         known = self.store.batch_ids()
-        for folder in (self.data / "uploads", self.data / "batches"):
-            if not folder.is_dir():
-                continue
-            for path in folder.iterdir():
-                if path.name.split(".", 1)[0] in known:
-                    continue
-                try:
-                    old = path.lstat().st_mtime < cutoff
-                except OSError:
-                    continue
-                if not old:
-                    continue
-                if path.is_dir() and not path.is_symlink():
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    path.unlink(missing_ok=True)
+        for prefix in ("uploads/", "batches/"):
+            for info in self.files.listing(prefix):
+                owner = info.key.removeprefix(prefix).split("/", 1)[0].split(".", 1)[0]
+                if owner not in known and info.created < cutoff:
+                    self.files.delete(info.key)
+        self.files.prune_local()
 
     def start(self, interval: float = INTERVAL) -> threading.Thread:
         """A pass now and then one every ``interval`` seconds, in a daemon

@@ -185,11 +185,13 @@ def run_server(settings: Any, config: Path | None, threads: int = 8) -> None:
         keep_uploads=settings.keep_uploads,
         trusted_header=settings.trusted_header,
         session_hours=settings.session_hours,
+        store=settings.store,
     )
     cleanup = app.extensions["vnimport.cleanup"]
     cleanup.start()
     print(
-        f"vnimport: serving http://{settings.host}:{settings.port}/ (data in {data})",
+        f"vnimport: serving http://{settings.host}:{settings.port}/ (data in {data}, "
+        f"records in {app.extensions['vnimport'].store.where})",
         file=sys.stderr,
     )
     try:
@@ -202,10 +204,12 @@ def run_server(settings: Any, config: Path | None, threads: int = 8) -> None:
 
 def cmd_users(args: argparse.Namespace, registry: Any) -> int:
     _need_web()
-    from importer.web.store import Store
+    from importer.web.config import serve_settings
+    from importer.web.store import Store, store_spec
     from importer.web.users import add_user, change_user, new_token
 
-    store = Store(_data(args) / "web.sqlite")
+    data = _data(args)
+    store = Store(store_spec(data, serve_settings(getattr(args, "config", None)).store))
     if args.users_command == "list":
         for user in store.users():
             print(f"{user.name}\t{user.role}\t{','.join(user.targets) or '(default target)'}")

@@ -12,6 +12,7 @@
     keep_uploads_days = 7       # uploads and their checked copies are deleted after this
     trusted_header = ""         # e.g. "X-Remote-User": single sign-on by the proxy
     session_hours = 12          # a sign-in lasts this long
+    store = "postgresql://..."  # users, batches, runs and their files in PostgreSQL
 
 :func:`check_table` is what ``read_config`` asks of the table (its form,
 every problem at once, for every command); :func:`serve_settings` reads it
@@ -59,6 +60,12 @@ KEYS: dict[str, tuple[str, str, str]] = {
         "none: ignored",
     ),
     "session_hours": ("positive", "how long a sign-in lasts, in hours", "12"),
+    "store": (
+        "address",
+        "the PostgreSQL database (postgresql://...) of the users, batches, runs and their "
+        "files and reports, for servers on several machines",
+        "the default journal's when it is PostgreSQL, else web.sqlite in data",
+    ),
 }
 _HEADER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
 # Headers a client or every proxy sets: never an identity.
@@ -88,6 +95,7 @@ class ServeSettings:
     keep_uploads_days: float = 7
     trusted_header: str = ""
     session_hours: float = 12
+    store: str = ""  # "": the default journal's PostgreSQL, else web.sqlite in data
 
     @property
     def max_upload(self) -> int:
@@ -121,6 +129,15 @@ def check_table(value: Any) -> list[str]:
 def _check_value(key: str, item: Any, kind: str) -> str | None:
     from importer.settings import toml_kind
 
+    if kind == "address":
+        if not isinstance(item, str):
+            return (
+                f'{key} must be text in quotes ({key} = "postgresql://..."), not {toml_kind(item)}'
+            )
+        if not item.startswith(("postgresql://", "postgres://")):
+            # the value is not shown: it may hold a password
+            return f'{key} must be a PostgreSQL address ({key} = "postgresql://user@host/db")'
+        return None
     if kind in ("text", "header"):
         if not isinstance(item, str) or (kind == "text" and not item.strip()):
             return f'{key} must be text in quotes ({key} = "..."), not {toml_kind(item)}'
@@ -201,4 +218,5 @@ def serve_settings(
         keep_uploads_days=float(table.get("keep_uploads_days", default.keep_uploads_days)),
         trusted_header=str(table.get("trusted_header", "")),
         session_hours=float(table.get("session_hours", default.session_hours)),
+        store=str(table.get("store", "")),
     )

@@ -11,12 +11,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, g, redirect, render_template, request, send_file, url_for
+from flask import Flask, abort, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from importer.errors import VnimportError
 from importer.web.actions import ActionRefused, Actions, batch_id_of
 from importer.web.i18n import gettext
+from importer.web.kept import action_key, download
 from importer.web.runs import outcome_of
 from importer.web.service import Service
 from importer.web.store import ActionRecord, BatchRecord, RunRecord, User
@@ -108,7 +109,7 @@ def when(epoch: float | None) -> str:
 
 
 def routes(app: Flask, service: Service) -> None:
-    from importer.web.app import _user, login_required
+    from importer.web.app import _user, login_required, poll_ended
 
     actions = actions_of(service)
     app.jinja_env.globals["when"] = when
@@ -227,10 +228,7 @@ def routes(app: Flask, service: Service) -> None:
     def action_status(run_id: str, action_id: str) -> Any:
         action, run, _ = visible_action(service, _user(), run_id, action_id)
         if action.status not in ACTIVE:
-            target = url_for("action_page", run_id=run.id, action_id=action.id)
-            response = redirect(target)
-            response.headers["HX-Redirect"] = target
-            return response
+            return poll_ended(url_for("action_page", run_id=run.id, action_id=action.id))
         return render_template("action_status.html", action=action, run=run)
 
     @app.get("/runs/<run_id>/actions/<action_id>/<name>")
@@ -277,9 +275,11 @@ def action_download(
     suffix = ACTION_FILES.get(action.kind, {}).get(name)
     if suffix is None:
         abort(404)
-    path = actions.base(action).with_suffix(suffix)
-    if not path.is_file():
-        abort(404, "There is no such file for this action (not written yet).")
     stem = Path(batch.filename).stem or "batch"
     label = "reconcile" if action.kind == "reconcile" else action.kind
-    return send_file(path, as_attachment=True, download_name=f"{stem}.{label}{suffix}")
+    return download(
+        actions.runner.files,
+        action_key(action) + suffix,
+        f"{stem}.{label}{suffix}",
+        "There is no such file for this action (not written yet).",
+    )

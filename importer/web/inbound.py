@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, abort, redirect, render_template, request, send_file, url_for
+from flask import Flask, abort, redirect, render_template, request, url_for
 
 from importer.sources.files import column_letter
 from importer.web.batches import UploadError, cell_text
 from importer.web.i18n import gettext
+from importer.web.kept import download, mapping_key
 from importer.web.service import Service
 from importer.web.sheets import (
     SKIP,
@@ -25,7 +26,6 @@ from importer.web.sheets import (
     field_choices,
     read_mapping,
     top_of,
-    write_mapping,
 )
 from importer.web.store import BatchRecord
 
@@ -119,7 +119,7 @@ def routes(app: Flask, service: Service) -> None:
                 data["header_row"] = int(row)
             if data.get("header_row") == _found_row(service, batch, doctype, data):
                 data.pop("header_row")  # where vnimport finds it anyway
-            write_mapping(service.mapping_path(batch), data, service.registry.get(doctype))
+            service.write_mapping(batch, data, service.registry.get(doctype))
         except UploadError as exc:
             return refused(batch, exc)
         summary = service.check_again(batch, doctype)
@@ -164,9 +164,7 @@ def routes(app: Flask, service: Service) -> None:
             data = read_mapping(service.mapping_of(batch))
             columns = columns_of(service.source(batch), doctype, data)
             form = {k: str(v) for k, v in request.form.items() if k.startswith("col-")}
-            write_mapping(
-                service.mapping_path(batch), apply_columns(doctype, columns, form, data), doctype
-            )
+            service.write_mapping(batch, apply_columns(doctype, columns, form, data), doctype)
         except UploadError as exc:
             return refused(batch, exc)
         service.check_again(batch)
@@ -176,12 +174,13 @@ def routes(app: Flask, service: Service) -> None:
     @login_required
     def batch_mapping(batch_id: str) -> Any:
         batch = batch_of(batch_id)
-        path = service.mapping_of(batch)
-        if path is None:
-            abort(404, gettext("This batch has no mapping file: its columns map as they are."))
         stem = (batch.filename.rsplit(".", 1)[0] or "batch")[:100]
-        return send_file(
-            path, as_attachment=True, download_name=f"{stem}.mapping.toml", mimetype="text/plain"
+        return download(
+            service.files,
+            mapping_key(batch),
+            f"{stem}.mapping.toml",
+            gettext("This batch has no mapping file: its columns map as they are."),
+            mimetype="text/plain",
         )
 
     # -------------------------------------------------------- the company

@@ -30,6 +30,8 @@ from typing import Any
 
 from importer.jobs import Job, run_job
 from importer.targets.client import clock_time
+from importer.web.files import Files
+from importer.web.kept import keep, mapping_key, report_key, work
 from importer.web.store import BatchRecord, RunRecord, Store
 
 __all__ = ["Progress", "Runner", "outcome_of"]
@@ -94,13 +96,13 @@ class Runner:
     def __init__(
         self,
         store: Store,
-        data: Path,
+        files: Files,
         config: Path | None,
         spawn: Spawn | None = None,
         clock: Clock = time.time,
     ) -> None:
         self.store = store
-        self.data = data
+        self.files = files
         self.config = config
         self.spawn = spawn or _thread
         self.clock = clock
@@ -110,9 +112,6 @@ class Runner:
         self._lock = threading.Lock()
         self._finished: dict[str, threading.Event] = {}
         self._stops: dict[str, threading.Event] = {}
-
-    def report_base(self, run_id: str) -> Path:
-        return self.data / "runs" / run_id / "report"
 
     def start(self, batch: BatchRecord, user: str, mode: str) -> tuple[RunRecord, bool]:
         run, made = self.store.claim_run(batch.id, user, mode)
@@ -220,17 +219,19 @@ class Runner:
             self.store.set_run_status(run.id, "running")
             from importer.web.batches import run_input  # the file as edited, and its edits
 
-            source, edits = run_input(self.data, self.store, batch)
-            job = Job(
-                source,
-                batch.doctype,
-                target=batch.target,
-                mode=run.mode,
-                report=self.report_base(run.id),
-                mapping=_existing(self.data / "uploads" / f"{batch.id}.mapping.toml"),
-                edits=edits,
-            )
-            result = run_job(job, progress=self.observe(run.id), stop=stop, config=self.config)
+            source, edits = run_input(self.files, self.store, batch)
+            with work(self.files) as folder:
+                job = Job(
+                    source,
+                    batch.doctype,
+                    target=batch.target,
+                    mode=run.mode,
+                    report=folder / "report",
+                    mapping=self.files.local_path(mapping_key(batch)),
+                    edits=edits,
+                )
+                result = run_job(job, progress=self.observe(run.id), stop=stop, config=self.config)
+                keep(self.files, folder / "report", report_key(run.id))
             summary = result.report.summary()
             summary["by_document"] = _by_document(result.report.results)
             summary["files"] = sorted(result.paths)
@@ -300,7 +301,3 @@ def _by_document(results: list[Any]) -> list[dict[str, Any]]:
         if r.status != doc["status"] and r.status not in ("created", "updated", "unchanged"):
             doc["status"] = r.status
     return list(docs.values())
-
-
-def _existing(path: Path) -> Path | None:
-    return path if path.is_file() else None

@@ -10,7 +10,7 @@ from typing import IO, Any
 
 from flask import abort
 
-from importer.doctypes import Registry
+from importer.doctypes import DocType, Registry
 from importer.errors import ConfigError
 from importer.jobs import MODES
 from importer.settings import target_names
@@ -19,12 +19,21 @@ from importer.web.batches import (
     Company,
     UploadError,
     check_upload,
-    edited_path,
     save_upload,
     source_path,
     suggest_type,
 )
+from importer.web.files import Files
 from importer.web.i18n import gettext
+from importer.web.kept import (
+    check_key,
+    edited_key,
+    keep,
+    keep_file,
+    mapping_key,
+    upload_key,
+    work,
+)
 from importer.web.limits import check_rows
 from importer.web.runs import Progress, Runner
 from importer.web.store import BatchRecord, EditStore, RunRecord, Store, User
@@ -39,6 +48,7 @@ class Service:
     ) -> None:
         self.store = store
         self.runner = runner
+        self.files: Files = runner.files
         self.data = data
         self.config = config
         self.registry = registry
@@ -56,8 +66,21 @@ class Service:
             names = []
         return allowed_targets(user, names)
 
-    def check_base(self, batch_id: str) -> Path:
-        return self.data / "batches" / batch_id / "check"
+    def check(
+        self,
+        batch: BatchRecord,
+        path: Path,
+        doctype: str,
+        company: Company | None = None,
+    ) -> dict[str, Any]:
+        """:func:`check_upload` of ``path`` (the batch's file), its report
+        and fix-me workbook kept (``batches/ID/check.*``)."""
+        with work(self.files) as folder:
+            summary = check_upload(
+                path, doctype, self.registry, folder / "check", self.mapping_of(batch), company
+            )
+            keep(self.files, folder / "check", check_key(batch.id))
+        return summary
 
     def new_batch(
         self,
@@ -86,17 +109,18 @@ class Service:
         name = Path(filename).name
         suffix = Path(name).suffix.lower()
         batch = self.store.add_batch(user.name, target, doctype, name, suffix)
-        path = self.data / "uploads" / batch.stored
         try:
-            save_upload(stream, name, path)
-            check_rows(path)  # [serve] max_rows (importer.web.limits)
-            if mapping is not None:
-                self.mapping_path(batch).write_bytes(mapping.read(1 << 20))
+            with work(self.files) as folder:
+                received = folder / batch.stored
+                save_upload(stream, name, received)
+                check_rows(received)  # [serve] max_rows (importer.web.limits)
+                keep_file(self.files, received, upload_key(batch))
+                if mapping is not None:
+                    self.files.put(mapping_key(batch), mapping.read(1 << 20))
         except UploadError:
-            path.unlink(missing_ok=True)
-            self.mapping_path(batch).unlink(missing_ok=True)
-            self.store.delete_batch(batch.id)
+            self._forget(batch)
             raise
+        path = self.source(batch)
         try:
             if not doctype:
                 doctype = suggest_type(path, self.registry)
@@ -106,18 +130,20 @@ class Service:
                         "No column of the file names a field of any document type: "
                         "choose the type.",
                     )
-            summary = check_upload(
-                path, doctype, self.registry, self.check_base(batch.id), self.mapping_of(batch)
-            )
+            summary = self.check(batch, path, doctype)
         except UploadError as exc:
             if not keep_unchecked or not self._readable(path):
-                path.unlink(missing_ok=True)
-                self.mapping_path(batch).unlink(missing_ok=True)
-                self.store.delete_batch(batch.id)
+                self._forget(batch)
                 raise
             summary = _unchecked(doctype, exc)
         self.store.update_batch(batch.id, doctype, summary)
         return self._batch(batch.id)
+
+    def _forget(self, batch: BatchRecord) -> None:
+        """A refused upload: its files and its record."""
+        self.files.delete_prefix(f"uploads/{batch.id}.")
+        self.files.delete_prefix(f"batches/{batch.id}/")
+        self.store.delete_batch(batch.id)
 
     def _readable(self, path: Path) -> bool:
         from importer.web.sheets import top_of
@@ -128,22 +154,25 @@ class Service:
             return False
         return True
 
-    def mapping_path(self, batch: BatchRecord) -> Path:
-        return self.data / "uploads" / f"{batch.id}.mapping.toml"
-
     def mapping_of(self, batch: BatchRecord) -> Path | None:
-        path = self.mapping_path(batch)
-        return path if path.is_file() else None
+        """This machine's copy of the batch's mapping file; None when it has none."""
+        return self.files.local_path(mapping_key(batch))
+
+    def write_mapping(self, batch: BatchRecord, data: dict[str, Any], doctype: DocType) -> None:
+        """Write the batch's mapping file (a mapping file's keys ``data``) and keep it."""
+        from importer.web.sheets import write_mapping
+
+        with work(self.files) as folder:
+            written = folder / "mapping.toml"
+            write_mapping(written, data, doctype)
+            keep_file(self.files, written, mapping_key(batch))
 
     def recheck(self, batch: BatchRecord, doctype: str) -> None:
         if self.store.run_of_batch(batch.id) is not None:
             raise UploadError("already-run", "This batch was imported: upload the file again.")
         if doctype not in self.registry.names():
             raise UploadError("unknown-type", f"There is no document type {doctype!r}.")
-        path = self.source(batch)
-        summary = check_upload(
-            path, doctype, self.registry, self.check_base(batch.id), self.mapping_of(batch)
-        )
+        summary = self.check(batch, self.source(batch), doctype)
         self.store.update_batch(batch.id, doctype, summary)
 
     # ------------------------------------ the way in (importer.web.inbound)
@@ -151,7 +180,7 @@ class Service:
     def source(self, batch: BatchRecord) -> Path:
         """The file the batch's check and run read (the edited copy once a
         cell was edited in the page)."""
-        return source_path(self.data, batch)
+        return source_path(self.files, batch)
 
     def not_run(self, batch: BatchRecord) -> None:
         if self.store.run_of_batch(batch.id) is not None:
@@ -217,14 +246,7 @@ class Service:
         if not doctype:
             return _unchecked("", UploadError("unknown-type", gettext("Choose the document type.")))
         try:
-            return check_upload(
-                self.source(batch),
-                doctype,
-                self.registry,
-                self.check_base(batch.id),
-                self.mapping_of(batch),
-                company,
-            )
+            return self.check(batch, self.source(batch), doctype, company)
         except UploadError as exc:
             return _unchecked(doctype, exc)
 
@@ -250,7 +272,10 @@ class Service:
         if header is None or row < 1 or not 0 <= col < len(header) + 64:
             raise UploadError("bad-cell", gettext("There is no such cell in this batch."))
         name = header[col] if col < len(header) else f"column {column_letter(col)}"
-        edit_cell(self.source(batch), edited_path(self.data, batch), sheet, row, col, old, new)
+        with work(self.files) as folder:
+            edited = folder / f"edited{Path(batch.stored).suffix}"
+            edit_cell(self.source(batch), edited, sheet, row, col, old, new)
+            keep_file(self.files, edited, edited_key(batch))
         self.edits.add(batch.id, user.name, sheet, row, col, name, old, new)
         self.check_again(batch)
 

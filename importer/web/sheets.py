@@ -6,7 +6,7 @@ Everything chosen here is written where the library reads it, so that the
 check, the run and the command line read the file the same way: the sheet,
 the header row and the columns go into the batch's mapping file
 (:func:`importer.mapping.rules.mapping_text`); an edited cell goes into the
-batch's edited copy of the upload (:func:`importer.web.batches.edited_path`),
+batch's edited copy of the upload (:func:`importer.web.kept.edited_key`),
 which the check and the run read from then on.
 """
 

@@ -1,32 +1,39 @@
 """The web app's own records: users, batches (an upload checked for one
-company) and runs (a batch imported), in one SQLite file in the web app's
-data folder, beside the journal (``JOURNAL_DIR/web/web.sqlite`` unless
-``--data`` says otherwise).
+company), runs (a batch imported), run actions and cell edits, in the
+web app's database (:mod:`importer.web.db`): ``[serve] store`` (a
+PostgreSQL address), else the default journal's PostgreSQL database when it
+is one, else ``web.sqlite`` in the web app's data folder
+(:func:`store_spec`). Its tables are named ``web_...`` so that they live
+beside the journal's (``runs``, ``entries``, ...) in one database; a
+``web.sqlite`` of the names before (``users``, ``batches``, ``runs``, ...)
+is renamed once, when it is opened (:func:`_upgrade`).
 
 Each call opens its own connection, so the request threads and the run
 threads never share one. A batch is imported once: :meth:`Store.claim_run`
 inserts the run under a unique batch id, so a double click, a refreshed POST
-or a second session gets the run the first one made.
+or a second session -- on this server or another one on the same
+database -- gets the run the first one made.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
+import os
+import socket
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ActionRecord", "BatchRecord", "RunRecord", "Store", "User"]
+from importer.web.db import Database, Row, is_address
+
+__all__ = ["ActionRecord", "BatchRecord", "EditStore", "RunRecord", "Store", "User", "store_spec"]
 
 ROLES = ("own", "company", "admin")
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
+CREATE TABLE IF NOT EXISTS web_users (
     name TEXT PRIMARY KEY,
     password TEXT NOT NULL,          -- an argon2 hash
     token TEXT NOT NULL DEFAULT '',  -- sha256 of the API token
@@ -34,8 +41,8 @@ CREATE TABLE IF NOT EXISTS users (
     targets TEXT NOT NULL,           -- JSON list; empty: the default target only
     created REAL NOT NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS users_token ON users(token) WHERE token != '';
-CREATE TABLE IF NOT EXISTS batches (
+CREATE UNIQUE INDEX IF NOT EXISTS web_users_token ON web_users(token) WHERE token != '';
+CREATE TABLE IF NOT EXISTS web_batches (
     id TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
     target TEXT NOT NULL,
@@ -45,7 +52,7 @@ CREATE TABLE IF NOT EXISTS batches (
     created REAL NOT NULL,
     summary TEXT NOT NULL            -- JSON: the check's counts and problem rows
 );
-CREATE TABLE IF NOT EXISTS runs (
+CREATE TABLE IF NOT EXISTS web_runs (
     id TEXT PRIMARY KEY,
     batch_id TEXT NOT NULL UNIQUE,   -- one run per batch
     owner TEXT NOT NULL,
@@ -53,12 +60,13 @@ CREATE TABLE IF NOT EXISTS runs (
     status TEXT NOT NULL,            -- queued, running, finished, failed, stopped, interrupted
     created REAL NOT NULL,
     journal_run TEXT NOT NULL DEFAULT '',
-    summary TEXT NOT NULL DEFAULT '{}'
+    summary TEXT NOT NULL DEFAULT '{}',
+    server TEXT NOT NULL DEFAULT ''  -- the server whose thread runs it (Store.server)
 );
 """
 # ----- run actions (importer/web/history.py): reconcile and undo of a run
 _SCHEMA += """
-CREATE TABLE IF NOT EXISTS run_actions (
+CREATE TABLE IF NOT EXISTS web_run_actions (
     id TEXT PRIMARY KEY,
     run_id TEXT NOT NULL,            -- the web run
     journal_run TEXT NOT NULL,       -- the journal's run it acts on
@@ -66,11 +74,12 @@ CREATE TABLE IF NOT EXISTS run_actions (
     owner TEXT NOT NULL,
     status TEXT NOT NULL,            -- queued, running, finished, failed, interrupted
     created REAL NOT NULL,
-    summary TEXT NOT NULL DEFAULT '{}'
+    summary TEXT NOT NULL DEFAULT '{}',
+    server TEXT NOT NULL DEFAULT ''
 );
 -- one of each kind at a time for a journal run: a second press gets the first
-CREATE UNIQUE INDEX IF NOT EXISTS run_actions_live
-    ON run_actions(journal_run, kind) WHERE status IN ('queued', 'running');
+CREATE UNIQUE INDEX IF NOT EXISTS web_run_actions_live
+    ON web_run_actions(journal_run, kind) WHERE status IN ('queued', 'running');
 """
 
 
@@ -105,59 +114,81 @@ class RunRecord:
     summary: dict[str, Any]
 
 
-class Store:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.executescript(_SCHEMA)
+def store_spec(data: Path, store: str = "", journal: str | None = None) -> str:
+    """The web app's database: ``store`` (``[serve] store``) when given,
+    else the default journal (``journal``, by default
+    :func:`importer.settings.default_journal`) when it is a PostgreSQL
+    address, else ``web.sqlite`` in the data folder ``data``."""
+    if store:
+        return store
+    if journal is None:
+        from importer.settings import default_journal
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            db.row_factory = sqlite3.Row
-            with db:  # one transaction: committed, or rolled back on error
-                yield db
-        finally:
-            db.close()
+        journal = default_journal()
+    if is_address(journal):
+        return journal
+    return str(data / "web.sqlite")
+
+
+def server_name(data: Path) -> str:
+    """This server among those on one database: its machine and its data
+    folder (stable across restarts, so a restart finds what it left)."""
+    return f"{socket.gethostname()}:{data.resolve()}"[:500]
+
+
+# The tables of the names before, in a web.sqlite made before they were
+# named web_... (the journal's database never had them).
+_OLD_TABLES = ("users", "batches", "runs", "run_actions", "edits")
+_OLD_INDEXES = ("users_token", "run_actions_live", "edits_batch")
+
+
+class Store:
+    """The records in the database ``spec`` (a SQLite file or a
+    ``postgresql://`` address; see :func:`store_spec`). ``server``: this
+    server's name among those on the database (:func:`server_name`): a run
+    it starts is its own, and only its own unfinished runs are marked
+    interrupted when it starts again."""
+
+    def __init__(self, spec: str | Path, *, server: str = "") -> None:
+        self.db = Database(spec)
+        self.server = server or f"{socket.gethostname()}:{os.getpid()}"
+        _upgrade(self.db)
+        self.db.create_schema(_SCHEMA)
+
+    @property
+    def where(self) -> str:
+        """The database, for messages: a file, or an address without its password."""
+        return self.db.where
 
     # ------------------------------------------------------------- users
 
     def add_user(self, name: str, password_hash: str, role: str, targets: list[str]) -> None:
-        with self._db() as db:
-            db.execute(
-                "INSERT INTO users (name, password, role, targets, created) VALUES (?,?,?,?,?)",
-                (name, password_hash, role, json.dumps(targets), time.time()),
-            )
+        self.db.execute(
+            "INSERT INTO web_users (name, password, role, targets, created) VALUES (?,?,?,?,?)",
+            (name, password_hash, role, json.dumps(targets), time.time()),
+        )
 
     def set_token(self, name: str, token_hash: str) -> bool:
-        with self._db() as db:
-            cur = db.execute("UPDATE users SET token = ? WHERE name = ?", (token_hash, name))
-            return cur.rowcount == 1
+        done = self.db.execute("UPDATE web_users SET token = ? WHERE name = ?", (token_hash, name))
+        return done.rowcount == 1
 
     def set_password(self, name: str, password_hash: str) -> None:
-        with self._db() as db:
-            db.execute("UPDATE users SET password = ? WHERE name = ?", (password_hash, name))
+        self.db.execute("UPDATE web_users SET password = ? WHERE name = ?", (password_hash, name))
 
     def password_hash(self, name: str) -> str | None:
-        with self._db() as db:
-            row = db.execute("SELECT password FROM users WHERE name = ?", (name,)).fetchone()
+        row = self.db.one("SELECT password FROM web_users WHERE name = ?", (name,))
         return str(row["password"]) if row else None
 
     def user(self, name: str) -> User | None:
-        with self._db() as db:
-            row = db.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
+        row = self.db.one("SELECT * FROM web_users WHERE name = ?", (name,))
         return _user(row) if row else None
 
     def user_by_token(self, token_hash: str) -> User | None:
-        with self._db() as db:
-            row = db.execute("SELECT * FROM users WHERE token = ?", (token_hash,)).fetchone()
+        row = self.db.one("SELECT * FROM web_users WHERE token = ?", (token_hash,))
         return _user(row) if row else None
 
     def users(self) -> list[User]:
-        with self._db() as db:
-            return [_user(r) for r in db.execute("SELECT * FROM users ORDER BY name")]
+        return [_user(r) for r in self.db.query("SELECT * FROM web_users ORDER BY name")]
 
     # ----------------------------------------------------------- batches
 
@@ -168,50 +199,43 @@ class Store:
         record = BatchRecord(
             batch_id, owner, target, doctype, filename, batch_id + suffix, time.time(), {}
         )
-        with self._db() as db:
-            db.execute(
-                "INSERT INTO batches VALUES (?,?,?,?,?,?,?,?)",
-                (batch_id, owner, target, doctype, filename, record.stored, record.created, "{}"),
-            )
+        self.db.execute(
+            "INSERT INTO web_batches (id, owner, target, doctype, filename, stored, created, "
+            "summary) VALUES (?,?,?,?,?,?,?,?)",
+            (batch_id, owner, target, doctype, filename, record.stored, record.created, "{}"),
+        )
         return record
 
     def update_batch(self, batch_id: str, doctype: str, summary: dict[str, Any]) -> None:
-        with self._db() as db:
-            db.execute(
-                "UPDATE batches SET doctype = ?, summary = ? WHERE id = ?",
-                (doctype, json.dumps(summary), batch_id),
-            )
+        self.db.execute(
+            "UPDATE web_batches SET doctype = ?, summary = ? WHERE id = ?",
+            (doctype, json.dumps(summary), batch_id),
+        )
 
     def delete_batch(self, batch_id: str) -> None:
-        with self._db() as db:
-            db.execute("DELETE FROM batches WHERE id = ?", (batch_id,))
+        self.db.execute("DELETE FROM web_batches WHERE id = ?", (batch_id,))
 
     def batch(self, batch_id: str) -> BatchRecord | None:
-        with self._db() as db:
-            row = db.execute("SELECT * FROM batches WHERE id = ?", (batch_id,)).fetchone()
+        row = self.db.one("SELECT * FROM web_batches WHERE id = ?", (batch_id,))
         return _batch(row) if row else None
 
     def batches(self, limit: int = 50) -> list[BatchRecord]:
-        with self._db() as db:
-            rows = db.execute("SELECT * FROM batches ORDER BY created DESC LIMIT ?", (limit,))
-            return [_batch(r) for r in rows]
+        rows = self.db.query("SELECT * FROM web_batches ORDER BY created DESC LIMIT ?", (limit,))
+        return [_batch(r) for r in rows]
 
     # -------------------------------------------------------------- runs
 
     def claim_run(self, batch_id: str, owner: str, mode: str) -> tuple[RunRecord, bool]:
         """The batch's run, and whether this call made it (only then is it
         to be started). The unique batch id decides between two callers."""
-        run_id = uuid.uuid4().hex
-        with self._db() as db:
-            cur = db.execute(
-                "INSERT INTO runs (id, batch_id, owner, mode, status, created) "
-                "VALUES (?,?,?,?,'queued',?) ON CONFLICT(batch_id) DO NOTHING",
-                (run_id, batch_id, owner, mode, time.time()),
-            )
-            made = cur.rowcount == 1
-        run = self.run_of_batch(batch_id)
+        done = self.db.execute(
+            "INSERT INTO web_runs (id, batch_id, owner, mode, status, created, server) "
+            "VALUES (?,?,?,?,'queued',?,?) ON CONFLICT (batch_id) DO NOTHING",
+            (uuid.uuid4().hex, batch_id, owner, mode, time.time(), self.server),
+        )
+        run = self.run_of_batch(batch_id)  # a run is never deleted
         assert run is not None
-        return run, made
+        return run, done.rowcount == 1
 
     def set_run(
         self,
@@ -221,65 +245,61 @@ class Store:
         journal_run: str = "",
         summary: dict[str, Any] | None = None,
     ) -> None:
-        with self._db() as db:
-            db.execute(
-                "UPDATE runs SET status = ?, journal_run = ?, summary = ? WHERE id = ?",
-                (status, journal_run, json.dumps(summary or {}), run_id),
-            )
+        self.db.execute(
+            "UPDATE web_runs SET status = ?, journal_run = ?, summary = ? WHERE id = ?",
+            (status, journal_run, json.dumps(summary or {}), run_id),
+        )
 
     def run(self, run_id: str) -> RunRecord | None:
-        with self._db() as db:
-            row = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        row = self.db.one("SELECT * FROM web_runs WHERE id = ?", (run_id,))
         return _run(row) if row else None
 
     def run_of_batch(self, batch_id: str) -> RunRecord | None:
-        with self._db() as db:
-            row = db.execute("SELECT * FROM runs WHERE batch_id = ?", (batch_id,)).fetchone()
+        row = self.db.one("SELECT * FROM web_runs WHERE batch_id = ?", (batch_id,))
         return _run(row) if row else None
 
     def interrupt_unfinished(self) -> int:
-        """At start: a run left queued or running by an earlier process did
-        not finish (its documents are in the journal: a new batch of the
-        same file sends only what is missing)."""
-        with self._db() as db:
-            cur = db.execute(
-                "UPDATE runs SET status = 'interrupted' WHERE status IN ('queued', 'running')"
-            )
-            db.execute(
-                "UPDATE run_actions SET status = 'interrupted' "
-                "WHERE status IN ('queued', 'running')"
-            )
-            return cur.rowcount
+        """At start: a run left queued or running by an earlier process of
+        this server did not finish (its documents are in the journal: a new
+        batch of the same file sends only what is missing). On PostgreSQL,
+        another server's runs on the same database are its own: left as
+        they are."""
+        mine = "status IN ('queued', 'running')"
+        params: tuple[str, ...] = ()
+        if self.db.postgres:  # a SQLite file is one server's (as it always was)
+            mine += " AND server IN (?, '')"
+            params = (self.server,)
+        with self.db.transaction() as tx:
+            done = tx.execute(f"UPDATE web_runs SET status = 'interrupted' WHERE {mine}", params)
+            tx.execute(f"UPDATE web_run_actions SET status = 'interrupted' WHERE {mine}", params)
+        return done.rowcount
 
     # ------------------------------------------- resume, history, actions
     # (importer/web/runs.py and importer/web/history.py)
 
     def claim_resume(self, run_id: str) -> bool:
-        """Put an interrupted or stopped run back in the queue; whether this
-        call did (two presses of Resume: only the first)."""
-        with self._db() as db:
-            cur = db.execute(
-                "UPDATE runs SET status = 'queued' "
-                "WHERE id = ? AND status IN ('interrupted', 'stopped')",
-                (run_id,),
-            )
-            return cur.rowcount == 1
+        """Put an interrupted or stopped run back in the queue, as this
+        server's; whether this call did (two presses of Resume: only the first)."""
+        done = self.db.execute(
+            "UPDATE web_runs SET status = 'queued', server = ? "
+            "WHERE id = ? AND status IN ('interrupted', 'stopped')",
+            (self.server, run_id),
+        )
+        return done.rowcount == 1
 
     def set_run_status(self, run_id: str, status: str) -> None:
         """The status alone, the summary kept (a resumed run's earlier attempts)."""
-        with self._db() as db:
-            db.execute("UPDATE runs SET status = ? WHERE id = ?", (status, run_id))
+        self.db.execute("UPDATE web_runs SET status = ? WHERE id = ?", (status, run_id))
 
     def runs_with_batches(self, limit: int = 500) -> list[tuple[RunRecord, BatchRecord]]:
         """The newest runs first, each with its batch."""
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT r.id AS r_id, r.batch_id, r.owner AS r_owner, r.mode, r.status, "
-                "r.created AS r_created, r.journal_run, r.summary AS r_summary, b.* "
-                "FROM runs r JOIN batches b ON b.id = r.batch_id "
-                "ORDER BY r.created DESC LIMIT ?",
-                (limit,),
-            ).fetchall()
+        rows = self.db.query(
+            "SELECT r.id AS r_id, r.batch_id, r.owner AS r_owner, r.mode, r.status, "
+            "r.created AS r_created, r.journal_run, r.summary AS r_summary, b.* "
+            "FROM web_runs r JOIN web_batches b ON b.id = r.batch_id "
+            "ORDER BY r.created DESC LIMIT ?",
+            (limit,),
+        )
         return [
             (
                 RunRecord(
@@ -301,75 +321,97 @@ class Store:
         self, run_id: str, journal_run: str, kind: str, owner: str
     ) -> tuple[ActionRecord, bool]:
         """A new action on ``journal_run``, or the one of its kind under way;
-        whether this call made it."""
-        action_id = uuid.uuid4().hex
-        with self._db() as db:
-            cur = db.execute(
-                "INSERT INTO run_actions (id, run_id, journal_run, kind, owner, status, created) "
-                "VALUES (?,?,?,?,?,'queued',?) ON CONFLICT DO NOTHING",
-                (action_id, run_id, journal_run, kind, owner, time.time()),
+        whether this call made it. When the one under way ends between the
+        insert that met it and the read that looks for it, the insert is
+        tried again (it then makes a new one)."""
+        for _ in range(100):
+            action_id = uuid.uuid4().hex
+            done = self.db.execute(
+                "INSERT INTO web_run_actions "
+                "(id, run_id, journal_run, kind, owner, status, created, server) "
+                "VALUES (?,?,?,?,?,'queued',?,?) ON CONFLICT DO NOTHING",
+                (action_id, run_id, journal_run, kind, owner, time.time(), self.server),
             )
-            made = cur.rowcount == 1
+            made = done.rowcount == 1
             if not made:
-                row = db.execute(
-                    "SELECT * FROM run_actions WHERE journal_run = ? AND kind = ? "
+                row = self.db.one(
+                    "SELECT id FROM web_run_actions WHERE journal_run = ? AND kind = ? "
                     "AND status IN ('queued', 'running')",
                     (journal_run, kind),
-                ).fetchone()
-                action_id = row["id"]
-        action = self.action(action_id)
-        assert action is not None
-        return action, made
+                )
+                if row is None:
+                    continue  # it ended meanwhile: this press starts a new one
+                action_id = str(row["id"])
+            action = self.action(action_id)
+            if action is not None:
+                return action, made
+        raise RuntimeError(f"cannot claim the {kind} of journal run {journal_run}")
 
     def set_action(
         self, action_id: str, status: str, summary: dict[str, Any] | None = None
     ) -> None:
-        with self._db() as db:
-            if summary is None:
-                db.execute("UPDATE run_actions SET status = ? WHERE id = ?", (status, action_id))
-            else:
-                db.execute(
-                    "UPDATE run_actions SET status = ?, summary = ? WHERE id = ?",
-                    (status, json.dumps(summary), action_id),
-                )
+        if summary is None:
+            self.db.execute(
+                "UPDATE web_run_actions SET status = ? WHERE id = ?", (status, action_id)
+            )
+        else:
+            self.db.execute(
+                "UPDATE web_run_actions SET status = ?, summary = ? WHERE id = ?",
+                (status, json.dumps(summary), action_id),
+            )
 
     def action(self, action_id: str) -> ActionRecord | None:
-        with self._db() as db:
-            row = db.execute("SELECT * FROM run_actions WHERE id = ?", (action_id,)).fetchone()
+        row = self.db.one("SELECT * FROM web_run_actions WHERE id = ?", (action_id,))
         return _action(row) if row else None
 
     def actions_of(self, run_id: str) -> list[ActionRecord]:
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT * FROM run_actions WHERE run_id = ? ORDER BY created DESC", (run_id,)
-            ).fetchall()
+        rows = self.db.query(
+            "SELECT * FROM web_run_actions WHERE run_id = ? ORDER BY created DESC", (run_id,)
+        )
         return [_action(r) for r in rows]
 
     # ------------------------------------ platform: user admin, clean-up
 
     def set_user(self, name: str, role: str, targets: list[str]) -> bool:
         """Change a user's role and companies; whether there is such a user."""
-        with self._db() as db:
-            cur = db.execute(
-                "UPDATE users SET role = ?, targets = ? WHERE name = ?",
-                (role, json.dumps(targets), name),
-            )
-            return cur.rowcount == 1
+        done = self.db.execute(
+            "UPDATE web_users SET role = ?, targets = ? WHERE name = ?",
+            (role, json.dumps(targets), name),
+        )
+        return done.rowcount == 1
 
     def batches_before(self, cutoff: float) -> list[BatchRecord]:
         """The batches made before ``cutoff`` whose files are not yet
         deleted (:mod:`importer.web.cleanup` marks them in the summary)."""
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT * FROM batches WHERE created < ? "
-                "AND json_extract(summary, '$.deleted') IS NULL ORDER BY created",
-                (cutoff,),
-            )
-            return [_batch(r) for r in rows]
+        deleted = self.db.json_text("summary", "deleted")
+        rows = self.db.query(
+            f"SELECT * FROM web_batches WHERE created < ? AND {deleted} IS NULL ORDER BY created",
+            (cutoff,),
+        )
+        return [_batch(r) for r in rows]
 
     def batch_ids(self) -> set[str]:
-        with self._db() as db:
-            return {str(r["id"]) for r in db.execute("SELECT id FROM batches")}
+        return {str(r["id"]) for r in self.db.query("SELECT id FROM web_batches")}
+
+
+def _upgrade(db: Database) -> None:
+    """A ``web.sqlite`` of the names before: its tables renamed ``web_...``
+    (and the runs' and actions' ``server`` column added), in one
+    transaction, once; their indexes are made anew under their new names."""
+    if db.postgres or "web_batches" in db.tables() or "batches" not in db.tables():
+        return
+    with db.transaction() as tx:
+        names = {str(r[0]) for r in tx.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "web_batches" in names or "batches" not in names:
+            return  # another process did it meanwhile
+        for index in _OLD_INDEXES:
+            tx.execute(f"DROP INDEX IF EXISTS {index}")
+        for table in _OLD_TABLES:
+            if table in names:
+                tx.execute(f"ALTER TABLE {table} RENAME TO web_{table}")
+        for table in ("web_runs", "web_run_actions"):
+            if table.removeprefix("web_") in names:
+                tx.execute(f"ALTER TABLE {table} ADD COLUMN server TEXT NOT NULL DEFAULT ''")
 
 
 @dataclass(frozen=True)
@@ -386,7 +428,7 @@ class ActionRecord:
     summary: dict[str, Any]
 
 
-def _action(row: sqlite3.Row) -> ActionRecord:
+def _action(row: Row) -> ActionRecord:
     return ActionRecord(
         row["id"],
         row["run_id"],
@@ -399,11 +441,11 @@ def _action(row: sqlite3.Row) -> ActionRecord:
     )
 
 
-def _user(row: sqlite3.Row) -> User:
+def _user(row: Row) -> User:
     return User(row["name"], row["role"], tuple(json.loads(row["targets"])))
 
 
-def _batch(row: sqlite3.Row) -> BatchRecord:
+def _batch(row: Row) -> BatchRecord:
     return BatchRecord(
         row["id"],
         row["owner"],
@@ -416,7 +458,7 @@ def _batch(row: sqlite3.Row) -> BatchRecord:
     )
 
 
-def _run(row: sqlite3.Row) -> RunRecord:
+def _run(row: Row) -> RunRecord:
     return RunRecord(
         row["id"],
         row["batch_id"],
@@ -435,7 +477,7 @@ def _run(row: sqlite3.Row) -> RunRecord:
 # the batch's run into its report.
 
 _EDITS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS edits (
+CREATE TABLE IF NOT EXISTS web_edits (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     batch_id TEXT NOT NULL,
     who TEXT NOT NULL,
@@ -447,36 +489,33 @@ CREATE TABLE IF NOT EXISTS edits (
     new TEXT NOT NULL,
     created REAL NOT NULL
 );
-CREATE INDEX IF NOT EXISTS edits_batch ON edits(batch_id);
+CREATE INDEX IF NOT EXISTS web_edits_batch ON web_edits(batch_id);
 """
 
 
 class EditStore:
-    """The ``edits`` table, in the same SQLite file as :class:`Store`."""
+    """The ``web_edits`` table, in the same database as :class:`Store`."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        with store._db() as db:
-            db.executescript(_EDITS_SCHEMA)
+        store.db.create_schema(_EDITS_SCHEMA)
 
     def add(
         self, batch_id: str, who: str, sheet: str, row: int, col: int, header: str,
         old: str, new: str,
     ) -> None:  # fmt: skip
-        with self.store._db() as db:
-            db.execute(
-                "INSERT INTO edits (batch_id, who, sheet, row, col, header, old, new, created) "
-                "VALUES (?,?,?,?,?,?,?,?,?)",
-                (batch_id, who, sheet, row, col, header, old, new, time.time()),
-            )
+        self.store.db.execute(
+            "INSERT INTO web_edits (batch_id, who, sheet, row, col, header, old, new, created) "
+            "VALUES (?,?,?,?,?,?,?,?,?)",
+            (batch_id, who, sheet, row, col, header, old, new, time.time()),
+        )
 
     def of_batch(self, batch_id: str) -> list[dict[str, Any]]:
         """The batch's edits, oldest first: who, sheet, row, column (its
         header), old, new, when (ISO 8601, UTC)."""
-        with self.store._db() as db:
-            rows = db.execute(
-                "SELECT * FROM edits WHERE batch_id = ? ORDER BY id", (batch_id,)
-            ).fetchall()
+        rows = self.store.db.query(
+            "SELECT * FROM web_edits WHERE batch_id = ? ORDER BY id", (batch_id,)
+        )
         return [
             {
                 "who": r["who"],
