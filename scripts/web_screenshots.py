@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     # a little latency, so the progress page is seen while the run goes on
-    config = SandboxConfig(company="demo", faults=Faults(latency_ms=150))
+    config = SandboxConfig(company="demo", faults=Faults(latency_ms=500))
     with (
         tempfile.TemporaryDirectory() as tmp,
         Sandbox(config) as sb,

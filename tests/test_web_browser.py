@@ -344,6 +344,9 @@ def test_a_norwegian_browser_gets_norwegian_pages_and_can_choose_english(
         page.wait_for_url("**/batches/**")
         app.check("check in Norwegian")
         assert page.get_by_label("Ny verdi for Customer name, rad 3").count() == 1
+        # the library's own words too: each problem and its kind in Norwegian
+        page.get_by_text("Customer name er tom; en verdi er påkrevd").wait_for()
+        page.get_by_role("cell", name="En verdi er påkrevd required").wait_for()
         page.get_by_label("Språk").select_option("en")
         page.get_by_role("button", name="Endre").click()
         page.get_by_role("button", name="Check as this type").wait_for()

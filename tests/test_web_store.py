@@ -143,6 +143,12 @@ def test_a_second_server_on_another_machine_sees_the_same(
     for name in ("report.xlsx", "report.csv", "report.json"):
         assert _get(second, f"{run_url}/{name}") == _get(first, f"{run_url}/{name}"), name
     assert (tmp_path / "two" / "files" / "runs").is_dir()  # the other's own copies
+    # behind a load balancer: the cookie one server signed is taken by the other
+    cookie = first.get_cookie("vnimport_session")
+    assert cookie is not None
+    moved = other.test_client()
+    moved.set_cookie("vnimport_session", cookie.value)
+    assert "customers.xlsx" in moved.get("/").get_data(as_text=True)
     assert not (tmp_path / "two" / "web.sqlite").exists()
 
     # a user added on the second signs in on the first; a batch uploaded

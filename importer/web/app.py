@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import logging
 import math
-import os
 import secrets
 import time
 from collections.abc import Callable
@@ -39,7 +38,7 @@ from importer.doctypes import Registry
 from importer.web.batches import SUFFIXES, UploadError
 from importer.web.cleanup import Cleanup, is_deleted
 from importer.web.files import Files
-from importer.web.i18n import LANGUAGES, gettext, language
+from importer.web.i18n import LANGUAGES, gettext, language, said
 from importer.web.kept import check_key, download, import_local, report_key
 from importer.web.limits import MAX_ROWS_KEY, SignInLimiter
 from importer.web.runs import Runner, Spawn
@@ -98,7 +97,7 @@ def create_app(
     runner = Runner(records, files, config, spawn)
     service = Service(records, runner, data, config, registry or Registry())
     app.config.update(
-        SECRET_KEY=_secret_key(data / "secret_key"),
+        SECRET_KEY=_secret_key(records, data / "secret_key"),
         MAX_CONTENT_LENGTH=max_upload,
         MAX_FORM_PARTS=20,
         SESSION_COOKIE_HTTPONLY=True,
@@ -118,6 +117,7 @@ def create_app(
 
     app.register_blueprint(api)
     app.jinja_env.globals["_"] = gettext
+    app.jinja_env.filters["said"] = said
     _routes(app, service)
     from importer.web import history
 
@@ -141,15 +141,13 @@ class _Platform:
         self.clock = clock
 
 
-def _secret_key(path: Path) -> bytes:
-    """The key that signs the session cookies, kept so that a restart does
-    not sign everybody out."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(secrets.token_bytes(32))
-    return path.read_bytes()
+def _secret_key(records: Store, old: Path) -> bytes:
+    """The key that signs the session cookies, kept with the records, so
+    that a restart signs nobody out and every server on one database takes
+    the others' cookies. A data folder's own key from before (``old``) is
+    the one kept, if the database has none yet."""
+    first = old.read_bytes() if old.is_file() else secrets.token_bytes(32)
+    return records.secret("session", first)
 
 
 def _user() -> User:
@@ -262,11 +260,11 @@ def _routes(app: Flask, service: Service) -> None:
                 "The file is too large: this server takes files up to {limit} MB.", limit=limit
             )
         else:
-            message = exc.description or gettext(exc.name)
+            message = exc.description or _http_title(exc)
         if request.path.startswith("/api/"):
             code = (exc.name or "error").lower().replace(" ", "-")
             return {"error": {"code": code, "message": message}}, exc.code
-        return render_template("error.html", title=gettext(exc.name), message=message), exc.code
+        return render_template("error.html", title=_http_title(exc), message=message), exc.code
 
     limiter: SignInLimiter = app.extensions["vnimport.signin"]
 
@@ -458,6 +456,23 @@ def _download(service: Service, base: str, name: str, original: str) -> BaseResp
         f"{stem}.{name}",
         "There is no such file for this batch (nothing to fix, or not written yet).",
     )
+
+
+def _http_title(exc: HTTPException) -> str:
+    """The title of an error page, in the reader's language."""
+    titles = {
+        400: gettext("Bad Request"),
+        401: gettext("Unauthorized"),
+        403: gettext("Forbidden"),
+        404: gettext("Not Found"),
+        405: gettext("Method Not Allowed"),
+        409: gettext("Conflict"),
+        410: gettext("Gone"),
+        413: gettext("Request Entity Too Large"),
+        429: gettext("Too Many Requests"),
+        500: gettext("Internal Server Error"),
+    }
+    return titles.get(exc.code or 0, exc.name)
 
 
 def poll_ended(target: str) -> BaseResponse:

@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from importer.batch import check, validation_report
+from importer.codes import render_issue, title
 from importer.doctypes import Registry
 from importer.errors import AuthError, ColumnError, ConfigError, FileError, VismaError
+from importer.issues import RowIssue
 from importer.report import write_report
 from importer.settings import Connection
 from importer.sources import open_table
 from importer.web.files import Files
+from importer.web.i18n import LANGUAGES
 from importer.web.store import BatchRecord, EditStore, Store
 
 __all__ = [
@@ -151,14 +154,14 @@ def check_upload(
     bad_rows = [r for r in report.results if r.status != "valid" or r.issues]
     for r in bad_rows[:SHOWN_ROWS]:
         header = headers.get(r.sheet) or next(iter(headers.values()), [])
-        marks: dict[int, list[str]] = {}
-        other: list[str] = []
+        marks: dict[int, list[dict[str, str]]] = {}
+        other: list[dict[str, str]] = []
         for issue in r.issues:
             where = _column_index(header, issue.column)
             if where is None:
-                other.append((f"{issue.column}: " if issue.column else "") + issue.message)
+                other.append(said(issue, f"{issue.column}: " if issue.column else ""))
             else:
-                marks.setdefault(where, []).append(issue.message)
+                marks.setdefault(where, []).append(said(issue))
         width = max(len(header), len(r.cells))
         cells = [
             {"value": _text(r.cells[i] if i < len(r.cells) else ""), "messages": marks.get(i, [])}
@@ -181,8 +184,11 @@ def check_upload(
         "documents": report.documents,
         "valid_documents": len(batch.valid_documents),
         "counts": report.counts(),
-        "reasons": summary["reasons"],
-        "warnings": [i.message for i in report.file_issues],
+        "reasons": [
+            {**r, "titles": {lang: title(r["code"], lang) for lang in LANGUAGES}}
+            for r in summary["reasons"]
+        ],
+        "warnings": [said(i) for i in report.file_issues],
         "headers": headers,
         "problems": problems,
         "problem_rows": len(bad_rows),
@@ -191,6 +197,12 @@ def check_upload(
         "read": {"sheet": batch.table.sheet, "header_row": batch.table.header_row},
         **({"preflight": against} if against is not None else {}),
     }
+
+
+def said(issue: RowIssue, prefix: str = "") -> dict[str, str]:
+    """An issue's message in each language of the pages, for the page to
+    show in its reader's (:func:`importer.web.i18n.said`)."""
+    return {lang: prefix + render_issue(issue, lang) for lang in LANGUAGES}
 
 
 def _preflight(batch: Any, company: Company) -> dict[str, Any]:

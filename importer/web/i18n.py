@@ -18,7 +18,7 @@ from pathlib import Path
 
 from flask import g, request, session
 
-__all__ = ["LANGUAGES", "catalogue", "choose", "gettext", "language"]
+__all__ = ["LANGUAGES", "catalogue", "choose", "gettext", "language", "said"]
 
 LANGUAGES = {"en": "English", "nb": "Norsk (bokmål)"}
 #: Browser language tags read as bokmål: Norwegian, bokmål and nynorsk.
@@ -70,3 +70,12 @@ def gettext(text: str, **params: object) -> str:
     """``text`` in the request's language, its ``{name}`` parameters filled."""
     translated = catalogue(language()).get(text, text)
     return translated.format(**params) if params else translated
+
+
+def said(value: object) -> str:
+    """A text kept in each language (``{"en": ..., "nb": ...}``: a
+    problem's message, a code's title) in the request's language; a plain
+    text (kept before the pages had languages) as it is."""
+    if isinstance(value, dict):
+        return str(value.get(language()) or value.get("en", ""))
+    return "" if value is None else str(value)

@@ -80,6 +80,11 @@ CREATE TABLE IF NOT EXISTS web_run_actions (
 -- one of each kind at a time for a journal run: a second press gets the first
 CREATE UNIQUE INDEX IF NOT EXISTS web_run_actions_live
     ON web_run_actions(journal_run, kind) WHERE status IN ('queued', 'running');
+-- the key that signs session cookies: one for every server on the database
+CREATE TABLE IF NOT EXISTS web_secrets (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
 """
 
 
@@ -159,6 +164,17 @@ class Store:
     def where(self) -> str:
         """The database, for messages: a file, or an address without its password."""
         return self.db.where
+
+    def secret(self, name: str, first: bytes) -> bytes:
+        """The secret ``name`` every server on this database shares; ``first``
+        is kept as it when none is kept yet (the first server's wins)."""
+        self.db.execute(
+            "INSERT INTO web_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+            (name, first),
+        )
+        row = self.db.one("SELECT value FROM web_secrets WHERE name = ?", (name,))
+        assert row is not None
+        return bytes(row["value"])
 
     # ------------------------------------------------------------- users
 
