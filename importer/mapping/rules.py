@@ -94,6 +94,8 @@ def load_rules(path: str | Path | None, skip: Iterable[str] = ()) -> Rules | Non
         data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise ConfigError(f"cannot read the mapping file {p}: {exc.strerror}") from None
+    except RecursionError:  # tables in tables thousands deep: no mapping file is
+        raise ConfigError(f"the mapping file {p} nests its tables too deep to read") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(
             f"the mapping file {p} is not valid TOML: {exc} (headers and values go in "

@@ -91,12 +91,6 @@ def change(name: str) -> Any:
     if user is None:
         abort(404)
     role = request.form.get("role", user.role)
-    admins = [u for u in store.users() if u.role == "admin"]
-    if user.role == "admin" and role != "admin" and len(admins) == 1:
-        return _page(
-            error=gettext("{name} is the only admin: make another user admin first.", name=name),
-            status=400,
-        )
     try:
         change_user(store, name, role, _targets())
     except ConfigError as exc:

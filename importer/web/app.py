@@ -174,8 +174,12 @@ def _routes(app: Flask, service: Service) -> None:
         if request.blueprint == "api" or request.endpoint == "static":
             return  # the API signs in with its bearer token only, never a header
         name = session.get("user")
-        if name and platform.clock() - float(session.get("since", 0)) > platform.session_s:
-            session.clear()  # the sign-in is older than session_hours
+        since = float(session.get("since", 0))
+        if name and (
+            platform.clock() - since > platform.session_s  # older than session_hours
+            or since <= service.store.signed_out_at(name)  # ended by Sign out, anywhere
+        ):
+            session.clear()
             name = None
         if name:
             g.user = service.store.user(name)
@@ -206,22 +210,40 @@ def _routes(app: Flask, service: Service) -> None:
                 )
 
     @app.before_request
-    def refuse_deleted_batch() -> None:
-        """A batch whose file the clean-up deleted cannot be checked again
-        or imported (its page says why)."""
-        batch_id = (request.view_args or {}).get("batch_id")
-        if request.method != "POST" or not batch_id:
+    def guard_batch_posts() -> None:
+        """Every POST on a batch or a run, pages and API alike: a user who
+        may no longer use the batch's company changes nothing there (they
+        may still see their own batches, and stop a run); a batch whose
+        file the clean-up deleted cannot be checked again or imported (its
+        page says why). A batch the user may not see is left to the route,
+        which answers 404."""
+        args = request.view_args or {}
+        if request.method != "POST" or not (args.get("batch_id") or args.get("run_id")):
             return
-        batch = service.store.batch(str(batch_id))
-        if batch is None or not is_deleted(batch):
-            return
+        if args.get("batch_id"):
+            batch = service.store.batch(str(args["batch_id"]))
+        else:
+            run = service.store.run(str(args["run_id"]))
+            batch = service.store.batch(run.batch_id) if run is not None else None
         user = g.get("user")
         if request.blueprint == "api":
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
             user = (
                 user_for_token(service.store, token.strip()) if scheme.lower() == "bearer" else None
             )
-        if user is not None and can_see(user, batch):  # else the route answers as it does
+        if batch is None or user is None or not can_see(user, batch):
+            return
+        stopping = (request.endpoint or "").endswith("stop")
+        if not stopping and batch.target not in service.targets_for(user):
+            abort(
+                403,
+                gettext(
+                    "You may no longer use the company {target}: nothing is done there. "
+                    "Ask an administrator if you should.",
+                    target=batch.target,
+                ),
+            )
+        if args.get("batch_id") and is_deleted(batch):
             abort(410, _deleted_message())
 
     @app.after_request
@@ -230,7 +252,7 @@ def _routes(app: Flask, service: Service) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"
-        if request.blueprint != "api" and request.endpoint != "static":
+        if request.endpoint != "static":  # pages, downloads, the API's answers
             response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -254,7 +276,10 @@ def _routes(app: Flask, service: Service) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
-        if isinstance(exc, RequestEntityTooLarge):
+        too_many_parts = (request.content_length or 0) <= app.config["MAX_CONTENT_LENGTH"]
+        if isinstance(exc, RequestEntityTooLarge) and too_many_parts:
+            message = gettext("The form has more parts than this server takes: send one file.")
+        elif isinstance(exc, RequestEntityTooLarge):
             limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024) or 1
             message = gettext(
                 "The file is too large: this server takes files up to {limit} MB.", limit=limit
@@ -304,6 +329,12 @@ def _routes(app: Flask, service: Service) -> None:
 
     @app.post("/logout")
     def logout() -> Any:
+        """Ends every session of the user, this cookie's and any copy of
+        it (another browser, a stolen one): the cookie alone is no proof
+        of a session once its user signed out."""
+        name = session.get("user")
+        if name:
+            service.store.sign_out(str(name), platform.clock())
         session.clear()
         return redirect(url_for("login"), 303)
 
@@ -486,7 +517,14 @@ def poll_ended(target: str) -> BaseResponse:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path of this site: never another site's address."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only a path of this site: never another site's address. A
+    backslash, a space or a control character (a browser drops a tab and
+    reads ``/\t/evil.example`` as ``//evil.example``) makes it none."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and all(c.isprintable() and not c.isspace() and c != "\\" for c in target)
+    ):
         return target
     return ""

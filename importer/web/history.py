@@ -128,7 +128,9 @@ def routes(app: Flask, service: Service) -> None:
             "may_resume": run.status in RESUMABLE
             and user is not None
             and batch.target in service.targets_for(user),
-            "may_undo": user is not None and actions.may_undo(user, run),
+            "may_undo": user is not None
+            and batch.target in service.targets_for(user)
+            and actions.may_undo(user, run),
             "may_reconcile": user is not None and batch.target in service.targets_for(user),
         }
 
@@ -220,7 +222,8 @@ def routes(app: Flask, service: Service) -> None:
             a=action.summary,
             active=action.status in ACTIVE,
             production=production,
-            may_undo=actions.may_undo(_user(), run),
+            may_undo=batch.target in service.targets_for(_user())
+            and actions.may_undo(_user(), run),
         )
 
     @app.get("/runs/<run_id>/actions/<action_id>/status")

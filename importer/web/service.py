@@ -272,11 +272,13 @@ class Service:
         if header is None or row < 1 or not 0 <= col < len(header) + 64:
             raise UploadError("bad-cell", gettext("There is no such cell in this batch."))
         name = header[col] if col < len(header) else f"column {column_letter(col)}"
-        with work(self.files) as folder:
+        # read, changed and recorded as one: a second edit of the batch at
+        # the same moment waits, then starts from this one's copy
+        with self.store.batch_lock(batch.id), work(self.files) as folder:
             edited = folder / f"edited{Path(batch.stored).suffix}"
             edit_cell(self.source(batch), edited, sheet, row, col, old, new)
             keep_file(self.files, edited, edited_key(batch))
-        self.edits.add(batch.id, user.name, sheet, row, col, name, old, new)
+            self.edits.add(batch.id, user.name, sheet, row, col, name, old, new)
         self.check_again(batch)
 
     # -------------------------------------------------------------------

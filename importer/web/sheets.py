@@ -15,7 +15,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import tomllib
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +54,7 @@ def read_mapping(path: Path | None) -> dict[str, Any]:
         return {}
     try:
         return tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
         return {}
 
 
@@ -227,6 +229,7 @@ def edit_cell(source: Path, dest: Path, sheet: str, row: int, col: int, old: str
     keeps its other cells as they were (openpyxl), a csv file is written
     in its own encoding and delimiter. A cell that holds something else
     now (changed in another tab) is refused, never overwritten."""
+    _editable(source, new)
     now = current_value(source, sheet, row, col)
     if now != old:
         raise UploadError(
@@ -244,6 +247,42 @@ def edit_cell(source: Path, dest: Path, sheet: str, row: int, col: int, old: str
         partial.replace(dest)
     finally:
         partial.unlink(missing_ok=True)
+
+
+#: Excel's longest cell, in characters.
+EXCEL_CELL_MAX = 32_767
+#: The most a workbook's sheets may unpack to for an edit in the page: the
+#: workbook is loaded whole to write it back (openpyxl, about thirty times
+#: the sheets' size in memory), which the reader never does.
+EDIT_SHEETS_MAX = 16 * 1024 * 1024
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _editable(source: Path, new: str) -> None:
+    """Refuse, saying why, a value no workbook can hold, and a workbook too
+    large to be written back from the page."""
+    if len(new) > EXCEL_CELL_MAX:
+        raise UploadError(
+            "value-too-long",
+            f"A cell holds at most {EXCEL_CELL_MAX} characters; this value has {len(new)}.",
+        )
+    if _CONTROL.search(new):
+        raise UploadError(
+            "control-character",
+            "The value holds a control character, which no spreadsheet cell can: type it again.",
+        )
+    if source.suffix.lower() == ".csv":
+        return
+    with zipfile.ZipFile(source) as book:
+        size = sum(i.file_size for i in book.infolist() if i.filename.startswith("xl/worksheets/"))
+    if size > EDIT_SHEETS_MAX:
+        raise UploadError(
+            "too-large-to-edit",
+            f"This workbook is too large to be changed in the page (its sheets unpack to "
+            f"{size // (1024 * 1024)} MB; the page changes workbooks up to "
+            f"{EDIT_SHEETS_MAX // (1024 * 1024)} MB): fix the cell in Excel or in the fix-me "
+            "workbook, and upload it again.",
+        )
 
 
 def _xlsx_with(source: Path, out: Path, sheet: str, row: int, col: int, new: str) -> None:

@@ -20,15 +20,27 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from importer.web.db import Database, Row, is_address
 
-__all__ = ["ActionRecord", "BatchRecord", "EditStore", "RunRecord", "Store", "User", "store_spec"]
+__all__ = [
+    "ActionRecord",
+    "BatchRecord",
+    "EditStore",
+    "LastAdmin",
+    "RunRecord",
+    "Store",
+    "User",
+    "store_spec",
+]
 
 ROLES = ("own", "company", "admin")
 
@@ -80,6 +92,11 @@ CREATE TABLE IF NOT EXISTS web_run_actions (
 -- one of each kind at a time for a journal run: a second press gets the first
 CREATE UNIQUE INDEX IF NOT EXISTS web_run_actions_live
     ON web_run_actions(journal_run, kind) WHERE status IN ('queued', 'running');
+-- when each user last signed out: a session signed in before it is over
+CREATE TABLE IF NOT EXISTS web_signouts (
+    name TEXT PRIMARY KEY,
+    at REAL NOT NULL
+);
 -- the key that signs session cookies: one for every server on the database
 CREATE TABLE IF NOT EXISTS web_secrets (
     name TEXT PRIMARY KEY,
@@ -147,6 +164,14 @@ _OLD_TABLES = ("users", "batches", "runs", "run_actions", "edits")
 _OLD_INDEXES = ("users_token", "run_actions_live", "edits_batch")
 
 
+class LastAdmin(Exception):
+    """The change would leave the web app without an admin."""
+
+
+_BATCH_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+_BATCH_LOCKS_GUARD = threading.Lock()
+
+
 class Store:
     """The records in the database ``spec`` (a SQLite file or a
     ``postgresql://`` address; see :func:`store_spec`). ``server``: this
@@ -164,6 +189,35 @@ class Store:
     def where(self) -> str:
         """The database, for messages: a file, or an address without its password."""
         return self.db.where
+
+    @contextmanager
+    def batch_lock(self, batch_id: str) -> Iterator[None]:
+        """Held while one change to a batch's files is read, made and
+        recorded, so two at once are made one after the other, never one
+        over the other: the batch's row locked in PostgreSQL (across
+        servers), a lock of this process for a SQLite file (whose servers
+        are this one)."""
+        if self.db.postgres:
+            with self.db.transaction() as tx:
+                tx.execute("SELECT id FROM web_batches WHERE id = ?{for_update}", (batch_id,))
+                yield
+            return
+        with _BATCH_LOCKS_GUARD:
+            lock = _BATCH_LOCKS.setdefault((self.where, batch_id), threading.Lock())
+        with lock:
+            yield
+
+    def sign_out(self, name: str, at: float) -> None:
+        """``name``'s sessions signed in until ``at`` are over."""
+        self.db.execute(
+            "INSERT INTO web_signouts (name, at) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET at = excluded.at",
+            (name, at),
+        )
+
+    def signed_out_at(self, name: str) -> float:
+        row = self.db.one("SELECT at FROM web_signouts WHERE name = ?", (name,))
+        return float(row["at"]) if row is not None else 0.0
 
     def secret(self, name: str, first: bytes) -> bytes:
         """The secret ``name`` every server on this database shares; ``first``
@@ -389,12 +443,22 @@ class Store:
     # ------------------------------------ platform: user admin, clean-up
 
     def set_user(self, name: str, role: str, targets: list[str]) -> bool:
-        """Change a user's role and companies; whether there is such a user."""
-        done = self.db.execute(
-            "UPDATE web_users SET role = ?, targets = ? WHERE name = ?",
-            (role, json.dumps(targets), name),
-        )
-        return done.rowcount == 1
+        """Change a user's role and companies; whether there is such a user.
+        The last admin stays one (:class:`LastAdmin`): the admins are
+        locked while it is decided, so two admins taking each other's role
+        at the same moment leave one."""
+        with self.db.transaction() as tx:
+            admins = [
+                r["name"]
+                for r in tx.query("SELECT name FROM web_users WHERE role = 'admin'{for_update}")
+            ]
+            if role != "admin" and admins == [name]:
+                raise LastAdmin(name)
+            done = tx.execute(
+                "UPDATE web_users SET role = ?, targets = ? WHERE name = ?",
+                (role, json.dumps(targets), name),
+            )
+            return done.rowcount == 1
 
     def batches_before(self, cutoff: float) -> list[BatchRecord]:
         """The batches made before ``cutoff`` whose files are not yet

@@ -19,7 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from importer.errors import ConfigError
-from importer.web.store import ROLES, BatchRecord, Store, User
+from importer.web.store import ROLES, BatchRecord, LastAdmin, Store, User
 
 __all__ = [
     "add_user",
@@ -53,7 +53,11 @@ def change_user(store: Store, name: str, role: str, targets: list[str]) -> None:
     """Give ``name`` a new role and companies (``vnimport users change``,
     the admin page)."""
     _check_role(role)
-    if not store.set_user(name, role, targets):
+    try:
+        changed = store.set_user(name, role, targets)
+    except LastAdmin:
+        raise ConfigError(f"{name} is the only admin: make another user admin first") from None
+    if not changed:
         raise ConfigError(f"there is no user {name!r}")
 
 
