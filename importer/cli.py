@@ -26,6 +26,8 @@ from importer.batch import Batch, check, gc_paused, validation_report
 from importer.doctypes import DocType, Registry
 from importer.errors import ConfigError, VismaError, VnimportError
 from importer.jobs import EXIT_FATAL, PREFLIGHT_FROM
+from importer.queue.commands import add_parsers as queue_parsers
+from importer.queue.commands import cmd_enqueue, cmd_jobs, cmd_worker
 from importer.report import BatchReport, refuse_foreign, refuse_inputs, write_report
 from importer.web.commands import add_parsers as web_parsers
 from importer.web.commands import cmd_serve, cmd_users
@@ -250,6 +252,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="send again the documents an earlier run sent without an answer and that "
         "cannot be looked up in Visma (check in Visma first that they are not there)",
+    )
+    p.add_argument(
+        "--company-wait",
+        type=_seconds,
+        metavar="SECONDS",
+        help="with a journal in PostgreSQL: how long to wait while a queued job or another "
+        "run imports into the same company (default: until it is done; 0: refuse at once, "
+        "naming who holds it)",
     )
 
     p = sub.add_parser("journal", parents=[common], help="work with a journal")
@@ -482,6 +492,7 @@ def build_parser() -> argparse.ArgumentParser:
     _lists_max_age_option(p)
     _watch_parser(sub, common)
     web_parsers(sub, common)
+    queue_parsers(sub, common)
     return parser
 
 
@@ -553,6 +564,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "watch": cmd_watch,
             "serve": cmd_serve,
             "users": cmd_users,
+            "worker": cmd_worker,
+            "enqueue": cmd_enqueue,
+            "jobs": cmd_jobs,
         }
         return handler[args.command](args, registry)
     except VnimportError as exc:
@@ -916,6 +930,7 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
     requests_out: Path | None = args.requests_out
     with ExitStack() as stack:
         connection, journal = _connection_and_journal(args, stack)
+        _hold_company(args, stack, connection)
         batch = _check(args, registry)
         if not args.dry_run:
             _tested_first(args, batch)
@@ -977,6 +992,31 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
                 extra = f" ({reads} of them reads before updates)" if reads else ""
                 _say(f"{calls} call(s) to {destination.describe()}{extra}")
     return report.exit_code
+
+
+def _hold_company(args: argparse.Namespace, stack: Any, connection: Any) -> None:
+    """A real run on a journal in PostgreSQL holds the company's lock, the
+    one queued jobs take: while a job or another run imports into the same
+    company it waits (``--company-wait``), saying who holds it, or refuses."""
+    from importer.jobs import lock_holder
+    from importer.settings import is_url
+    from importer.targets.postgres import company_lock
+
+    if args.dry_run or args.target == "sandbox" or connection is None:
+        return
+    path = _journal_of(args)
+    if is_url(path):
+        lock = company_lock(
+            path,
+            connection.target,
+            lock_holder(),
+            wait=args.company_wait,
+            waiting=lambda who: _say(
+                f"waiting: {who} is importing into the company {connection.target} "
+                "(one run per company at a time; Ctrl-C to stop)"
+            ),
+        )
+        stack.enter_context(lock)
 
 
 def _tested_first(args: argparse.Namespace, batch: Batch) -> None:
@@ -1292,8 +1332,11 @@ def cmd_undo(args: argparse.Namespace, registry: Registry) -> int:
 
 
 def cmd_runs(args: argparse.Namespace, registry: Registry) -> int:
-    """The runs of a journal, newest first."""
+    """The runs of a journal, newest first; with a queue configured, the
+    queue's jobs too (their runs are in the workers' journal)."""
     from dataclasses import asdict
+
+    from importer.settings import is_url
 
     path = _journal_of(args)
     target = _target(args)
@@ -1306,13 +1349,22 @@ def cmd_runs(args: argparse.Namespace, registry: Registry) -> int:
         return _show_run(args, args.show[1])
     if args.out is not None:
         raise ConfigError("--out goes with `vnimport runs show RUN`")
-    journal = _kept_journal(args)
-    try:
-        runs = journal.runs(target=target.connection.target if target else None, limit=args.limit)
-    finally:
-        journal.close()
+    queue = _runs_queue(args)
+    runs = []
+    if not queue or args.journal or is_url(path) or Path(path).exists():
+        journal = _kept_journal(args)
+        try:
+            runs = journal.runs(
+                target=target.connection.target if target else None, limit=args.limit
+            )
+        finally:
+            journal.close()
+    jobs = _runs_jobs(args, queue) if queue else []
     if args.json:
-        print(json.dumps([asdict(r) for r in runs], ensure_ascii=False, indent=2))
+        listed = [asdict(r) for r in runs]
+        jobs_out = [j.as_dict() for j in jobs]
+        out: Any = {"runs": listed, "jobs": jobs_out} if queue else listed
+        print(json.dumps(out, ensure_ascii=False, indent=2))
         return EXIT_OK
     for r in runs:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started))
@@ -1322,7 +1374,40 @@ def cmd_runs(args: argparse.Namespace, registry: Registry) -> int:
         print(f"    {r.target}  {state}: {counts}")
     if not runs:
         print(f"the journal {path} has no runs yet")
+    if queue:
+        _print_runs_jobs(jobs, queue)
     return EXIT_OK
+
+
+def _runs_queue(args: argparse.Namespace) -> str:
+    """The queue ``vnimport runs`` shows the jobs of: its address, empty
+    when none is configured (``VNIMPORT_QUEUE``, ``[queue] url``)."""
+    from importer.queue.config import queue_url
+
+    return "" if args.journal else queue_url()
+
+
+def _runs_jobs(args: argparse.Namespace, queue: str) -> list[Any]:
+    """The newest jobs of the queue (of ``--target``'s company), whichever
+    machine queued or ran them."""
+    from importer.queue import list_jobs
+
+    target = _target(args)
+    jobs = list_jobs(queue, limit=args.limit)
+    if target is not None:
+        jobs = [j for j in jobs if j.company == target.connection.target]
+    return jobs
+
+
+def _print_runs_jobs(jobs: list[Any], queue: str) -> None:
+    """The queue's jobs under the runs: id, state, target, file, counts and
+    the run (``vnimport runs show RUN``) each made."""
+    from importer.queue.commands import print_job
+    from importer.targets.postgres import safe_url
+
+    print(f"\njobs in the queue {safe_url(queue)}:" if jobs else "\nno jobs in the queue")
+    for j in jobs:
+        print_job(j)
 
 
 def _run_target(args: argparse.Namespace) -> str | None:
@@ -1341,13 +1426,27 @@ def _show_run(args: argparse.Namespace, spec: str) -> int:
     """``vnimport runs show RUN [--out FILE]``: the run's register."""
     from dataclasses import asdict
 
-    from importer.register import run_register, write_register
+    from importer.errors import JournalError
+    from importer.register import queue_journal, run_register, write_register
+    from importer.targets.journal import open_journal
 
-    journal = _kept_journal(args)
     try:
-        register = run_register(journal, spec, target=_run_target(args))
-    finally:
-        journal.close()
+        journal = _kept_journal(args)
+        try:
+            register = run_register(journal, spec, target=_run_target(args))
+        finally:
+            journal.close()
+    except (ConfigError, JournalError):
+        # a queued job's run is in the journal the queue's workers keep
+        queue = _runs_queue(args)
+        target = _target(args)
+        if not queue or spec == "last":
+            raise
+        journal = open_journal(queue_journal(target.journal if target else "", queue))
+        try:
+            register = run_register(journal, spec, target=_run_target(args))
+        finally:
+            journal.close()
     run = register.run
     if args.out is not None:
         written = write_register(register, args.out)

@@ -205,6 +205,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "type.number-bool": "expected a number, got {value}",
         "type.number-cell": "expected a number, got a {kind}",
         "type.number-infinite": "expected a number",
+        "type.number-signs": (
+            "{text!r} has more than one sign (a minus before or after, or brackets), so "
+            "whether it is negative is a guess: write one, such as -1250, 1250- or (1250)"
+        ),
         "type.whole": "expected a whole number, got {value}",
         "type.boolean": "expected yes or no (true/false), got {text!r}",
         "type.boolean-number": "expected yes or no, got a number ({value})",

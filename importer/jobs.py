@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from importer.settings import Connection
     from importer.targets import Event
 
-__all__ = ["PREFLIGHT_FROM", "Job", "JobResult", "jobs_exit_code", "run_job"]
+__all__ = ["PREFLIGHT_FROM", "Job", "JobResult", "jobs_exit_code", "lock_holder", "run_job"]
 
 PREFLIGHT_FROM = 20  # documents: a run with more is checked against the company first
 EXIT_FATAL = 2  # the job could not run (the CLI's exit code 2)
@@ -52,7 +52,11 @@ class Job:
     production target may take a file no test target took. ``edits``:
     cells changed in the file by hand before the run (who, sheet, row,
     column, old and new value, when: the web app's check page), kept in
-    its report (``edits`` in the JSON, an Edits sheet in the workbook)."""
+    its report (``edits`` in the JSON, an Edits sheet in the workbook).
+    ``name``: the file as the user knows it, when ``file`` is where it is
+    kept (an upload's own name): what the report, the journal's run and
+    its messages call it (default: ``file`` as given); ``mapping_name`` the
+    same for the mapping file (default: its file name)."""
 
     file: Path
     doctype: str
@@ -67,6 +71,10 @@ class Job:
     report: Path | None = None
     workers: int = 4
     edits: tuple[dict[str, Any], ...] = ()
+    name: str = ""
+    mapping_name: str = ""
+    #: who the journal says ran it (the web app's user); empty: this process's user
+    by: str = ""
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -137,12 +145,22 @@ def run_job(
     progress: Callable[[Event], None] | None = None,
     connection: Connection | None = None,
     config: Path | None = None,
+    job_id: str = "",
+    company_wait: float | None = None,
 ) -> JobResult:
     """Run ``job`` to its end and write its report. Never raises for
     anything a file, a setting or Visma can cause: the result's report
     says what ended it (``fatal``). ``connection`` replaces the target's
     (an embedded sandbox's, in tests and demos); ``config`` is the
-    ``vnimport.toml`` to read (default: the one in the working folder)."""
+    ``vnimport.toml`` to read (default: the one in the working folder).
+
+    ``job_id`` names the queued job the run is (sent to Visma as
+    ``X-Vnimport-Job``, and the name others see on the company's lock).
+    With a journal in PostgreSQL the run holds the company's advisory lock
+    (:func:`importer.targets.postgres.company_lock`) while it sends, so
+    that no other run, queued or manual, on any machine, works on the same
+    company at the same time; ``company_wait`` is how long it waits for it
+    (``None``: until it is free, or ``stop``)."""
     from importer.doctypes import Registry
 
     registry = registry or Registry()
@@ -150,23 +168,33 @@ def run_job(
     result: JobResult | None = None
     try:
         sha = file_sha256(job.file)
-        result = _run(job, registry, stop, progress, connection, config, sha)
+        result = _run(job, registry, stop, progress, connection, config, sha, job_id, company_wait)
     except VnimportError as exc:
         report = getattr(exc, "report", None) or BatchReport(
-            source=str(job.file), doctype=job.doctype, results=[], input_paths=[str(job.file)]
+            source=_shown(job), doctype=job.doctype, results=[], input_paths=[str(job.file)]
         )
-        report.fatal = (exc.code, str(exc))
+        report.fatal = (exc.code, _named(job, str(exc)))
         result = JobResult(job, report, sha256=sha, run_id=str(report.extra.get("run", "")))
     except OSError as exc:  # the file went away, a folder cannot be read
         report = BatchReport(
-            source=str(job.file), doctype=job.doctype, results=[], input_paths=[str(job.file)]
+            source=_shown(job), doctype=job.doctype, results=[], input_paths=[str(job.file)]
         )
-        report.fatal = ("file-error", f"{job.file}: {exc.strerror or exc}")
+        report.fatal = ("file-error", f"{_shown(job)}: {exc.strerror or exc}")
         result = JobResult(job, report, sha256=sha)
     if job.edits:
         result.report.extra["edits"] = [dict(e) for e in job.edits]
     result.paths = write_report(result.report, job.report_path)
     return result
+
+
+def _shown(job: Job) -> str:
+    """The job's file as its report and messages call it."""
+    return job.name or str(job.file)
+
+
+def _named(job: Job, message: str) -> str:
+    """``message`` with the job's file called by its name, not where it is kept."""
+    return message.replace(str(job.file), job.name) if job.name else message
 
 
 def _run(
@@ -177,8 +205,11 @@ def _run(
     given: Connection | None,
     config: Path | None,
     sha: str,
+    job_id: str = "",
+    company_wait: float | None = None,
 ) -> JobResult:
     from importer.batch import check
+    from importer.mapping.rules import load_rules
     from importer.register import check_tested
     from importer.settings import default_journal, load_connection, load_target, load_targets
     from importer.targets import send
@@ -191,16 +222,36 @@ def _run(
         from importer.settings import how_to_configure
 
         raise ConfigError(how_to_configure())
+    if job_id:
+        from dataclasses import replace
+
+        connection = replace(connection, job=job_id)
     company = target.name if target else connection.target
     journal_path = job.journal or (target.journal if target else "") or default_journal()
     doctype = registry.get(job.doctype)
-    batch = check(job.file, doctype, sheet=job.sheet, mapping=job.mapping)
+    rules = load_rules(job.mapping, name=job.mapping_name or None) if job.mapping else None
+    batch = check(job.file, doctype, sheet=job.sheet, mapping=rules)
+    if job.name:  # what the report and the journal's run call the file
+        for table in batch.tables:
+            table.display_name = job.name
     if target is not None:
         tests = [t for t in load_targets(config) if t.kind == "test"]
         check_tested(
             target, sha, doctype.name, tests, default_journal=default_journal(), yes=job.yes
         )
     with ExitStack() as stack:
+        if journal_path.startswith(("postgresql://", "postgres://")):
+            from importer.targets.postgres import company_lock
+
+            stack.enter_context(
+                company_lock(
+                    journal_path,
+                    connection.target,
+                    lock_holder(job_id),
+                    wait=company_wait,
+                    stop=stop,
+                )
+            )
         journal = open_journal(journal_path)
         stack.callback(journal.close)
         checked = None
@@ -224,6 +275,7 @@ def _run(
         destination = VismaDestination(
             connection,
             journal=journal,
+            by=job.by,
             release=job.release,
             workers=job.workers,
             existing=checked.existing if checked is not None else None,
@@ -235,6 +287,23 @@ def _run(
         report.extra["preflight"] = summary
     run_id = str(report.extra.get("run", ""))
     return JobResult(job, report, run_id=run_id, sha256=sha, company=company, preflight=summary)
+
+
+def lock_holder(job_id: str = "") -> str:
+    """What a run calls itself on the company's lock (others are told it):
+    the queued job, else this process, with where it runs."""
+    import getpass
+    import os
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = ""
+    where = f"pid {os.getpid()} on {socket.gethostname()}"
+    if job_id:
+        return f"vnimport job {job_id} ({where})"
+    return f"a vnimport run ({user + ', ' if user else ''}{where})"
 
 
 def jobs_exit_code(results: list[JobResult]) -> int:

@@ -167,6 +167,11 @@ MESSAGES_NB: dict[str, str] = {
     "type.number-bool": "forventet et tall, fikk {value}",
     "type.number-cell": "forventet et tall, fikk en verdi av typen {kind}",
     "type.number-infinite": "forventet et tall",
+    "type.number-signs": (
+        "{text!r} har mer enn ett fortegn (minus foran eller bak, eller parentes), så "
+        "om beløpet er negativt, blir en gjetning: skriv ett, for eksempel -1250, 1250- "
+        "eller (1250)"
+    ),
     "type.whole": "forventet et heltall, fikk {value}",
     "type.boolean": "forventet ja eller nei (true/false), fikk {text!r}",
     "type.boolean-number": "forventet ja eller nei, fikk et tall ({value})",

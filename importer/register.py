@@ -36,6 +36,7 @@ __all__ = [
     "RunRegister",
     "check_tested",
     "find_run",
+    "queue_journal",
     "run_facts",
     "run_register",
     "tested_run",
@@ -96,6 +97,19 @@ def find_run(journal: Journal, spec: str, *, target: str | None = None, against:
             "with the connection it used (--target)"
         )
     return run
+
+
+def queue_journal(target_journal: str, queue: str, default: str = "") -> str:
+    """The journal a queue's workers keep a target's runs in (the runs of
+    its queued jobs): the target's ``journal`` when it is a
+    ``postgresql://`` address, else ``default`` (``VNIMPORT_JOURNAL``) when
+    that is one, else the queue's database ``queue``."""
+    from importer.settings import default_journal, is_url
+
+    default = default or default_journal()
+    if is_url(target_journal):
+        return target_journal
+    return default if is_url(default) else queue
 
 
 def run_register(journal: Journal, spec: str, *, target: str | None = None) -> RunRegister:

@@ -33,6 +33,7 @@ CONFIG_FILE = "vnimport.toml"
 TARGETS_KEY = "targets"  # reserved for [targets.NAME], one connection per company
 WATCH_KEY = "watch"  # [watch]: the folder watcher's (importer.watch.config checks it)
 SERVE_KEY = "serve"  # [serve]: the web app's (importer.web.config checks it)
+QUEUE_KEY = "queue"  # [queue]: the queue's and its workers' (importer.queue.config checks it)
 SCOPE_WORDS = ("read", "create", "update", "delete")  # vismanet_erp_service_api:<word>
 
 Kind = Literal["text", "url", "path", "paths", "seconds"]
@@ -130,6 +131,16 @@ SETTINGS: tuple[Setting, ...] = (
         option="--types-dir",
     ),
     Setting(
+        "queue",
+        "VNIMPORT_QUEUE",
+        None,
+        "text",
+        "the queue of jobs that workers on any number of machines run (vnimport worker, "
+        "enqueue, jobs): a postgresql:// address; also url in [queue] of vnimport.toml, "
+        "with the workers' settings (docs/scale-out.md)",
+        default="none: jobs run in the process that takes them",
+    ),
+    Setting(
         "lists_max_age",
         "VNIMPORT_LISTS_MAX_AGE",
         "lists_max_age",
@@ -156,6 +167,10 @@ class Connection:
     client_secret: str = field(repr=False)
     tenant_id: str
     scope: str = ""  # the token scopes; empty: what the command needs
+    # The job a run belongs to: sent as X-Vnimport-Job on every API call (never
+    # to the token endpoint), so that the calls of one job can be told apart.
+    # A worker sets it per job (dataclasses.replace); empty: not sent.
+    job: str = field(default="", compare=False)
 
     @property
     def target(self) -> str:
@@ -324,7 +339,7 @@ def read_config(path: Path) -> dict[str, str]:
     return {
         key: value
         for key, value in data.items()
-        if value and key not in (TARGETS_KEY, WATCH_KEY, SERVE_KEY)
+        if value and key not in (TARGETS_KEY, WATCH_KEY, SERVE_KEY, QUEUE_KEY)
     }
 
 
@@ -440,6 +455,10 @@ def _check_key(key: str, value: Any) -> str | None:
         from importer.watch.config import check_table
 
         return "; ".join(check_table(value)) or None
+    if key == QUEUE_KEY:
+        from importer.queue.config import check_table as check_queue
+
+        return "; ".join(check_queue(value)) or None
     if key == SERVE_KEY:
         from importer.web.config import check_table as check_serve
 

@@ -276,8 +276,18 @@ def _a_register_that_lacks_a_value(folder: Path) -> Iterable[Batch]:
     )
 
 
+def _amounts_with_two_signs(folder: Path) -> Iterable[Batch]:
+    """A price with a minus before and after: its sign is not guessed."""
+    header = ["Invoice number", "Customer number", "Invoice date", "Line description"]
+    rows = [["1", "0101", "2025-01-31", "a", 1, "-1 250-"]]
+    yield check(
+        table_from_rows([*header, "Quantity", "Unit price"], rows),
+        Registry().get("customer_invoice"),
+    )
+
+
 MADE = [_invoices_wrong_in_every_cell, _customers_twice, _two_sheets, _hidden]
-MADE += [_a_register_that_lacks_a_value]
+MADE += [_a_register_that_lacks_a_value, _amounts_with_two_signs]
 MADE += [_bad_cells_in_a_workbook, _own_type]
 MADE += [declared_checks]  # the checks the schemas declare (importer.checks)
 MADE += [preflight_batches]  # against the company in Visma (importer.company_checks)

@@ -15,7 +15,13 @@ from records import preview_records
 
 from importer.batch import check
 from importer.doctypes import Registry
-from importer.mapping.numbers import AmbiguousColumn, column_decimal, evidence, parse_number
+from importer.mapping.numbers import (
+    AmbiguousColumn,
+    NumberError,
+    column_decimal,
+    evidence,
+    parse_number,
+)
 
 
 @pytest.mark.parametrize(
@@ -35,6 +41,21 @@ from importer.mapping.numbers import AmbiguousColumn, column_decimal, evidence, 
         ("0,125", ",", 0.125),
         ("1.234.567", ",", 1234567.0),
         ("1,234,567", ".", 1234567.0),
+        # whole kroner: the dash stands for the zero øre, it is no minus
+        ("1 250,-", ",", 1250.0),
+        ("1250,-", ",", 1250.0),
+        ("kr 1 250,-", ",", 1250.0),
+        ("1 250 kr", ",", 1250.0),
+        ("1.250,-", ",", 1250.0),
+        ("1 250,\u2013", ",", 1250.0),
+        ("-1 250,-", ",", -1250.0),
+        ("(1 250,-)", ",", -1250.0),
+        ("kr -1 250,-", ",", -1250.0),
+        ("125.-", ".", 125.0),
+        ("1,250.-", ".", 1250.0),
+        # a trailing minus, as accounting systems print negatives
+        ("1250-", ",", -1250.0),
+        ("1 250,00-", ",", -1250.0),
     ],
 )
 def test_parse_number(text: str, decimal: str, value: float) -> None:
@@ -48,6 +69,28 @@ def test_parse_number(text: str, decimal: str, value: float) -> None:
 def test_not_numbers(text: str, decimal: str) -> None:
     with pytest.raises(ValueError):
         parse_number(text, decimal)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("-1250-", "type.number-signs"),  # not 1250 with its minuses cancelling out
+        ("(-5)", "type.number-signs"),
+        ("(5-)", "type.number-signs"),
+        ("+5-", "type.number-signs"),
+        ("-1 250,--", "type.number-signs"),
+    ],
+)
+def test_two_signs_are_refused_not_cancelled_out(text: str, key: str) -> None:
+    with pytest.raises(NumberError) as refused:
+        parse_number(text, ".")
+    assert refused.value.key == key
+
+
+def test_a_whole_amount_written_another_way_is_no_number() -> None:
+    for text, decimal in (("1,5,-", ","), ("1 250,-", "."), ("1.250.-", ",")):
+        with pytest.raises(ValueError):
+            parse_number(text, decimal)
 
 
 @pytest.mark.parametrize(
@@ -65,6 +108,10 @@ def test_not_numbers(text: str, decimal: str) -> None:
         ("1.234.567", ","),
         ("1234", None),
         ("(5)", None),
+        ("1 250,-", ","),
+        ("1.250,-", ","),
+        ("125.-", "."),
+        ("1250-", None),
     ],
 )
 def test_what_one_value_says(text: str, says: str | None) -> None:
@@ -142,3 +189,32 @@ def test_an_unknown_locale_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="unknown locale 'xx_XX'"):
         _prices(tmp_path, ["1"], locale="xx_XX")
+
+
+def test_whole_kroner_written_with_a_dash_are_read_as_whole_not_negative(tmp_path: Path) -> None:
+    """A Norwegian accountant's ``1 250,-`` is 1250 kroner: it was read as
+    -1250 and sent."""
+    prices = ["1 250,-", "kr 1 250,-", "-1 250,-", "12,50", "1250-"]
+    assert _prices(tmp_path, prices) == [1250, 1250, -1250, 12.5, -1250]
+    assert _prices(tmp_path, ["1.250,-", "1 250,-"], locale="da_DK") == [1250, 1250]
+    assert _prices(tmp_path, ["1 250,-"], locale="nb_NO") == [1250]
+
+
+def test_a_price_with_two_signs_is_refused_on_its_cell(tmp_path: Path) -> None:
+    rows = [HEADER, ["1", "10000", "2025-01-27", "V", "1", "-1 250-"]]
+    prepared = check(write_csv(tmp_path / "in.csv", rows), Registry().get("customer_invoice"))
+    [issue] = [i for r in prepared.rows for i in r.issues if i.column == "Unit price"]
+    assert issue.severity == "error" and issue.code == "type"
+    assert "'-1 250-' has more than one sign" in issue.message
+    assert "-1250, 1250- or (1250)" in issue.message
+
+
+def test_a_whole_amount_with_a_comma_in_a_column_of_decimal_points_stops_the_file(
+    tmp_path: Path,
+) -> None:
+    from importer.errors import ColumnError
+
+    with pytest.raises(ColumnError, match="mixes number formats"):
+        _prices(tmp_path, ["1 250,-", "12.50"])
+    with pytest.raises(ColumnError, match="en_GB does not write"):
+        _prices(tmp_path, ["1 250,-"], locale="en_GB")

@@ -217,7 +217,7 @@ def test_the_secret_from_the_environment_is_in_no_error_message(tmp_path: Path) 
 
 
 def test_the_table_is_the_connection_and_every_variable_vnimport_reads() -> None:
-    fields = {f.name for f in dataclasses.fields(Connection)} - {"scope"}
+    fields = {f.name for f in dataclasses.fields(Connection)} - {"scope", "job"}
     assert {s.name for s in CONNECTION} == fields
     assert [s.name for s in SETTINGS if s.secret] == ["client_secret"]
     named = set()

@@ -70,7 +70,13 @@ def test_a_batch_through_the_api_end_to_end(web: Web, tmp_path: Path) -> None:
     assert run is not None and run["status"] == "finished" and run["ok"] is False
     assert run["counts"] == {"created": 1, "invalid": 2} and run["exit_code"] == 1
     assert run["journal_run"] and run["progress"]["phase"] == "done"
-    assert {"key": "10001", "rows": [2], "status": "created", "number": "10001"} in run["documents"]
+    assert {
+        "key": "10001",
+        "rows": [2],
+        "status": "created",
+        "number": "10001",
+        "problem": {},
+    } in run["documents"]
     report = client.get(f"/api/v1/runs/{run_id}/report.json", headers=auth(web, "alice"))
     assert json.loads(report.data)["counts"] == {"created": 1, "invalid": 2}
     report.close()

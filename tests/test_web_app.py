@@ -229,7 +229,7 @@ def test_an_upload_is_checked_and_problems_shown_on_their_cells(web: Web, tmp_pa
     assert "&lt;b&gt;lots&lt;/b&gt;" in text and "<b>lots</b>" not in text  # shown as text
     assert text.count('aria-invalid="true"') == 2  # the two bad cells, not the good rows
     assert "Alfa AS" not in text  # only rows with problems
-    assert "Import 1 documents into acme" in text
+    assert "Import 1 document into acme" in text
     stored = [Path(f.key) for f in web.files.listing("uploads/")]
     assert [p.suffix for p in stored] == [".xlsx"] and "customers" not in stored[0].name
     fixme = client.get(f"/batches/{batch_id(answer)}/fixme.xlsx")

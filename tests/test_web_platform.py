@@ -347,7 +347,7 @@ def test_a_trusted_header_signs_in_only_when_configured(tmp_path: Path) -> None:
     on = make_app(tmp_path / "on", trusted_header="X-Remote-User")
     client = on.test_client()
     home = client.get("/", headers={"X-Remote-User": "alice"})
-    assert home.status_code == 200 and "alice (own)" in text(home)
+    assert home.status_code == 200 and "alice (own batches)" in text(home)
     assert "Sign out" not in text(home)  # the proxy would sign them in again
     unknown = client.get("/", headers={"X-Remote-User": "mallory"})
     assert unknown.status_code == 403 and "no user of that name" in text(unknown)

@@ -350,7 +350,7 @@ def test_undo_is_a_dry_run_first_then_confirmed_and_takes_the_run_back(
     assert report.status_code == 200 and b"inactivated" in report.data
     report.close()
     listed = text(client, url)
-    assert "undo-preview" in listed and "undo ·" in listed
+    assert "undo, dry run ·" in listed and "undo ·" in listed
 
 
 def test_only_the_owner_or_a_company_user_may_undo(web: Web, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from importer.doctypes import DocType, normalize_header
 from importer.errors import ColumnError, ConfigError
 from importer.issues import RowIssue, Severity
 from importer.mapping.dates import AmbiguousDates, DateError, column_order, from_serial, parse_date
-from importer.mapping.numbers import AmbiguousColumn, column_decimal, parse_number
+from importer.mapping.numbers import AmbiguousColumn, NumberError, column_decimal, parse_number
 from importer.mapping.rules import COLUMN_WORD, Rules, resolve_target, suggest
 from importer.sources.files import Cell, ControlText, ExcelError, Row, Table, column_letter
 
@@ -156,7 +156,7 @@ def build_column_map(
             continue
         spec = doctype.spec_for(canonical)
         assert spec is not None
-        col = Column(index, header, canonical, CONVERTERS[spec.kind])
+        col = Column(index, header, canonical, converter_for(doctype, canonical, spec.kind))
         columns.append(col)
         by_field[canonical] = col
     if duplicates:
@@ -203,7 +203,7 @@ def _constants(
         spec = doctype.spec_for(name)
         assert spec is not None
         try:
-            found[name] = CONVERTERS[spec.kind](text)
+            found[name] = converter_for(doctype, name, spec.kind)(text)
         except ConversionError as exc:
             raise ConfigError(f"{rules.source}: [constants] {target!r}: {exc.message}") from None
     return found
@@ -627,9 +627,36 @@ def to_number(cell: Cell, decimal: str = ".") -> int | float | None:
             return _tidy(float(s))
         try:
             return _tidy(parse_number(s, decimal))
+        except NumberError as exc:
+            raise ConversionError(exc.key, **exc.params) from None
         except ValueError:
             raise ConversionError("type.number", text=s) from None
     raise ConversionError("type.number-cell", kind=type(cell).__name__)
+
+
+# A code of upper-case letters only (a currency, ^[A-Z]{3}$; a country,
+# ^[A-Z]{2}$), as Visma writes them: ``nok`` can only mean NOK.
+_UPPER_CODE = re.compile(r"\^\[A-Z\]\{\d+(,\d+)?\}\$")
+_LETTERS = re.compile(r"[A-Za-z]+")
+
+
+def converter_for(doctype: DocType, name: str, kind: str) -> Converter:
+    """How field ``name`` of ``doctype`` reads a cell: as its type, and a
+    code that the schema writes in upper-case letters only (``pattern``
+    ``^[A-Z]{3}$``) upper-cased, as an enum's words are read whatever
+    their case: ``nok`` is NOK, not an error."""
+    prop = doctype.schema.get("properties", {}).get(name)
+    pattern = str(prop.get("pattern", "")) if isinstance(prop, dict) else ""
+    if kind == "string" and _UPPER_CODE.fullmatch(pattern):
+        return to_upper_code
+    return CONVERTERS[kind]
+
+
+def to_upper_code(cell: Cell) -> str | None:
+    """A code of letters in upper case (``nok`` → ``NOK``); anything else as
+    written, for the schema to refuse."""
+    s = to_string(cell)
+    return s.upper() if s is not None and _LETTERS.fullmatch(s) else s
 
 
 def _tidy(x: float) -> int | float:

@@ -2,7 +2,11 @@
 
 A decimal comma or point; thousands separated by a space, a no-break space,
 an apostrophe, or the other of ``.`` and ``,``; negatives with a minus, a
-trailing minus or parentheses; exponents (``1.5E+3``, ``2,5E-2``, whose
+trailing minus (``1250-``, as accounting systems print them) or parentheses,
+one of them only: ``-1250-`` or ``(-5)`` is refused, not read with its signs
+cancelling out; a whole amount written ``1 250,-`` or ``125.-`` (the dash
+stands for the zero øre or cents: it is no minus), with ``kr`` before or
+after it if written so; exponents (``1.5E+3``, ``2,5E-2``, whose
 separator can only be a decimal one). Whether a column uses a decimal comma
 is decided from all its values, never from one cell: a column whose values
 could be read either way (only values such as ``1,234``) is an error that
@@ -62,18 +66,46 @@ def decimal_for_locale(locale: str) -> str:
     return LOCALE_DECIMAL[key]
 
 
-def _unsign(text: str) -> tuple[bool, str]:
-    s = text.strip().replace("\u2212", "-")
-    negative = False
+class NumberError(ValueError):
+    """A value that is not read as a number, with the message (``key`` of
+    importer.codes.MESSAGES and its ``params``) that says why, when it is
+    more than "not a number"."""
+
+    def __init__(self, text: str, key: str = "type.number", **params: object) -> None:
+        super().__init__(text)
+        self.key = key
+        self.params: dict[str, object] = {"text": text, **params}
+
+
+# ``1 250,-`` / ``125.-``: a whole amount, the dash in place of the zeros
+# after the decimal separator (an en dash as typed by word processors too).
+_WHOLE = re.compile(r"(.*\d)\s*([.,])\s*[-\u2013\u2212]")
+_KRONER = re.compile(r"(?i)^kr\.?\s*(?=[-+(\d\u2212])|\s*kr\.?$")
+
+
+def _unsign(text: str) -> tuple[bool, str, str | None]:
+    """(negative, the digits and separators, the separator of a whole
+    amount written ``1 250,-``, else None). One sign only: a minus before
+    or after, or parentheses; two (``-5-``, ``(-5)``, ``+5-``) are refused
+    (:class:`NumberError`), as their meaning is a guess."""
+    s = _KRONER.sub("", text.strip()).strip().replace("\u2212", "-")
+    whole = None
+    signs = []
     if s.startswith("(") and s.endswith(")"):
-        negative, s = True, s[1:-1].strip()
-    if s.endswith("-"):
-        negative, s = not negative, s[:-1].strip()
-    if s.startswith("-"):
-        negative, s = not negative, s[1:].strip()
-    elif s.startswith("+"):
+        signs.append("()")
+        s = s[1:-1].strip()
+    m = _WHOLE.fullmatch(s)
+    if m:
+        s, whole = m.group(1).strip(), m.group(2)
+    elif s.endswith("-"):
+        signs.append("-")
+        s = s[:-1].strip()
+    if s.startswith(("-", "+")):
+        signs.append(s[0])
         s = s[1:].strip()
-    return negative, s
+    if len(signs) > 1:
+        raise NumberError(text.strip(), "type.number-signs")
+    return bool(signs) and signs[0] != "+", s, whole
 
 
 def _exponent(s: str) -> tuple[str, str]:
@@ -84,8 +116,10 @@ def _exponent(s: str) -> tuple[str, str]:
 
 def parse_number(text: str, decimal: str) -> float:
     """``text`` as a number with ``decimal`` as the decimal separator;
-    ValueError when it is not one."""
-    negative, s = _unsign(text)
+    ValueError when it is not one (:class:`NumberError` to say why)."""
+    negative, s, whole = _unsign(text)
+    if whole is not None and (whole != decimal or decimal in s):  # 1 250,- in a
+        raise ValueError(text)  # column of decimal points; 1,5,-
     s, exponent = _exponent(s)
     other = "." if decimal == "," else ","
     if exponent:
@@ -112,8 +146,13 @@ def parse_number(text: str, decimal: str) -> float:
 def evidence(text: str) -> str | None:
     """What one value says about the decimal separator: ``","`` or ``"."``,
     ``"ambiguous"`` (``1,234``: a decimal or a thousands separator), or
-    ``None`` (no separator at all)."""
-    _, s = _unsign(text)
+    ``None`` (no separator at all). ``1 250,-`` shows a decimal comma."""
+    try:
+        _, s, whole = _unsign(text)
+    except NumberError:
+        return None  # refused when it is read
+    if whole is not None:
+        return whole
     s, exponent = _exponent(s)
     if exponent:  # 1,5E-3: only a decimal separator is written in a mantissa
         commas, points = s.count(","), s.count(".")

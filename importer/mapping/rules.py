@@ -82,23 +82,28 @@ class Rules:
         return next((t for h, t in self.columns.items() if normalize_header(h) == n), None)
 
 
-def load_rules(path: str | Path | None, skip: Iterable[str] = ()) -> Rules | None:
+def load_rules(
+    path: str | Path | None, skip: Iterable[str] = (), *, name: str | None = None
+) -> Rules | None:
     """The rules of the mapping file ``path`` and the ``skip`` headers;
     ``None`` when there are none. A file that is not what the format above
-    says is a :class:`ConfigError` naming the key."""
+    says is a :class:`ConfigError` naming the key. Messages name the file
+    ``name`` (an upload's own name, when ``path`` is where it is kept),
+    else the file name of ``path``: never the folders it is in."""
     extra = [s for s in skip if s.strip()]
     if path is None:
         return Rules(skip=extra, source="--skip") if extra else None
     p = Path(path)
+    label = name or p.name
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
     except OSError as exc:
-        raise ConfigError(f"cannot read the mapping file {p}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read the mapping file {name or p}: {exc.strerror}") from None
     except RecursionError:  # tables in tables thousands deep: no mapping file is
-        raise ConfigError(f"the mapping file {p} nests its tables too deep to read") from None
+        raise ConfigError(f"the mapping file {label} nests its tables too deep to read") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(
-            f"the mapping file {p} is not valid TOML: {exc} (headers and values go in "
+            f"the mapping file {label} is not valid TOML: {exc} (headers and values go in "
             'quotes: "Antall stk" = "Quantity")'
         ) from None
     known = ("sheet", "header_row", "skip", "columns", "constants", "values")
@@ -107,63 +112,65 @@ def load_rules(path: str | Path | None, skip: Iterable[str] = ()) -> Rules | Non
             near = difflib.get_close_matches(key, known, n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             raise ConfigError(
-                f"{p}: unknown key {key!r}{hint}; a mapping file has {', '.join(known)}"
+                f"{label}: unknown key {key!r}{hint}; a mapping file has {', '.join(known)}"
             )
-    rules = Rules(source=str(p))
+    rules = Rules(source=label)  # its name, not where it is kept: for messages
     sheet = data.get("sheet")
     if sheet is not None and (not isinstance(sheet, str) or not sheet.strip()):
-        raise ConfigError(f'{p}: sheet is the name of a sheet, e.g. sheet = "Orders"')
+        raise ConfigError(f'{label}: sheet is the name of a sheet, e.g. sheet = "Orders"')
     rules.sheet = sheet
     header_row = data.get("header_row")
     if header_row is not None and (
         isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1
     ):
-        raise ConfigError(f"{p}: header_row is a row number from 1, e.g. header_row = 3")
+        raise ConfigError(f"{label}: header_row is a row number from 1, e.g. header_row = 3")
     rules.header_row = header_row
-    rules.skip = [*_texts(data.get("skip", []), p, "skip"), *extra]
-    rules.columns = _table(data.get("columns", {}), p, "columns")
-    rules.constants = _table(data.get("constants", {}), p, "constants")
+    rules.skip = [*_texts(data.get("skip", []), label, "skip"), *extra]
+    rules.columns = _table(data.get("columns", {}), label, "columns")
+    rules.constants = _table(data.get("constants", {}), label, "constants")
     values = data.get("values", {})
     if not isinstance(values, dict):
-        raise ConfigError(f'{p}: values are tables: [values."Field"] with "old" = "new"')
+        raise ConfigError(f'{label}: values are tables: [values."Field"] with "old" = "new"')
     for target, table in values.items():
         if not isinstance(table, dict):
-            raise ConfigError(f'{p}: [values."{target}"] is a table of "old" = "new"')
+            raise ConfigError(f'{label}: [values."{target}"] is a table of "old" = "new"')
         if "file" in table:
             columns = (str(table.get("from", "")), str(table.get("to", "")))
-            rules.values[target] = _value_file(p.parent / str(table["file"]), p, target, columns)
+            rules.values[target] = _value_file(
+                p.parent / str(table["file"]), label, target, columns, str(table["file"])
+            )
             unmapped = table.get("unmapped", "error" if any(columns) else "keep")
             if unmapped not in ("error", "keep"):
                 raise ConfigError(
-                    f'{p}: [values."{target}"] unmapped is "error" (a value the file '
+                    f'{label}: [values."{target}"] unmapped is "error" (a value the file '
                     f'lacks is an error) or "keep" (it is sent as it is), not {unmapped!r}'
                 )
             if unmapped == "error":
                 rules.strict[target] = str(table["file"])
         else:
-            rules.values[target] = _table(table, p, f'values."{target}"')
+            rules.values[target] = _table(table, label, f'values."{target}"')
     return rules
 
 
-def _texts(value: Any, p: Path, key: str) -> list[str]:
+def _texts(value: Any, label: str, key: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f'{p}: {key} is a list of headers, e.g. {key} = ["Kommentar"]')
+        raise ConfigError(f'{label}: {key} is a list of headers, e.g. {key} = ["Kommentar"]')
     return list(value)
 
 
-def _table(value: Any, p: Path, key: str) -> dict[str, str]:
+def _table(value: Any, label: str, key: str) -> dict[str, str]:
     if not isinstance(value, dict):
-        raise ConfigError(f'{p}: [{key}] is a table of "text" = "text"')
+        raise ConfigError(f'{label}: [{key}] is a table of "text" = "text"')
     out = {}
     for k, v in value.items():
         if isinstance(v, bool) or not isinstance(v, (str, int, float)):
-            raise ConfigError(f'{p}: [{key}] {k!r} must be text, e.g. "{k}" = "..."')
+            raise ConfigError(f'{label}: [{key}] {k!r} must be text, e.g. "{k}" = "..."')
         out[str(k)] = str(v)
     return out
 
 
 def _value_file(
-    path: Path, p: Path, target: str, columns: tuple[str, str] = ("", "")
+    path: Path, label: str, target: str, columns: tuple[str, str] = ("", ""), written: str = ""
 ) -> dict[str, str]:
     """Old and new values from a two-column csv or xlsx (a header row is
     allowed: it is what the first row is when it maps nothing), or, with
@@ -171,11 +178,12 @@ def _value_file(
     register: ``from = "Key"``, ``to = "Visma number"``)."""
     from importer.sources import open_table
 
-    where = f'{p}: [values."{target}"] file {path}'
+    shown = written or path.name  # as the mapping file names it, not where it is kept
+    where = f'{label}: [values."{target}"] file {shown}'
     try:
         table = open_table(path)
     except Exception as exc:  # the reader's own clear message
-        raise ConfigError(f"{where}: {exc}") from None
+        raise ConfigError(f"{where}: {str(exc).replace(str(path), shown)}") from None
     if any(columns):
         return _value_columns(table, where, columns)
     pairs: dict[str, str] = {}
@@ -186,7 +194,7 @@ def _value_file(
             continue
         if len(cells) < 2 or not cells[0] or not cells[1] or len(filled) > 2:
             raise ConfigError(
-                f'{p}: [values."{target}"] file {path}, row {row.number}: two columns, '
+                f'{label}: [values."{target}"] file {shown}, row {row.number}: two columns, '
                 "the old value and the new one"
             )
         pairs[cells[0]] = cells[1]

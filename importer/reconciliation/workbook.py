@@ -21,9 +21,13 @@ from importer.reconciliation.compare import Reconciliation, Totals
 from importer.report import _atomically, _bold_row, _cell
 
 
-def write_reconciliation(result: Reconciliation, path: str | Path) -> Path:
+def write_reconciliation(
+    result: Reconciliation, path: str | Path, *, file: str | None = None
+) -> Path:
     """Write the workbook to ``path`` (``.xlsx`` added when it has another
-    ending); whole or not at all. The path written."""
+    ending); whole or not at all. The path written. ``file`` is what its
+    File row calls the run's file (an upload's own name), when the run's
+    record names where the file was kept."""
     from openpyxl import Workbook
 
     out = Path(path)
@@ -35,7 +39,7 @@ def write_reconciliation(result: Reconciliation, path: str | Path) -> Path:
 
     def write(partial: Path) -> None:
         wb = Workbook(write_only=True)
-        _summary(wb.create_sheet("Summary"), result)
+        _summary(wb.create_sheet("Summary"), result, file)
         _differences(wb.create_sheet("Differences"), result)
         _documents(wb.create_sheet("Documents"), result)
         if result.party_title:
@@ -48,7 +52,7 @@ def write_reconciliation(result: Reconciliation, path: str | Path) -> Path:
     return out
 
 
-def _summary(ws: Any, result: Reconciliation) -> None:
+def _summary(ws: Any, result: Reconciliation, file: str | None = None) -> None:
     s = result.summary()
     run = result.run
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started))
@@ -56,7 +60,7 @@ def _summary(ws: Any, result: Reconciliation) -> None:
     rows: list[tuple[str, Any]] = [
         ("Run", run.id),
         ("Started", when),
-        ("File", run.file),
+        ("File", run.file if file is None else file),
         ("Type", f"{result.title} ({result.doctype})"),
         ("Target", run.target),
         ("Reconciled", time.strftime("%Y-%m-%d %H:%M")),

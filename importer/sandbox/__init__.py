@@ -14,25 +14,33 @@ the benchmarks post to it; ``docs/sandbox.md`` lists every behaviour.
     with Sandbox() as sb:          # in-process, on a free port
         sb.url                     # http://127.0.0.1:<port>
         sb.token_url               # http://127.0.0.1:<port>/connect/token
+        sb.calls("company-2")      # the API calls made to a tenant, with their jobs
+
+``SandboxConfig(companies=N)`` gives the demo client the company tenants
+``company-1`` ... ``company-N`` beside ``demo-company``.
 """
 
 from importer.sandbox.config import (
     DEMO_CLIENT,
     DEMO_SECRET,
     DEMO_TENANT,
+    JOB_HEADER,
     Faults,
     SandboxConfig,
     journal_beside,
 )
-from importer.sandbox.server import Sandbox, serve
+from importer.sandbox.server import Call, Sandbox, overlap, serve
 
 __all__ = [
     "DEMO_CLIENT",
     "DEMO_SECRET",
     "DEMO_TENANT",
+    "JOB_HEADER",
+    "Call",
     "Faults",
     "Sandbox",
     "SandboxConfig",
     "journal_beside",
+    "overlap",
     "serve",
 ]

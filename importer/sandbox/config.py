@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -13,6 +13,13 @@ DEMO_CLIENT = "demo"
 DEMO_SECRET = "demo-secret"  # the sandbox's published demo credentials
 DEMO_TENANT = "demo-company"
 DEMO_CUSTOMER_TENANT = "demo-customer"  # a customer tenant: tokens work, API calls get 401
+# With SandboxConfig.companies N, the demo client also has the company tenants
+# company-1 ... company-N, each a company of its own.
+COMPANY_PREFIX = "company-"
+# The request header a client names the job that made a call with (the
+# sandbox records it with the call; importer.targets.client sends it).
+JOB_HEADER = "X-Vnimport-Job"
+MAX_CALLS = 1_000_000  # the calls the sandbox keeps a record of (the newest)
 
 TenantKind = Literal["company", "customer"]
 Quota = Literal["test", "production"]
@@ -107,14 +114,16 @@ class SandboxConfig:
         ),
     )
     token_lifetime: float = 3600.0  # seconds
-    # Calls per window, per client and tenant: the quota's figures unless
-    # rate_limit / rate_window say otherwise (benchmarks scale a quota down).
+    # Calls per window, per client and tenant (each company its own window):
+    # the quota's figures unless rate_limit / rate_window say otherwise
+    # (benchmarks scale a quota down).
     quota: Quota = "production"
     rate_limit: int | None = None
     rate_window: float | None = None
     max_page_size: int = 100
     db: str = ":memory:"
-    # What the company tenant (DEMO_TENANT) starts with: "demo", the demo
+    # What the company tenants (DEMO_TENANT, and company-1 ... with
+    # companies) start with, each its own copy: "demo", the demo
     # company of importer/sandbox/company.py (customers, suppliers, items, VAT
     # codes, accounts, subaccounts, branches, currencies, credit terms,
     # projects, financial periods), "empty", nothing, or "large", the demo
@@ -139,12 +148,41 @@ class SandboxConfig:
     # JSON bodies nested deeper are refused with 400.
     max_json_depth: int = 64
     faults: Faults = field(default_factory=Faults)
+    # More companies for the demo client: company-1 ... company-N beside
+    # demo-company, each given ``company`` as its start, with its own
+    # documents, reference data and rate-limit window (several jobs, each
+    # into a company of its own).
+    companies: int = 0
+    # The newest API calls kept in the call record (Sandbox.calls(),
+    # GET /sandbox/calls); older ones are dropped.
+    max_calls: int = MAX_CALLS
     # The wall clock of the server's rate windows and token lifetimes (Visma's
     # windows are aligned on it); tests give their own.
     clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        if self.companies < 0:
+            raise ValueError(f"companies is 0 or more, not {self.companies}")
+        if self.max_calls < 1:
+            raise ValueError(f"max_calls is 1 or more, not {self.max_calls}")
+
+    @property
+    def company_tenants(self) -> tuple[str, ...]:
+        """The demo client's extra company tenants: company-1 ... company-N."""
+        return tuple(f"{COMPANY_PREFIX}{i}" for i in range(1, self.companies + 1))
+
+    @property
+    def seeded_tenants(self) -> tuple[str, ...]:
+        """The tenants given ``company`` as their start: demo-company and the extra ones."""
+        return (DEMO_TENANT, *self.company_tenants)
+
     def client(self, client_id: str) -> Client | None:
-        return next((c for c in self.clients if c.client_id == client_id), None)
+        """The client, the demo client with the extra company tenants."""
+        found = next((c for c in self.clients if c.client_id == client_id), None)
+        if found is not None and found.client_id == DEMO_CLIENT and self.companies:
+            extra: dict[str, TenantKind] = dict.fromkeys(self.company_tenants, "company")
+            found = replace(found, tenants={**found.tenants, **extra})
+        return found
 
     @property
     def limits(self) -> tuple[int, float]:

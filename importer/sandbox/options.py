@@ -31,6 +31,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--db state keeps its own",
     )
     p.add_argument(
+        "--companies",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="give the demo client the company tenants company-1 ... company-N beside "
+        "demo-company, each with its own documents, --company start and rate-limit window",
+    )
+    p.add_argument(
         "--no-reference-checks",
         action="store_true",
         help="take documents that refer to items, VAT codes, accounts... the company does "
@@ -166,12 +174,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log", action="store_true", help="print a line per request on stderr")
 
 
+def _count(text: str) -> int:
+    """A whole number, 0 or more (an option's value)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a whole number, 0 or more, not {text!r}")
+    return value
+
+
 def config_from(args: argparse.Namespace) -> SandboxConfig:
     """The sandbox that ``args`` (parsed by :func:`add_arguments`) describe."""
     defaults = SandboxConfig()
     return SandboxConfig(
         db=args.db or ":memory:",
         company=args.company,
+        companies=args.companies,
         check_references=not args.no_reference_checks,
         quota=args.quota,
         rate_limit=args.rate_limit or None,

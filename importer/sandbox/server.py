@@ -5,8 +5,11 @@ length (413 above ``max_body``) → authenticate (the bearer token of
 ``/connect/token``) → read the body (within ``connection_timeout`` of the
 request's first byte) → rate limit (a fixed window per client and tenant,
 ``X-RateLimit-*`` on every answer) → the token's scope → injected faults → the
-route. The documents themselves are :mod:`importer.sandbox.documents`;
-request bodies are checked by :mod:`importer.sandbox.dtos`; state is
+route. Every API call is then kept in the call record (:class:`Call`: tenant,
+the job of its ``X-Vnimport-Job`` header, method, path, status, start and
+end), read with :meth:`Sandbox.calls` or ``GET /sandbox/calls``. The
+documents themselves are :mod:`importer.sandbox.documents`; request bodies
+are checked by :mod:`importer.sandbox.dtos`; state is
 :mod:`importer.sandbox.store`. Releases are done later, on a timer
 (:meth:`SandboxServer.later`), as Visma does them in the background.
 """
@@ -25,7 +28,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.parser import BytesParser
@@ -40,6 +44,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from importer.sandbox import balances, documents, references
 from importer.sandbox.config import (
     DEMO_TENANT,
+    JOB_HEADER,
     SCOPE_PREFIX,
     Client,
     ErrorBody,
@@ -79,6 +84,9 @@ LINGER_SECONDS = 2.0
 BACKGROUND_HEADER = "erp-api-background"
 BACKGROUND_TTL = 24 * 3600.0
 DATETIME_CONDITIONS = {">", ">=", "<", "<="}
+CALLS_PATH = "/sandbox/calls"  # the call record, read-only, outside the API's paths
+CALLS_PAGE = 100_000  # the most calls one GET /sandbox/calls answers with
+JOB_CAP = 200  # characters of a job header kept
 
 
 @dataclass
@@ -140,6 +148,76 @@ def gateway_error(
 
 
 @dataclass(frozen=True)
+class Call:
+    """One API call as the sandbox saw it (the token endpoint's are not
+    kept). ``job`` is the caller's ``X-Vnimport-Job`` header ("" without
+    one); ``tenant`` and ``client`` are the token's ("" when the token was
+    missing or not valid); ``status`` is the answer's, 0 when none was sent
+    (a dropped connection). ``start`` and ``end`` are ``time.monotonic()``
+    on the sandbox's machine: the request's headers read, and the answer
+    about to be written (a call is recorded before its answer is sent, so
+    a client that has the answer finds the call in the record). ``seq``
+    numbers the calls in the order they ended, from 1."""
+
+    seq: int
+    tenant: str
+    client: str
+    job: str
+    method: str
+    path: str
+    query: str
+    status: int
+    start: float
+    end: float
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "tenant": self.tenant,
+            "client": self.client,
+            "job": self.job,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "status": self.status,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+def busy(calls: Iterable[Call]) -> list[tuple[float, float]]:
+    """The stretches of time in which at least one of ``calls`` was under
+    way, in order, overlapping calls merged."""
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted((c.start, c.end) for c in calls):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def overlap(a: Iterable[Call], b: Iterable[Call]) -> float:
+    """Seconds during which a call of ``a`` and a call of ``b`` were both
+    under way (e.g. two jobs' calls: 0.0 when they never ran at once)."""
+    first, second = busy(a), busy(b)
+    total, i, j = 0.0, 0, 0
+    while i < len(first) and j < len(second):
+        lo = max(first[i][0], second[j][0])
+        hi = min(first[i][1], second[j][1])
+        total += max(0.0, hi - lo)
+        if first[i][1] < second[j][1]:
+            i += 1
+        else:
+            j += 1
+    return total
+
+
+@dataclass(frozen=True)
 class Caller:
     client: str
     tenant: str
@@ -188,7 +266,8 @@ class SandboxServer(ThreadingHTTPServer):
         self.config = config
         self.verbose = verbose
         self.store = Store(config.db)
-        references.seed(self.store, DEMO_TENANT, config.company)
+        for tenant in config.seeded_tenants:  # demo-company, company-1 ... company-N
+            references.seed(self.store, tenant, config.company)
         self._references: dict[str, references.References] = {}
         self._tokens: dict[str, tuple[Caller, float]] = {}
         self._windows: dict[tuple[str, str], tuple[float, int]] = {}
@@ -196,7 +275,58 @@ class SandboxServer(ThreadingHTTPServer):
         self._rng = random.Random(config.faults.seed)
         self._jobs: set[threading.Timer] = set()
         self._closed = False
+        self._calls: deque[Call] = deque(maxlen=config.max_calls)
+        self._calls_seq = 0
+        self._calls_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    # ------------------------------------------------------ call record
+
+    def record_call(
+        self,
+        tenant: str,
+        client: str,
+        job: str,
+        method: str,
+        path: str,
+        query: str,
+        status: int,
+        start: float,
+        end: float,
+    ) -> Call:
+        """Keep one API call in the record (the newest ``max_calls``)."""
+        with self._calls_lock:
+            self._calls_seq += 1
+            call = Call(
+                self._calls_seq, tenant, client, job, method, path, query, status, start, end
+            )
+            self._calls.append(call)
+        return call
+
+    def calls(
+        self,
+        tenant: str | None = None,
+        *,
+        job: str | None = None,
+        since: int = 0,
+        limit: int | None = None,
+    ) -> list[Call]:
+        """The recorded calls in the order they ended: of ``tenant`` and
+        ``job`` when given, after call number ``since``, at most ``limit``."""
+        with self._calls_lock:
+            kept = list(self._calls)
+        found: list[Call] = []
+        for call in kept:
+            if call.seq <= since:
+                continue
+            if tenant is not None and call.tenant != tenant:
+                continue
+            if job is not None and call.job != job:
+                continue
+            found.append(call)
+            if limit is not None and len(found) >= limit:
+                break
+        return found
 
     # -------------------------------------------------------- later work
 
@@ -444,22 +574,96 @@ class _Handler(BaseHTTPRequestHandler):
     # ---------------------------------------------------------- dispatch
 
     def handle_one_request(self) -> None:
+        self._record: tuple[str, str, str, float] | None = None  # an API call not yet recorded
         self._reader.deadline = None  # a new request: its clock starts at its first byte
         self._unread = 0
         self._linger = False
         super().handle_one_request()
 
     def _dispatch(self, method: str) -> None:
+        started = time.monotonic()
         url = urlsplit(self.path)
         parts = [unquote(p) for p in url.path.strip("/").split("/") if p]
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        low = [p.lower() for p in parts]
+        if low == ["connect", "token"] or low == CALLS_PATH.strip("/").split("/"):
+            try:
+                length = self._declared_length()
+            except Refusal as refusal:
+                self._send(refusal.reply)
+                return
+            if low[0] == "connect":
+                self._send(self._guard(lambda: self._token(method, self._read_body(length))))
+            else:
+                self._send(self._guard(lambda: self._calls_answer(method, query)))
+            return
+        self._caller: Caller | None = None
+        self._record = (method, url.path, url.query, started)
+        try:
+            self._api(method, parts, query)
+        finally:
+            self._recorded(0)  # no answer sent (a drop, a fault, the client gone)
+
+    def _recorded(self, status: int) -> None:
+        """Keep the API call in the call record, once: before its answer is
+        written (so that whoever has the answer finds the call recorded),
+        or with status 0 when none is sent."""
+        if self._record is None:
+            return
+        method, path, query, started = self._record
+        self._record = None
+        caller = self._caller
+        tenant, client = (caller.tenant, caller.client) if caller else self._token_owner()
+        job = (self.headers.get(JOB_HEADER) or "")[:JOB_CAP]
+        self.server.record_call(
+            tenant, client, job, method, path, query, status, started, time.monotonic()
+        )
+
+    def _answer(self, reply: Reply) -> None:
+        """An API call's answer: recorded, then sent."""
+        self._recorded(reply.status)
+        self._send(reply)
+
+    def _token_owner(self) -> tuple[str, str]:
+        """The tenant and client of the request's bearer token, when it is
+        valid ("" and "" when not): for the record of a call refused before
+        the token was checked."""
+        scheme, _, token = self.headers.get("Authorization", "").partition(" ")
+        caller = self.server.caller_for(token.strip()) if scheme.lower() == "bearer" else None
+        return (caller.tenant, caller.client) if caller else ("", "")
+
+    def _calls_answer(self, method: str, query: dict[str, str]) -> Reply:
+        """``GET /sandbox/calls``: the call record as JSON, for tests in
+        other processes: ``?tenant=``, ``?job=`` select; ``?since=SEQ``
+        gives the calls after that one; at most ``?limit=`` (and
+        CALLS_PAGE) calls, ``more`` saying whether others follow (ask again
+        with ``since`` = ``next``)."""
+        if method != "GET":
+            raise Refusal(405, f"{CALLS_PATH} is read-only: use GET", {"Allow": "GET"})
+        since = _whole(query.get("since", "0"), "since", 0)
+        limit = min(_whole(query.get("limit", str(CALLS_PAGE)), "limit", 1), CALLS_PAGE)
+        found = self.server.calls(
+            query.get("tenant"), job=query.get("job"), since=since, limit=limit + 1
+        )
+        more = len(found) > limit
+        found = found[:limit]
+        return Reply(
+            200,
+            {
+                "clock": "monotonic",
+                "now": time.monotonic(),
+                "calls": [c.as_json() for c in found],
+                "next": found[-1].seq if found else since,
+                "more": more,
+            },
+        )
+
+    def _api(self, method: str, parts: list[str], query: dict[str, str]) -> None:
+        """An API call: its answer recorded and sent, or none."""
         try:
             length = self._declared_length()
         except Refusal as refusal:
-            self._send(refusal.reply)
-            return
-        if [p.lower() for p in parts] == ["connect", "token"]:
-            self._send(self._guard(lambda: self._token(method, self._read_body(length))))
+            self._answer(refusal.reply)
             return
         limits: dict[str, str] = {}
         try:
@@ -490,7 +694,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # a bug in the sandbox: say so, as a 500
             reply = Reply(500, {"message": f"VismaId: {uuid.uuid4()}. Internal error: {exc!r}"})
         reply.headers.update(limits)
-        self._send(reply)
+        self._answer(reply)
 
     def _declared_length(self) -> int:
         """The body's declared length, refused before any of it is read: no
@@ -669,6 +873,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise Refusal(
                 401, "Unauthorized. Access token is missing, invalid or expired.", challenge
             )
+        self._caller = caller  # for the call record
         if caller.tenant_kind != "company":
             raise Refusal(401, "Unauthorized. The token's tenant is not an ERP company.", challenge)
         return caller
@@ -712,6 +917,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise gateway_error(502, "Bad Gateway", form)
 
     def _drop(self) -> None:
+        self._recorded(0)  # before the client can see the connection go
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -1269,6 +1475,17 @@ def _etag(doc: dict[str, Any]) -> str:
     return f'"{doc.get("timeStamp", "")}"'
 
 
+def _whole(text: str, name: str, least: int) -> int:
+    """A query parameter of the call record: a whole number, ``least`` or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = least - 1
+    if value < least:
+        raise Refusal(400, f"{name} must be a whole number, {least} or more.")
+    return value
+
+
 def _positive(text: str, name: str) -> int:
     try:
         value = int(text)
@@ -1315,6 +1532,12 @@ class Sandbox:
     def documents(self, kind: str, tenant: str = DEMO_TENANT) -> list[dict[str, Any]]:
         assert self.server is not None
         return self.server.store.all(tenant, kind)
+
+    def calls(self, tenant: str | None = None, *, job: str | None = None) -> list[Call]:
+        """The API calls made so far (the newest ``max_calls``), in the order
+        they ended: all, or a tenant's, or a job's (its ``X-Vnimport-Job``)."""
+        assert self.server is not None
+        return self.server.calls(tenant, job=job)
 
     def start(self) -> Sandbox:
         self.server = SandboxServer(self._address, self.config, self._verbose)
@@ -1364,4 +1587,4 @@ def serve(
         server.store.close()
 
 
-__all__ = ["Reply", "Sandbox", "SandboxServer", "serve"]
+__all__ = ["Call", "Reply", "Sandbox", "SandboxServer", "busy", "overlap", "serve"]

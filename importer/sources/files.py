@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import sys
 import tempfile
 import zipfile
@@ -537,11 +538,14 @@ def _table_from_grid(
     data: list[list[Any]],
     is_header: HeaderTest | None = None,
     header_row: int | None = None,
+    *,
+    titles: bool = True,
 ) -> Table:
-    """The header is the first filled row, or, when ``is_header`` is given,
-    the first of the leading rows that it accepts (title rows above it are
-    skipped, as a person reading the sheet would); ``header_row`` (from 1)
-    names it instead."""
+    """The header is the first of the leading rows that ``is_header``
+    accepts, else the first filled row below any title rows (skipped, as a
+    person reading the sheet would: :func:`_below_titles`; not when
+    ``titles`` is false: rows given as header and rows); ``header_row``
+    (from 1) names it instead."""
     if header_row is not None:
         return _table_at(p, sheet, data, header_row - 1)
     filled: list[int] = []
@@ -553,13 +557,46 @@ def _table_from_grid(
     if not filled:
         where = f"sheet {sheet!r}" if sheet else "the file"
         raise _Empty(f"{p}: {where} is empty")
-    header_index = filled[0]
+    header_index = _below_titles(data, filled) if titles else filled[0]
     if is_header is not None:
         header_index = next(
             (i for i in filled[:HEADER_SEARCH] if is_header([_header_text(c) for c in data[i]])),
             header_index,
         )
     return _table_at(p, sheet, data, header_index)
+
+
+def _below_titles(data: list[list[Any]], filled: list[int]) -> int:
+    """The header row when no document type says which (or none of the
+    rows names its columns): the first filled row, unless title rows are
+    above it. A title row is narrow, a cell or two (``Kundeliste april``,
+    ``Eksportert fra Regnskap;;Side 1``) where the rows below it fill at
+    least twice as many; the row under the titles is the header only when
+    it reads as one: two names or more, and no numbers or dates."""
+    counts = [_filled_count(data[i]) for i in filled]
+    widest = max(counts)
+    for k, i in enumerate(filled):
+        if counts[k] * 2 >= widest:
+            if k and counts[k] >= 2 and all(_is_name(c) for c in data[i] if _filled(c)):
+                return i
+            break
+    return filled[0]
+
+
+def _filled_count(cells: list[Any]) -> int:
+    return sum(1 for c in cells if _filled(c))
+
+
+def _filled(c: Any) -> bool:
+    return c is not None and not (isinstance(c, str) and not c.strip())
+
+
+_NUMBER_LIKE = re.compile(r"[\d\s.,:/+\-()%]+")
+
+
+def _is_name(c: Any) -> bool:
+    """A cell a header could hold: text that is not a number or a date."""
+    return isinstance(c, str) and not _NUMBER_LIKE.fullmatch(c.strip())
 
 
 def _table_at(p: Path, sheet: str, data: list[list[Any]], header_index: int) -> Table:

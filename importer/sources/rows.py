@@ -65,7 +65,7 @@ def _table(name: str, grid: list[list[Any]]) -> Table:
     are already converted."""
     if not any(grid[0]):
         raise FileError(f"{name}: the header has no column names")
-    table = _table_from_grid(Path(name), "", grid)
+    table = _table_from_grid(Path(name), "", grid, titles=False)
     table.display_name = name
     return table
 

@@ -53,6 +53,9 @@ MESSAGE_CAP = 1000  # characters of Visma's words kept in a message
 MAX_REDIRECTS = 3
 INF = float("inf")
 SCOPE_PREFIX = "vismanet_erp_service_api:"
+# The job that made a call (VismaClient.job, Connection.job): sent on every
+# API call, never to the token endpoint; the sandbox keeps it with the call.
+JOB_HEADER = "X-Vnimport-Job"
 # Headers an answer may carry that Visma's support asks for.
 SUPPORT_HEADERS = ("X-Request-Id", "Request-Id", "X-Correlation-Id", "Ocp-Apim-Request-Id")
 
@@ -506,8 +509,12 @@ class VismaClient:
         retries: int = 5,
         backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
+        job: str = "",
     ) -> None:
         self.connection = connection
+        self.job = job or connection.job  # sent as X-Vnimport-Job; empty: not sent
+        if not (self.job.isascii() and self.job.isprintable()):
+            raise ValueError(f"a job id is printable ASCII (a header's value): {self.job!r}")
         self.timeout = timeout  # seconds: each request's total deadline
         self.max_wait = max_wait  # seconds: the longest wait Visma may ask for
         self.scope = scope or connection.scope or DEFAULT_SCOPE
@@ -610,6 +617,8 @@ class VismaClient:
                         self.on_wait(delay)
                     self._sleep(delay)
                 send_headers = {"Authorization": f"Bearer {self.token()}", **(headers or {})}
+                if self.job:
+                    send_headers[JOB_HEADER] = self.job
                 with self._count_lock:
                     self.calls += 1
                 reply = self._request(method, path, json, params, send_headers)

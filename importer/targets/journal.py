@@ -436,8 +436,11 @@ class Journal:
 
     # ------------------------------------------------------------ runs
 
-    def start_run(self, *, file: str, sha256: str, doctype: str, mode: str, target: str) -> str:
-        """Record a run's start; its id."""
+    def start_run(
+        self, *, file: str, sha256: str, doctype: str, mode: str, target: str, user: str = ""
+    ) -> str:
+        """Record a run's start; its id. ``user``: who ran it (a web app's
+        user); empty: the user of this process."""
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
         with self._lock:
             self._x(
@@ -446,7 +449,7 @@ class Journal:
                 (
                     run_id,
                     time.time(),
-                    _user(),
+                    user or _user(),
                     self.host,
                     self.pid,
                     file,

@@ -100,3 +100,121 @@ class PostgresJournal(Journal):
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+# ------------------------------------------------------------ advisory locks
+
+
+def advisory_key(namespace: str, text: str) -> int:
+    """A PostgreSQL advisory lock's key: a signed 64-bit number of
+    ``namespace`` and ``text`` (the watcher's root, a company)."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{namespace}:{text}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def company_key(target: str) -> int:
+    """The advisory lock of one company: ``target`` is
+    :attr:`importer.settings.Connection.target` (the API's address and the
+    tenant), never a target's name: two names for one company share it."""
+    return advisory_key("vnimport-company", target)
+
+
+def try_advisory_lock(url: str, key: int, holder: str) -> tuple[Any, str]:
+    """Take the session-level advisory lock ``key`` in the database at
+    ``url`` on a connection of its own, named ``holder``
+    (``application_name``, what others are told holds it). ``(connection,
+    "")`` when taken: it is held until the connection closes (a killed
+    process's goes with its session); ``(None, who)`` when another session
+    holds it, ``who`` the name that session gave. The watcher's lock, the
+    company lock of every run on a PostgreSQL journal and the queue's
+    workers all take their locks here."""
+    try:
+        import psycopg
+    except ImportError:
+        raise JournalError(
+            "a journal in PostgreSQL needs psycopg: pip install 'vnimport[postgres]'"
+        ) from None
+    try:
+        db = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name=holder[:63])
+    except psycopg.Error as exc:
+        raise JournalError(f"cannot take a lock in {safe_url(url)}: {_first_line(exc)}") from None
+    try:
+        row = db.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+        if row and row[0]:
+            return db, ""
+        who = _holder(db, key)
+    except psycopg.Error as exc:
+        db.close()
+        raise JournalError(f"cannot take a lock in {safe_url(url)}: {_first_line(exc)}") from None
+    db.close()
+    return None, who
+
+
+def _holder(db: Any, key: int) -> str:
+    """The ``application_name`` of the session that holds advisory lock
+    ``key`` (a bigint key is classid = its high, objid = its low 32 bits)."""
+    unsigned = key & 0xFFFFFFFFFFFFFFFF
+    row = db.execute(
+        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+        "AND l.classid::bigint = %s AND l.objid::bigint = %s LIMIT 1",
+        (unsigned >> 32, unsigned & 0xFFFFFFFF),
+    ).fetchone()
+    return str(row[0]) if row and row[0] else "another session"
+
+
+class CompanyBusy(JournalError):
+    """Another run or queued job is importing into the company."""
+
+    code = "company-busy"
+
+
+@contextmanager
+def company_lock(
+    url: str,
+    target: str,
+    holder: str,
+    *,
+    wait: float | None = 0.0,
+    stop: threading.Event | None = None,
+    waiting: Any = None,
+    poll: float = 1.0,
+) -> Iterator[None]:
+    """Hold the company ``target``'s advisory lock in the journal at ``url``
+    while the block runs: one run per company at a time, whichever machine,
+    queued job or manual ``vnimport run``. ``wait``: seconds to wait for it
+    (``None``: until it is free or ``stop`` is set); when it cannot be had,
+    :class:`CompanyBusy` names who holds it. ``waiting(who)`` is called
+    once when the lock is held by someone else and this run waits."""
+    import time
+
+    key = company_key(target)
+    deadline = None if wait is None else time.monotonic() + wait
+    told = False
+    while True:
+        db, who = try_advisory_lock(url, key, holder)
+        if db is not None:
+            break
+        out_of_time = deadline is not None and time.monotonic() >= deadline
+        if out_of_time or (stop is not None and stop.is_set()):
+            raise CompanyBusy(
+                f"the company {target} is busy: {who} is importing into it (one run per "
+                "company at a time, whichever machine; `vnimport jobs list` shows the "
+                "queued jobs); run again when it is done"
+            )
+        if not told and waiting is not None:
+            waiting(who)
+            told = True
+        if stop is not None:
+            stop.wait(poll)
+        else:
+            time.sleep(poll)
+    try:
+        yield
+    finally:
+        from contextlib import suppress
+
+        with suppress(Exception):
+            db.close()  # the session's lock goes with it

@@ -81,8 +81,10 @@ class VismaDestination:
         release_wait: float = RELEASE_WAIT,
         release_poll: float = RELEASE_POLL,
         existing: Mapping[str, str] | None = None,
+        by: str = "",
     ) -> None:
         self.connection = connection
+        self.by = by  # who the journal says ran it; empty: this process's user
         self.existing = existing  # found in Visma before the run (importer.company_checks)
         self.timeout = timeout  # seconds: each request's total deadline
         self.max_wait = max_wait  # seconds: the longest wait Visma may ask for
@@ -133,6 +135,7 @@ class VismaDestination:
             doctype=batch.doctype.name,
             mode=mode,
             target=self.connection.target,
+            user=self.by,
         )
         self._renewing = _keep_renewing(self.journal, self.run_id, self.lease)
         self._sender = _Sender(

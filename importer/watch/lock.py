@@ -12,8 +12,10 @@ watcher that is killed, or a machine that reboots, leaves no stale lock.
 When the target's journal is in PostgreSQL (watchers on several machines
 share it), a session-level advisory lock keyed on the root's real path is
 taken as well, so that a second machine pointed at the same root refuses
-too. Neither lock keeps a manual ``vnimport run`` out: the journal's
-claims keep two runs from sending one document twice.
+too (:func:`importer.targets.postgres.try_advisory_lock`, which the
+company lock of every run on a PostgreSQL journal takes as well). Neither
+lock keeps a manual ``vnimport run`` out: the company lock and the
+journal's claims do.
 """
 
 from __future__ import annotations
@@ -46,8 +48,9 @@ def state_dir(root: Path, env: Mapping[str, str] | None = None) -> Path:
 def advisory_key(root: Path) -> int:
     """The PostgreSQL advisory lock of ``root``: a signed 64-bit number of
     its real path."""
-    digest = hashlib.sha256(b"vnimport-watch:" + str(Path(root).resolve()).encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+    from importer.targets.postgres import advisory_key as key_of
+
+    return key_of("vnimport-watch", str(Path(root).resolve()))
 
 
 class WatchLock:
@@ -102,26 +105,11 @@ class WatchLock:
                 raise
 
     def _advisory(self) -> None:
-        from importer.errors import JournalError
-        from importer.targets.postgres import safe_url
+        from importer.targets.postgres import safe_url, try_advisory_lock
 
-        try:
-            import psycopg
-        except ImportError:
-            raise JournalError(
-                "a journal in PostgreSQL needs psycopg: pip install 'vnimport[postgres]'"
-            ) from None
-        try:
-            db = psycopg.connect(self.journal, autocommit=True, connect_timeout=10)
-            row = db.execute("SELECT pg_try_advisory_lock(%s)", (advisory_key(self.root),))
-            got = row.fetchone()
-        except psycopg.Error as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise JournalError(
-                f"cannot take the watcher's lock in {safe_url(self.journal)}: {first}"
-            ) from None
-        if not got or not got[0]:
-            db.close()
+        holder = f"vnimport watch {self.root} (pid {os.getpid()} on {socket.gethostname()})"
+        db, _ = try_advisory_lock(self.journal, advisory_key(self.root), holder)
+        if db is None:
             raise ConfigError(
                 f"another watcher is watching {self.root} (it holds the lock in the "
                 f"journal {safe_url(self.journal)}, perhaps from another machine); one "

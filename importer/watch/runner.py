@@ -23,6 +23,17 @@ A pass, folder by folder:
 5. ``done/`` keeps files ``keep_done_days``; each folder's expectation
    ("a file every 24 h") is checked.
 
+With a queue configured (``VNIMPORT_QUEUE``, or ``[queue] url``), a file
+is not run here: step 3 queues it (:func:`importer.queue.enqueue`, its job
+named in the watcher's state, :class:`~importer.watch.state.QueuedFile`)
+and it waits in ``processing/``. Step 1 then collects: a file whose job
+ended has its report fetched from the queue (whichever machine ran it) and
+is finished as in step 4, by the same code (:class:`JobEnd`, one way to
+file a job that ended, wherever it ran). A job that could not run (Visma,
+credentials, the journal) is run again at the next pass, as a file here
+would be; one that failed to start or was cancelled goes to ``failed/``,
+with a report that says so.
+
 The notifications (:mod:`importer.watch.notify`) are told at each step:
 a pass started, each file finished, the pass finished (ok, or why not), a
 folder overdue. A notification that fails never stops the watcher.
@@ -34,6 +45,7 @@ import importlib
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,12 +60,13 @@ from importer.report import BatchReport, write_report
 from importer.watch.config import WatchFolder, WatchSettings
 from importer.watch.folders import Folder, finish, prune, tag_for
 from importer.watch.lock import WatchLock, state_dir
-from importer.watch.outcome import FileOutcome
+from importer.watch.outcome import FileOutcome, JobEnd
 from importer.watch.pickup import Pickup
-from importer.watch.state import WatchState
+from importer.watch.state import QueuedFile, WatchState
 
 if TYPE_CHECKING:
     from importer.doctypes import Registry
+    from importer.queue import QueuedJob
     from importer.settings import Connection
     from importer.targets.journal import Run
 
@@ -121,12 +134,15 @@ def notifier_for(
 class PassResult:
     """What one pass did: a :class:`FileOutcome` per file finished; why
     the pass could not run (``fatal``), or the file a stop left in
-    ``processing/`` (``stopped``); the folders said to be overdue."""
+    ``processing/`` (``stopped``); the folders said to be overdue; with a
+    queue, the files whose jobs are queued or running (``queued``,
+    ``folder/name``: each is finished by a later pass)."""
 
     outcomes: list[FileOutcome] = field(default_factory=list)
     fatal: str = ""
     stopped: str = ""
     overdue: list[str] = field(default_factory=list)
+    queued: list[str] = field(default_factory=list)
 
     @property
     def halted(self) -> bool:
@@ -161,6 +177,8 @@ class PassResult:
         for o in self.outcomes:
             counts[o.status] = counts.get(o.status, 0) + 1
         files = ", ".join(f"{n} {s}" for s, n in counts.items()) or "no file"
+        if self.queued:
+            files += f"; {len(self.queued)} in the queue"
         return f"pass done: {files}" + (f"; {self.reason()}" if not self.ok else "")
 
 
@@ -171,7 +189,9 @@ class Watcher:
     ``config`` is the ``vnimport.toml`` the target is read from; ``state``
     the local folder of its lock and memory (default: :func:`state_dir`).
     ``clock`` is the wall clock; ``wait(seconds)`` waits, returning true
-    when the watcher is to stop (default: the stop event's own wait)."""
+    when the watcher is to stop (default: the stop event's own wait).
+    ``queue``: the queue's address, whose workers run the files (default:
+    ``VNIMPORT_QUEUE``, else ``[queue] url``; empty: run here)."""
 
     def __init__(
         self,
@@ -186,11 +206,14 @@ class Watcher:
         clock: Callable[[], float] = time.time,
         wait: Callable[[float], bool] | None = None,
         say: Callable[[str], None] | None = None,
+        queue: str | None = None,
     ) -> None:
         from importer.doctypes import Registry
+        from importer.queue.config import queue_url
         from importer.settings import (
             default_journal,
             how_to_configure,
+            is_url,
             load_connection,
             load_target,
         )
@@ -207,6 +230,24 @@ class Watcher:
         self.company_key = found.target  # what the journal keys runs on
         self.company = settings.target or found.target
         self.journal = (target.journal if target else "") or default_journal(env)
+        self.queue = queue_url(env, config) if queue is None else queue
+        if self.queue:
+            if target is None:
+                raise ConfigError(
+                    "a watcher whose files go to the queue names its company: target = "
+                    '"NAME" in [watch] (a [targets.NAME] of vnimport.toml, the name the '
+                    "workers know it by)"
+                )
+            if target.journal and not is_url(target.journal):
+                raise ConfigError(
+                    f"the target {target.name!r} keeps its journal in a file ({target.journal}); "
+                    "files that go to the queue need the journal every worker shares: a "
+                    "postgresql:// address (or none: the queue's database)"
+                )
+            from importer.register import queue_journal
+
+            # the workers' journal: the same bytes are looked up there
+            self.journal = queue_journal(target.journal, self.queue, default_journal(env))
         self.state_folder = state or state_dir(settings.root, env)
         self.clock = clock
         self._wait_for = wait
@@ -234,6 +275,10 @@ class Watcher:
         try:
             folders = ", ".join(f"{f.name} ({f.doctype})" for f in self.settings.folders)
             self.say(f"watching {self.settings.root} for {self.company}: {folders}")
+            if self.queue:
+                from importer.targets.postgres import safe_url
+
+                self.say(f"the files go to the queue {safe_url(self.queue)}, run by its workers")
             while True:
                 result = self.run_pass(stop)
                 self.say(result.summary())
@@ -268,13 +313,19 @@ class Watcher:
             for spec, place in places:
                 place.ensure()
                 state.folder(spec.name, self.clock())
+            present = {_key(s, p) for s, place in places for p in place.in_processing()}
+            for left in [k for k in state.queued if k not in present]:
+                del state.queued[left]  # finished (a crash before it was forgotten), or taken away
             for spec, place in places:
                 for path in place.in_processing():
                     if stop.is_set() or result.halted:
                         break
+                    if self.queue:  # its job's end collected, or the file queued (again)
+                        self._follow(spec, place, path, state, stop, result)
+                        continue
                     self.say(f"{spec.name}: resuming {path.name}, left in processing/")
                     state.folder(spec.name, self.clock()).last = self.clock()  # it came
-                    self._import(spec, place, path, stop, result)
+                    self._import(spec, place, path, stop, result, state)
             if not (stop.is_set() or result.halted):
                 self._pick_up(places, state, stop, result)
             for _, place in places:
@@ -318,7 +369,7 @@ class Watcher:
                 continue
             os.replace(path, moved)
             state.folder(spec.name, self.clock()).last = self.clock()
-            self._import(spec, place, moved, stop, result)
+            self._import(spec, place, moved, stop, result, state)
 
     def _import(
         self,
@@ -327,9 +378,11 @@ class Watcher:
         path: Path,
         stop: threading.Event,
         result: PassResult,
+        state: WatchState,
     ) -> None:
         """Run the file ``path`` (in ``processing/``) and finish it, unless
-        it could not run or a stop came first: then it stays."""
+        it could not run or a stop came first: then it stays. With a queue,
+        queue it: it stays until its job ends (:meth:`_follow`)."""
         name = path.name
         try:
             sha = file_sha256(path)
@@ -345,17 +398,10 @@ class Watcher:
         if earlier is not None:
             self._duplicate(spec, place, path, sha, earlier, result)
             return
-        job = Job(
-            path,
-            spec.doctype,
-            target=self.settings.target,
-            mode=spec.mode,
-            mapping=spec.mapping,
-            sheet=spec.sheet,
-            release=spec.release,
-            journal=self.journal,
-            report=place.report_path(name),
-        )
+        if self.queue:
+            self._enqueue(spec, path, sha, state, result)
+            return
+        job = self._job(spec, path, journal=self.journal, report=place.report_path(name))
         self.say(f"{spec.name}: importing {name} ({spec.doctype}, {spec.mode})")
         try:
             with _linked(stop) as job_stop:
@@ -370,32 +416,205 @@ class Watcher:
             result.fatal = f"{spec.name}/{name}: {type(exc).__name__}: {exc}"
             self.say(f"{spec.name}: {name} stays in processing/: {result.fatal}")
             return
-        fatal = done.fatal
+        self._ended(spec, place, path, JobEnd.from_result(done), result, stop)
+
+    def _ended(
+        self,
+        spec: WatchFolder,
+        place: Folder,
+        path: Path,
+        end: JobEnd,
+        result: PassResult,
+        stop: threading.Event | None = None,
+    ) -> bool:
+        """A file's job ended (here, or on a queue's worker): finish the
+        file into ``done/`` or ``failed/`` with its report; true when it
+        was. It stays in ``processing/`` when the job could not run (the
+        pass fails: the next one runs it again), or when ``stop`` (a job
+        run here) left rows of it unsent."""
+        name = path.name
+        fatal = end.fatal
         if fatal is not None and fatal[0] in COULD_NOT_RUN:
             result.fatal = f"{spec.name}/{name}: {fatal[1]}"
             self.say(f"{spec.name}: {name} stays in processing/ for the next pass: {fatal[1]}")
-            return
-        unfinished = done.counts.get("not sent", 0) + done.counts.get("unknown", 0)
-        if stop.is_set() and fatal is None and unfinished:  # the next start finishes it
-            result.stopped = f"{spec.name}/{name}"
+            return False
+        if stop is not None and stop.is_set() and fatal is None and end.unfinished:
+            result.stopped = f"{spec.name}/{name}"  # the next start finishes it
             self.say(
                 f"{spec.name}: stopped: {name} stays in processing/ and is resumed at the "
-                f"next start; its report so far: {done.paths.get('xlsx', '')}"
+                f"next start; its report so far: {end.reports.get('xlsx', '')}"
             )
-            return
-        status = "imported" if done.exit_code == 0 else "refused" if fatal else "failed"
+            return False
         self._finish(
             spec,
             place,
             path,
-            status,
-            done.paths,
-            counts=done.counts,
-            problems=done.problems(),
+            end.status,
+            end.reports,
+            counts=end.counts,
+            problems=end.problems,
             message=fatal[1] if fatal else "",
-            run_id=done.run_id,
+            run_id=end.run_id,
             result=result,
         )
+        return True
+
+    # ------------------------------------------------------------ the queue
+
+    def _job(self, spec: Any, path: Path, **where: Any) -> Job:
+        """The job of a file of ``spec``'s folder, run here (``where``: its
+        journal and report) or queued (the workers' journal)."""
+        return Job(
+            path,
+            spec.doctype,
+            target=self.settings.target,
+            mode=spec.mode,
+            mapping=spec.mapping,
+            sheet=spec.sheet,
+            release=spec.release,
+            **where,
+        )
+
+    def _enqueue(
+        self, spec: WatchFolder, path: Path, sha: str, state: WatchState, result: PassResult
+    ) -> None:
+        """Queue the file ``path`` (in ``processing/``): its job's id kept in
+        the state. The token it is queued with is kept first, so that a
+        watcher killed in between finds the job (:func:`find_job`) rather
+        than queueing the file again."""
+        from importer.queue import enqueue, find_job
+
+        key = _key(spec, path)
+        entry = state.queued.get(key)
+        if entry is None or entry.sha256 != sha:
+            entry = state.queued[key] = QueuedFile(sha, uuid.uuid4().hex)
+            state.save()
+        try:
+            found = find_job(entry.origin, self.queue, config=self.config)
+            if found is not None:
+                job_id = found.id
+            else:
+                job = self._job(spec, path)
+                job_id = enqueue(job, self.queue, config=self.config, origin=entry.origin)
+        except VnimportError as exc:
+            result.fatal = f"{spec.name}/{path.name}: {exc}"
+            self.say(f"{spec.name}: {path.name} stays in processing/, not queued: {exc}")
+            return
+        entry.job = job_id
+        state.save()
+        result.queued.append(key)
+        self.say(f"{spec.name}: {path.name} queued as job {job_id} ({spec.doctype}, {spec.mode})")
+
+    def _follow(
+        self,
+        spec: WatchFolder,
+        place: Folder,
+        path: Path,
+        state: WatchState,
+        stop: threading.Event,
+        result: PassResult,
+    ) -> None:
+        """A file in ``processing/`` with a queue: finish it when its job
+        ended, queue it again when its job could not run, leave it while
+        its job waits or runs, queue it when it has no job (a crash before
+        it was queued, or a file left by a watcher without a queue)."""
+        from importer.queue import JobNotFound, find_job, job_status, retry_job
+
+        key = _key(spec, path)
+        entry = state.queued.get(key)
+        try:
+            if entry is not None and entry.job is None:  # killed between queueing and noting
+                found = find_job(entry.origin, self.queue, config=self.config)
+                if found is not None and file_sha256(path) == entry.sha256:
+                    entry.job = found.id
+                    state.save()
+        except VnimportError as exc:
+            result.fatal = f"{spec.name}/{path.name}: {exc}"
+            self.say(f"{spec.name}: {path.name} stays in processing/: {exc}")
+            return
+        if entry is None or entry.job is None:
+            self.say(f"{spec.name}: {path.name}, left in processing/, goes to the queue")
+            self._import(spec, place, path, stop, result, state)
+            return
+        try:
+            if entry.again:  # it could not run: again, as a file run here would be
+                try:
+                    said = retry_job(entry.job, self.queue, config=self.config)
+                    self.say(f"{spec.name}: {path.name}: {said}, as it could not run before")
+                except JobNotFound:
+                    raise
+                except ConfigError as exc:  # queued or running already
+                    self.say(f"{spec.name}: {path.name}: {exc}")
+                entry.again = False
+                state.save()
+                result.queued.append(key)
+                return
+            job = job_status(entry.job, self.queue, config=self.config)
+        except JobNotFound as exc:
+            job = None
+            gone = f"{exc}: it was taken out of the queue; drop the file again"
+        except VnimportError as exc:
+            result.fatal = f"{spec.name}/{path.name}: {exc}"
+            self.say(f"{spec.name}: {path.name} stays in processing/: {exc}")
+            return
+        if job is not None and job.shown_state in ("queued", "running"):
+            result.queued.append(key)
+            return
+        end = self._job_end(place, path, job, gone if job is None else "")
+        if self._ended(spec, place, path, end, result):
+            del state.queued[key]
+        else:
+            entry.again = True
+        state.save()
+
+    def _job_end(self, place: Folder, path: Path, job: QueuedJob | None, gone: str) -> JobEnd:
+        """How a queued job ended, from its report files (fetched from the
+        queue into ``processing/.reports/``, where a job run here writes
+        them). A job that failed to start, crashed, was cancelled or is no
+        longer in the queue gets a report of the watcher's that says so."""
+        from importer.queue import report_files
+
+        base = place.report_path(path.name)
+        wanted = {
+            "json": base.with_name(base.name + ".json"),
+            "csv": base.with_name(base.name + ".csv"),
+            "xlsx": base.with_name(base.name + ".xlsx"),
+            "fixme": base.with_name(base.name + ".fixme.xlsx"),
+        }
+        fetched = report_files(job.id, self.queue, config=self.config) if job else {}
+        paths: dict[str, Path] = {}
+        if "json" in fetched:
+            base.parent.mkdir(parents=True, exist_ok=True)
+            for kind, target in wanted.items():
+                if kind in fetched:
+                    partial = target.with_name(target.name + ".partial")
+                    partial.write_bytes(fetched[kind])
+                    os.replace(partial, target)
+                    paths[kind] = target
+                else:
+                    target.unlink(missing_ok=True)  # an old one would say what is not so
+        cancelled = job is not None and job.shown_state == "cancelled"
+        if job is None or not paths:
+            if job is None:
+                code, message = "job-gone", f"{path.name}: {gone}"
+            elif cancelled:
+                code, message = "cancelled", f"{path.name}: job {job.id} was cancelled"
+            else:
+                code, message = "job-failed", f"{path.name}: job {job.id} failed on its worker"
+            said = job.message if job is not None and job.message else ""
+            report = BatchReport(
+                source=path.name, doctype=job.doctype if job else "", results=[],
+                input_paths=[str(path)],
+            )  # fmt: skip
+            report.fatal = (code, f"{message}: {said}" if said else message)
+            if job is not None:
+                report.extra.update({"job": job.id, "run": job.run_id})
+            paths = write_report(report, base)
+        end = JobEnd.from_reports(paths, job.run_id if job else "")
+        if cancelled and end.fatal is None:  # what it did is in its report: never "imported"
+            why = f"{path.name}: job {job.id if job else ''} was cancelled"
+            end = JobEnd(2, ("cancelled", why), end.counts, [why], end.run_id, end.reports)
+        return end
 
     def _earlier(self, sha: str, doctype: str, mode: str) -> Run | None:
         """The run that imported these bytes before, as this type into this
@@ -518,6 +737,11 @@ class Watcher:
             call()
         except Exception as exc:
             self.say(f"a notification failed: {type(exc).__name__}: {exc}")
+
+
+def _key(spec: WatchFolder, path: Path) -> str:
+    """A file of ``processing/`` in the watcher's state: ``folder/name``."""
+    return f"{spec.name}/{path.name}"
 
 
 def _when(moment: float) -> str:

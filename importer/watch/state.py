@@ -4,9 +4,18 @@ folder was first watched, when it last got a file, and when it was last
 said to be overdue. A cron job or a timer starts a new process for every
 pass; expectations ("a file every 24 h") need this to be kept.
 
+With a queue (:mod:`importer.queue`), it also remembers the job of each
+file it queued (:class:`QueuedFile`, by ``folder/name`` in
+``processing/``): the job's id once queued, and before that the token the
+job is queued with, so that a watcher killed between queueing and
+remembering finds its job again (:func:`importer.queue.find_job`) rather
+than queueing the file twice.
+
 It is a small JSON file, written beside itself and renamed into place.
 What cannot be read is started afresh (an expectation then counts from
-now): it only ever decides when to say that a file is late.
+now; a queued file's job is found again by its token, or, its token lost
+too, the queue's own lock keeps a file still waiting from being queued
+twice).
 """
 
 from __future__ import annotations
@@ -17,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FolderState", "WatchState"]
+__all__ = ["FolderState", "QueuedFile", "WatchState"]
 
 STATE_FILE = "state.json"
 
@@ -36,10 +45,24 @@ class FolderState:
         return self.said is None or self.said < start or now - self.said >= every
 
 
+@dataclass
+class QueuedFile:
+    """A file of ``processing/`` handed to the queue: its bytes' SHA-256,
+    the token it is queued with, the job's id (``None``: not known yet),
+    and whether the job is to run again (it could not run: Visma, its
+    credentials or the journal out of reach)."""
+
+    sha256: str
+    origin: str
+    job: int | None = None
+    again: bool = False
+
+
 class WatchState:
     def __init__(self, folder: Path) -> None:
         self.path = folder / STATE_FILE
         self.folders: dict[str, FolderState] = {}
+        self.queued: dict[str, QueuedFile] = {}  # "folder/name" in processing/ -> its job
         try:
             data: Any = json.loads(self.path.read_text(encoding="utf-8"))
             for name, item in dict(data.get("folders", {})).items():
@@ -48,8 +71,17 @@ class WatchState:
                     _number(item.get("last")),
                     _number(item.get("said")),
                 )
+            for key, item in dict(data.get("queued", {})).items():
+                job = item.get("job")
+                self.queued[str(key)] = QueuedFile(
+                    str(item["sha256"]),
+                    str(item["origin"]),
+                    None if job is None else int(job),
+                    bool(item.get("again", False)),
+                )
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             self.folders = {}
+            self.queued = {}
 
     def folder(self, name: str, now: float) -> FolderState:
         if name not in self.folders:
@@ -62,7 +94,11 @@ class WatchState:
             "folders": {
                 name: {"since": f.since, "last": f.last, "said": f.said}
                 for name, f in self.folders.items()
-            }
+            },
+            "queued": {
+                key: {"sha256": q.sha256, "origin": q.origin, "job": q.job, "again": q.again}
+                for key, q in self.queued.items()
+            },
         }
         partial = self.path.with_name(self.path.name + ".partial")
         partial.write_text(json.dumps(data, indent=1), encoding="utf-8")

@@ -30,6 +30,7 @@ from flask import Blueprint, abort, current_app, g, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from importer.web.batches import UploadError
+from importer.web.i18n import gettext
 from importer.web.service import Service
 from importer.web.store import User
 from importer.web.users import user_for_token
@@ -119,7 +120,7 @@ def run_file(run_id: str, name: str) -> BaseResponse:
     service = _service()
     run, batch = service.visible_run(_user(), run_id)
     if run.status in ("queued", "running"):
-        abort(409, "the run has not ended yet: its report is written at its end")
+        abort(409, gettext("the run has not ended yet: its report is written at its end"))
     return _download(service, report_key(run.id), name, batch.filename)
 
 
@@ -239,7 +240,7 @@ def _visible_action(action_id: str) -> Any:
     service = _service()
     action = service.store.action(action_id)
     if action is None:
-        abort(404, "There is no such action, or it is not yours to see.")
+        abort(404, gettext("There is no such action, or it is not yours to see."))
     return visible_action(service, _user(), action.run_id, action.id)
 
 
@@ -264,5 +265,5 @@ def action_file(action_id: str, name: str) -> BaseResponse:
 
     action, _, batch = _visible_action(action_id)
     if action.status in ("queued", "running"):
-        abort(409, "the action has not ended yet: its report is written at its end")
+        abort(409, gettext("the action has not ended yet: its report is written at its end"))
     return action_download(actions_of(_service()), action, batch, name)

@@ -38,7 +38,19 @@ from importer.doctypes import Registry
 from importer.web.batches import SUFFIXES, UploadError
 from importer.web.cleanup import Cleanup, is_deleted
 from importer.web.files import Files
-from importer.web.i18n import LANGUAGES, gettext, language, said
+from importer.web.i18n import (
+    LANGUAGES,
+    action_kind,
+    counts_shown,
+    gettext,
+    language,
+    role_name,
+    run_status,
+    said,
+    status_shown,
+    status_title,
+    undo_status,
+)
 from importer.web.kept import check_key, download, import_local, report_key
 from importer.web.limits import MAX_ROWS_KEY, SignInLimiter
 from importer.web.runs import Runner, Spawn
@@ -118,6 +130,13 @@ def create_app(
     app.register_blueprint(api)
     app.jinja_env.globals["_"] = gettext
     app.jinja_env.filters["said"] = said
+    app.jinja_env.filters["status"] = status_shown
+    app.jinja_env.filters["status_title"] = status_title
+    app.jinja_env.filters["counts"] = counts_shown
+    app.jinja_env.filters["run_status"] = run_status
+    app.jinja_env.filters["role"] = role_name
+    app.jinja_env.filters["action_kind"] = action_kind
+    app.jinja_env.filters["undo_status"] = undo_status
     _routes(app, service)
     from importer.web import history
 
@@ -284,8 +303,10 @@ def _routes(app: Flask, service: Service) -> None:
             message = gettext(
                 "The file is too large: this server takes files up to {limit} MB.", limit=limit
             )
-        else:
-            message = exc.description or _http_title(exc)
+        elif exc.description and exc.description != type(exc).description:
+            message = exc.description  # our own, in the reader's language
+        else:  # Werkzeug's stock text, in English: ours instead
+            message = _http_message(exc)
         if request.path.startswith("/api/"):
             code = (exc.name or "error").lower().replace(" ", "-")
             return {"error": {"code": code, "message": message}}, exc.code
@@ -347,6 +368,7 @@ def _routes(app: Flask, service: Service) -> None:
     @login_required
     def upload() -> Any:
         file = request.files.get("file")
+        mapping = request.files.get("mapping")
         try:
             if file is None or not file.filename:
                 raise UploadError("no-file", "Choose a file to upload.")
@@ -356,6 +378,7 @@ def _routes(app: Flask, service: Service) -> None:
                 file.filename,
                 request.form.get("target", ""),
                 request.form.get("type", ""),
+                mapping.stream if mapping is not None and mapping.filename else None,
                 keep_unchecked=True,  # a file read, not checked: its sheet and columns to choose
             )
         except UploadError as exc:
@@ -426,6 +449,11 @@ def _routes(app: Flask, service: Service) -> None:
         run, batch = service.visible_run(_user(), run_id)
         return _download(service, report_key(run.id), name, batch.filename)
 
+    @app.get("/favicon.ico")
+    def favicon() -> Any:
+        """What a browser asks for by itself: the icon the pages name."""
+        return redirect(url_for("static", filename="favicon.svg"), 301)
+
     @app.get("/templates/<doctype>.xlsx")
     @login_required
     def template(doctype: str) -> Any:
@@ -460,12 +488,14 @@ def _deleted_notice(service: Service) -> str:
 
 def _home(service: Service, error: str = "") -> str:
     user = _user()
+    batches = service.visible_batches(user)
     return render_template(
         "home.html",
         error=error,
         targets=service.targets_for(user),
         types=service.registry.names(),
-        batches=service.visible_batches(user),
+        batches=batches,
+        runs={b.id: run for b in batches if (run := service.store.run_of_batch(b.id))},
         accept=",".join(SUFFIXES),
         limit_mb=service.limit_mb(),
     )
@@ -485,7 +515,7 @@ def _download(service: Service, base: str, name: str, original: str) -> BaseResp
         service.files,
         f"{base}.{name.removeprefix('report.')}",
         f"{stem}.{name}",
-        "There is no such file for this batch (nothing to fix, or not written yet).",
+        gettext("There is no such file for this batch (nothing to fix, or not written yet)."),
     )
 
 
@@ -504,6 +534,18 @@ def _http_title(exc: HTTPException) -> str:
         500: gettext("Internal Server Error"),
     }
     return titles.get(exc.code or 0, exc.name)
+
+
+def _http_message(exc: HTTPException) -> str:
+    """What an error page says when the app gave no words of its own."""
+    messages = {
+        404: gettext("There is nothing at this address: check the link, or go back to the start."),
+        405: gettext("This address does not take that kind of request."),
+        500: gettext("Something went wrong on the server: try again, or ask an administrator."),
+    }
+    return messages.get(
+        exc.code or 0, gettext("The request could not be answered ({code}).", code=exc.code)
+    )
 
 
 def poll_ended(target: str) -> BaseResponse:

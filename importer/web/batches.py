@@ -53,6 +53,12 @@ def looks_like(name: str, head: bytes) -> str:
     """The upload's suffix when its name and first bytes agree on a
     spreadsheet; else :class:`UploadError`. The Content-Type is not asked."""
     suffix = Path(name).suffix.lower()
+    if suffix in (".xls", ".xlsm", ".xlsb", ".ods"):
+        raise UploadError(
+            "not-a-spreadsheet",
+            f"{name} is not an .xlsx workbook: open it in Excel, save it as .xlsx "
+            "(Excel Workbook) and upload it again",
+        )
     if suffix not in SUFFIXES:
         raise UploadError(
             "not-a-spreadsheet",
@@ -131,15 +137,25 @@ def check_upload(
     out: Path,
     mapping: Path | None = None,
     company: Company | None = None,
+    *,
+    name: str = "",
 ) -> dict[str, Any]:
     """Check the stored file as ``doctype_name``, and against ``company``
     when given (``vnimport validate --preflight``); write the check's report
     (``out``.xlsx/.csv/.json and .fixme.xlsx) and return the summary kept
-    with the batch. A file that cannot be checked at all raises
-    :class:`UploadError`."""
+    with the batch. ``name``: the file as the user knows it, for the report
+    and the messages (never where it is kept). A file that cannot be
+    checked at all raises :class:`UploadError`."""
+    from importer.mapping.rules import load_rules
+    from importer.web.kept import mapping_name
+
     try:
         doctype = registry.get(doctype_name)
-        batch = check(path, doctype, mapping=mapping)
+        shown = mapping_name(name) if name else None
+        rules = load_rules(mapping, name=shown) if mapping is not None else None
+        batch = check(path, doctype, mapping=rules)
+        if name:
+            batch.table.display_name = name
     except (FileError, ColumnError, ConfigError) as exc:
         raise UploadError(exc.code, str(exc).replace(str(path), "the file")) from None
     against: dict[str, Any] | None = None
@@ -151,8 +167,9 @@ def check_upload(
     paths = write_report(report, out)
     headers = report.input_headers
     problems: list[dict[str, Any]] = []
-    bad_rows = [r for r in report.results if r.status != "valid" or r.issues]
-    for r in bad_rows[:SHOWN_ROWS]:
+    shown_rows = [r for r in report.results if r.status != "valid" or r.issues]
+    bad_rows = [r for r in shown_rows if r.status != "valid" or r.errors]
+    for r in shown_rows[:SHOWN_ROWS]:
         header = headers.get(r.sheet) or next(iter(headers.values()), [])
         marks: dict[int, list[dict[str, str]]] = {}
         other: list[dict[str, str]] = []
@@ -164,7 +181,12 @@ def check_upload(
                 marks.setdefault(where, []).append(said(issue))
         width = max(len(header), len(r.cells))
         cells = [
-            {"value": _text(r.cells[i] if i < len(r.cells) else ""), "messages": marks.get(i, [])}
+            {
+                "value": _text(r.cells[i] if i < len(r.cells) else ""),
+                "messages": marks.get(i, []),
+                # only an error asks for a new value; a warning or a note is read
+                "error": any(m["severity"] == "error" for m in marks.get(i, [])),
+            }
             for i in range(width)
         ]
         problems.append(
@@ -175,6 +197,7 @@ def check_upload(
                 "status": r.status,
                 "cells": cells,
                 "other": other,
+                "error": r.status != "valid" or bool(r.errors),
             }
         )
     summary = report.summary()
@@ -199,10 +222,22 @@ def check_upload(
     }
 
 
+#: Issues that are information, not a problem: said as such, never to edit.
+NOTES = ("already-in-visma",)
+
+
 def said(issue: RowIssue, prefix: str = "") -> dict[str, str]:
     """An issue's message in each language of the pages, for the page to
-    show in its reader's (:func:`importer.web.i18n.said`)."""
-    return {lang: prefix + render_issue(issue, lang) for lang in LANGUAGES}
+    show in its reader's (:func:`importer.web.i18n.said`), with its
+    ``severity`` (``error``, ``warning``, or ``note``: information, such as
+    a document already in Visma, which is not sent again), its ``code``
+    and, for a document in Visma, its ``number`` there."""
+    severity = "note" if issue.code in NOTES else issue.severity
+    found: dict[str, str] = {lang: prefix + render_issue(issue, lang) for lang in LANGUAGES}
+    found.update(severity=severity, code=issue.code)
+    if issue.code == "already-in-visma":
+        found["number"] = str(dict(issue.params).get("number", ""))
+    return found
 
 
 def _preflight(batch: Any, company: Company) -> dict[str, Any]:

@@ -81,7 +81,7 @@ def visible_action(
     run, batch = service.visible_run(user, run_id)
     action = service.store.action(action_id)
     if action is None or action.run_id != run.id:
-        abort(404, "There is no such action of this run.")
+        abort(404, gettext("There is no such action of this run."))
     return action, run, batch
 
 
@@ -174,7 +174,30 @@ def routes(app: Flask, service: Service) -> None:
             for run, batch in service.store.runs_with_batches()
             if can_see(user, batch)
         ]
-        return render_template("runs.html", rows=rows, journal=user.role in ("company", "admin"))
+        return render_template(
+            "runs.html",
+            rows=rows,
+            journal=user.role in ("company", "admin"),
+            jobs=queued_jobs(user),
+        )
+
+    def queued_jobs(user: User) -> list[Any]:
+        """With a queue configured, its jobs for the companies of a company
+        or admin user, whoever queued them (the watcher, the command line,
+        this app) and whichever machine runs them: their state and counts."""
+        from importer.queue.config import queue_url
+
+        url = queue_url(config=service.config)
+        if not url or user.role not in ("company", "admin"):
+            return []
+        from importer.queue import list_jobs
+
+        mine = set(service.targets_for(user))
+        try:
+            found = list_jobs(url, config=service.config)
+        except VnimportError:
+            return []  # the queue out of reach: the runs above still show
+        return [j for j in found if j.target in mine]
 
     def start_action(run_id: str, kind: str, journal_run: str, confirm: str | None) -> Any:
         run, batch = service.visible_run(_user(), run_id)
@@ -254,7 +277,10 @@ def routes(app: Flask, service: Service) -> None:
                 error = ""
             except VnimportError as exc:
                 listed, error = [], str(exc)
-            rows = [(r, uploads.get(batch_id_of(r))) for r in listed]
+            rows = []
+            for r in listed:
+                web = uploads.get(batch_id_of(r))
+                rows.append((r, web, _documents_of(web[0], r.id) if web else {}))
             companies.append((name, rows, error))
         return render_template("journal.html", companies=companies)
 
@@ -266,9 +292,21 @@ def routes(app: Flask, service: Service) -> None:
             abort(404)
         found = actions.register(target, journal_run)
         if found is None:
-            abort(404, "There is no such run in this company's journal.")
+            abort(404, gettext("There is no such run in this company's journal."))
         run, documents = found
         return render_template("journal_run.html", target=target, run=run, documents=documents)
+
+
+def _documents_of(run: RunRecord, journal_run: str) -> dict[str, int]:
+    """The documents by result of the web run's attempt that is
+    ``journal_run`` in the journal (the journal keeps rows only)."""
+    s = run.summary
+    if run.journal_run == journal_run:
+        return dict(s.get("document_counts", {}))
+    for attempt in s.get("attempts", []):
+        if attempt.get("journal_run") == journal_run:
+            return dict(attempt.get("document_counts", {}))
+    return {}
 
 
 def action_download(
@@ -284,5 +322,5 @@ def action_download(
         actions.runner.files,
         action_key(action) + suffix,
         f"{stem}.{label}{suffix}",
-        "There is no such file for this action (not written yet).",
+        gettext("There is no such file for this action (not written yet)."),
     )

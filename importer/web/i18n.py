@@ -17,8 +17,23 @@ from functools import cache
 from pathlib import Path
 
 from flask import g, request, session
+from markupsafe import Markup
 
-__all__ = ["LANGUAGES", "catalogue", "choose", "gettext", "language", "said"]
+__all__ = [
+    "LANGUAGES",
+    "action_kind",
+    "catalogue",
+    "choose",
+    "counts_shown",
+    "gettext",
+    "language",
+    "role_name",
+    "run_status",
+    "said",
+    "status_shown",
+    "status_title",
+    "undo_status",
+]
 
 LANGUAGES = {"en": "English", "nb": "Norsk (bokmål)"}
 #: Browser language tags read as bokmål: Norwegian, bokmål and nynorsk.
@@ -79,3 +94,95 @@ def said(value: object) -> str:
     if isinstance(value, dict):
         return str(value.get(language()) or value.get("en", ""))
     return "" if value is None else str(value)
+
+
+# ------------------------------------------------- words the pages show
+
+
+def status_title(status: object) -> str:
+    """A row's or a document's status (``created``, ``invalid``, ...) in the
+    request's language (:func:`importer.codes.status_title`)."""
+    from importer.codes import status_title as title
+
+    return title(str(status or ""), language())
+
+
+def status_shown(status: object) -> Markup:
+    """A row's or a document's status for a page: its title in the reader's
+    language, and the status itself as the report writes it (a ``<code>``),
+    so the page and the report are read side by side."""
+    code = str(status or "")
+    shown = status_title(code)
+    if shown == code:
+        return Markup("{}").format(code)
+    return Markup('{} <code class="status">{}</code>').format(shown, code)
+
+
+def counts_shown(counts: object, unit: str = "rows") -> str:
+    """Counts by status, ``{"created": 2, "invalid": 1}``, as words that
+    say what they count: ``2 rows created in Visma; 1 row invalid ...``."""
+    if not isinstance(counts, dict):
+        return ""
+    parts = []
+    for status, n in counts.items():
+        if unit == "documents":
+            what = gettext("1 document") if n == 1 else gettext("{n} documents", n=n)
+        else:
+            what = gettext("1 row") if n == 1 else gettext("{n} rows", n=n)
+        parts.append(f"{what}: {status_title(status)}")
+    return "; ".join(parts)
+
+
+def run_status(status: object) -> str:
+    """A web run's or an action's status in the request's language."""
+    names = {
+        "queued": gettext("queued"),
+        "running": gettext("running"),
+        "finished": gettext("finished"),
+        "failed": gettext("failed"),
+        "stopped": gettext("stopped"),
+        "interrupted": gettext("interrupted"),
+    }
+    return names.get(str(status), str(status))
+
+
+def role_name(role: object) -> str:
+    """A user's role, as the header and the users page show it."""
+    names = {
+        "own": gettext("own batches"),
+        "company": gettext("the company's batches"),
+        "admin": gettext("administrator"),
+    }
+    return names.get(str(role), str(role))
+
+
+def action_kind(kind: object) -> str:
+    """What an action of a run is: a reconciliation, an undo or its dry run."""
+    names = {
+        "reconcile": gettext("reconciliation"),
+        "undo": gettext("undo"),
+        "undo-preview": gettext("undo, dry run"),
+    }
+    return names.get(str(kind), str(kind))
+
+
+def undo_status(status: object) -> str:
+    """What an undo did, or would do, to a document, in the request's language."""
+    names = {
+        "deleted": gettext("deleted"),
+        "reversed": gettext("reversed"),
+        "voided": gettext("voided"),
+        "inactivated": gettext("inactivated"),
+        "restored": gettext("restored"),
+        "nothing to undo": gettext("nothing to undo"),
+        "would delete": gettext("would delete"),
+        "would reverse": gettext("would reverse"),
+        "would void": gettext("would void"),
+        "would inactivate": gettext("would inactivate"),
+        "would restore": gettext("would restore"),
+        "would release": gettext("would release"),
+        "manual": gettext("by hand"),
+        "failed": gettext("failed"),
+        "not undone": gettext("not undone"),
+    }
+    return names.get(str(status), str(status))

@@ -143,3 +143,9 @@ def import_local(files: Files, data: Path) -> int:
         with contextlib.suppress(OSError):
             top.rmdir()
     return moved
+
+
+def mapping_name(filename: str) -> str:
+    """What the user knows the mapping file of their upload ``filename`` as
+    (messages and reports name it so, never where it is kept)."""
+    return f"{Path(filename).stem}.mapping.toml"

@@ -20,6 +20,7 @@ Visma's rate limit holds the run, the clock time it waits until.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -28,18 +29,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from importer.documents import IN_VISMA, by_document
 from importer.jobs import Job, run_job
 from importer.targets.client import clock_time
 from importer.web.files import Files
-from importer.web.kept import keep, mapping_key, report_key, work
+from importer.web.kept import keep, mapping_key, mapping_name, report_key, work
 from importer.web.store import BatchRecord, RunRecord, Store
 
 __all__ = ["Progress", "Runner", "outcome_of"]
 
 Spawn = Callable[[Callable[[], None]], None]
 Clock = Callable[[], float]
-#: A document's status that means it is in Visma.
-IN_VISMA = ("created", "updated", "unchanged", "exists in Visma")
 
 
 @dataclass
@@ -100,12 +100,15 @@ class Runner:
         config: Path | None,
         spawn: Spawn | None = None,
         clock: Clock = time.time,
+        poll_s: float = 2.0,
     ) -> None:
         self.store = store
         self.files = files
         self.config = config
         self.spawn = spawn or _thread
         self.clock = clock
+        #: how often a run queued for the workers is looked at (tests: short)
+        self.poll_s = poll_s
         #: told of each progress event of each run (logging, tests)
         self.listener: Callable[[str, Any], None] | None = None
         self._progress: dict[str, Progress] = {}
@@ -191,6 +194,53 @@ class Runner:
 
         return seen
 
+    def _queue(self) -> str:
+        """The queue's address when one is configured (``VNIMPORT_QUEUE``,
+        ``[queue] url``): runs go to its workers; empty: run here."""
+        from importer.queue.config import queue_url
+
+        return queue_url(config=self.config)
+
+    def _queued(
+        self, job: Job, queue: str, run: RunRecord, progress: Progress, stop: threading.Event
+    ) -> tuple[str, str, dict[str, Any]]:
+        """Queue ``job`` for the workers and follow it to its end (Stop
+        cancels it: a job not started is never run, a running one stops
+        after the document in flight); its reports are kept as a run made
+        here keeps them. The run's status, journal run and summary."""
+        from importer.queue import cancel_job, enqueue, job_status, report_files
+
+        job_id = enqueue(job, queue, config=self.config, origin=f"web-run:{run.id}")
+        self.store.set_run(run.id, "running", summary={"queued_job": job_id})
+        cancelled = False
+        while True:
+            state = job_status(job_id, queue, config=self.config)
+            shown = state.shown_state
+            if shown in ("done", "failed", "cancelled"):
+                break
+            progress.phase = "queued" if shown == "queued" else "sending"
+            if stop.is_set() and not cancelled:
+                cancel_job(job_id, queue, config=self.config)
+                cancelled = True
+            stop.wait(self.poll_s)
+        fetched = report_files(job_id, queue, config=self.config)
+        documents = json.loads(fetched.get("documents", b"{}") or b"{}")
+        with work(self.files) as folder:
+            for kind, name in _REPORT_NAMES.items():
+                if kind in fetched:
+                    (folder / name).write_bytes(fetched[kind])
+            keep(self.files, folder / "report", report_key(run.id))
+        summary: dict[str, Any] = dict(documents.get("summary") or {})
+        summary["by_document"] = documents.get("by_document", [])
+        summary["files"] = sorted(k for k in fetched if k in _REPORT_NAMES)
+        summary["queued_job"] = job_id
+        if shown == "cancelled":
+            return "stopped", state.run_id, summary
+        if not summary.get("counts") and shown == "failed":  # it ended before a report
+            message = state.message or f"job {job_id} failed"
+            summary["fatal"] = {"code": "job-failed", "message": message}
+        return ("failed" if summary.get("fatal") else "finished"), state.run_id, summary
+
     def _launch(self, batch: BatchRecord, run: RunRecord, earlier: RunRecord | None = None) -> None:
         progress, finished, stop = Progress(), threading.Event(), threading.Event()
         with self._lock:
@@ -220,6 +270,26 @@ class Runner:
             from importer.web.batches import run_input  # the file as edited, and its edits
 
             source, edits = run_input(self.files, self.store, batch)
+            queue = self._queue()
+            if queue:  # the workers run it, on whichever machine
+                job = Job(
+                    source,
+                    batch.doctype,
+                    target=batch.target,
+                    mode=run.mode,
+                    mapping=self.files.local_path(mapping_key(batch)),
+                    edits=edits,
+                    preflight=True,
+                    # the user's names in the report, the journal and messages
+                    name=batch.filename,
+                    mapping_name=mapping_name(batch.filename),
+                    by=run.owner,
+                )
+                status, journal_run, summary = self._queued(job, queue, run, progress, stop)
+                if attempts:
+                    summary["attempts"] = attempts
+                self.store.set_run(run.id, status, journal_run=journal_run, summary=summary)
+                return
             with work(self.files) as folder:
                 job = Job(
                     source,
@@ -229,11 +299,18 @@ class Runner:
                     report=folder / "report",
                     mapping=self.files.local_path(mapping_key(batch)),
                     edits=edits,
+                    # always checked against the company first, whatever the
+                    # batch's size: what the check page flagged is not sent
+                    preflight=True,
+                    # the user's names in the report, the journal and messages
+                    name=batch.filename,
+                    mapping_name=mapping_name(batch.filename),
+                    by=run.owner,
                 )
                 result = run_job(job, progress=self.observe(run.id), stop=stop, config=self.config)
                 keep(self.files, folder / "report", report_key(run.id))
             summary = result.report.summary()
-            summary["by_document"] = _by_document(result.report.results)
+            summary["by_document"] = by_document(result.report.results)
             summary["files"] = sorted(result.paths)
             if attempts:
                 summary["attempts"] = attempts
@@ -253,6 +330,15 @@ class Runner:
         finally:
             progress.phase = "done"
             finished.set()
+
+
+# the names a queued job's report files get here, by their kind there
+_REPORT_NAMES = {
+    "json": "report.json",
+    "csv": "report.csv",
+    "xlsx": "report.xlsx",
+    "fixme": "report.fixme.xlsx",
+}
 
 
 def _eta(progress: Progress, now: float) -> float | None:
@@ -288,16 +374,3 @@ def outcome_of(summary: dict[str, Any]) -> dict[str, int]:
     in_doubt = counts.get("unknown", 0)
     problems = sum(n for s, n in counts.items() if s not in (*IN_VISMA, "not sent", "unknown"))
     return {"in_visma": in_visma, "not_sent": not_sent, "in_doubt": in_doubt, "other": problems}
-
-
-def _by_document(results: list[Any]) -> list[dict[str, Any]]:
-    """One line per document: its key, rows, status and Visma's number."""
-    docs: dict[str, dict[str, Any]] = {}
-    for r in results:
-        key = r.key or f"row {r.row}"
-        doc = docs.setdefault(key, {"key": key, "rows": [], "status": r.status, "number": ""})
-        doc["rows"].append(r.row)
-        doc["number"] = doc["number"] or r.number
-        if r.status != doc["status"] and r.status not in ("created", "updated", "unchanged"):
-            doc["status"] = r.status
-    return list(docs.values())

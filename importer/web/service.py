@@ -77,9 +77,17 @@ class Service:
         and fix-me workbook kept (``batches/ID/check.*``)."""
         with work(self.files) as folder:
             summary = check_upload(
-                path, doctype, self.registry, folder / "check", self.mapping_of(batch), company
+                path,
+                doctype,
+                self.registry,
+                folder / "check",
+                self.mapping_of(batch),
+                company,
+                name=batch.filename,
             )
             keep(self.files, folder / "check", check_key(batch.id))
+        if batch.summary.get("mapping_from"):  # still said on the page, checked again
+            summary["mapping_from"] = batch.summary["mapping_from"]
         return summary
 
     def new_batch(
@@ -114,9 +122,12 @@ class Service:
                 received = folder / batch.stored
                 save_upload(stream, name, received)
                 check_rows(received)  # [serve] max_rows (importer.web.limits)
-                keep_file(self.files, received, upload_key(batch))
+                carried: BatchRecord | None = None
                 if mapping is not None:
                     self.files.put(mapping_key(batch), mapping.read(1 << 20))
+                else:  # read before it is kept (keeping moves it)
+                    carried = self._carry_mapping(user, name, received, batch)
+                keep_file(self.files, received, upload_key(batch))
         except UploadError:
             self._forget(batch)
             raise
@@ -136,8 +147,55 @@ class Service:
                 self._forget(batch)
                 raise
             summary = _unchecked(doctype, exc)
+        if carried is not None:  # said on the page: never a silent choice
+            summary["mapping_from"] = {"batch": carried.id, "file": carried.filename}
         self.store.update_batch(batch.id, doctype, summary)
         return self._batch(batch.id)
+
+    def _carry_mapping(
+        self, user: User, name: str, received: Path, batch: BatchRecord
+    ) -> BatchRecord | None:
+        """The fix-me workbook of an earlier batch, uploaded again: that
+        batch's mapping file, kept for this one, and the batch it came
+        from; None when ``name`` is no fix-me workbook of a batch of this
+        user's with a mapping. The fix-me is known by its name (the one its
+        download gave it, ``STEM.fixme.xlsx``) and by its header: the first
+        row of each of its sheets is the header the earlier check read.
+        Its header is on row 1, whatever row the mapping said, and a sheet
+        is kept only when the workbook has one of that name."""
+        from importer.web.sheets import read_mapping, write_mapping
+
+        if not name.lower().endswith(".fixme.xlsx"):
+            return None
+        stem = name[: -len(".fixme.xlsx")]
+        headers = _first_rows(received)
+        if not headers:
+            return None
+        for earlier in self.visible_batches(user):
+            if earlier.id == batch.id or Path(earlier.filename).stem != stem:
+                continue
+            path = self.mapping_of(earlier)
+            data = read_mapping(path) if path is not None else {}
+            if not data or not earlier.doctype:
+                continue
+            theirs = {
+                (sheet or "Rows")[:31]: _trimmed(header)
+                for sheet, header in earlier.summary.get("headers", {}).items()
+            }
+            if not theirs or any(headers.get(sheet) != header for sheet, header in theirs.items()):
+                continue
+            data = dict(data)
+            data.pop("header_row", None)  # the fix-me's header is on row 1
+            if data.get("sheet") is not None and str(data["sheet"])[:31] not in headers:
+                data.pop("sheet")
+            elif data.get("sheet") is not None:
+                data["sheet"] = str(data["sheet"])[:31]
+            with work(self.files) as folder:
+                written = folder / "mapping.toml"
+                write_mapping(written, data, self.registry.get(earlier.doctype))
+                keep_file(self.files, written, mapping_key(batch))
+            return earlier
+        return None
 
     def _forget(self, batch: BatchRecord) -> None:
         """A refused upload: its files and its record."""
@@ -286,7 +344,7 @@ class Service:
     def visible_batch(self, user: User, batch_id: str) -> BatchRecord:
         batch = self.store.batch(batch_id)
         if batch is None or not batch.summary or not can_see(user, batch):
-            abort(404, "There is no such batch, or it is not yours to see.")
+            abort(404, gettext("There is no such batch, or it is not yours to see."))
         return batch
 
     def visible_batches(self, user: User) -> list[BatchRecord]:
@@ -296,7 +354,7 @@ class Service:
         run = self.store.run(run_id)
         batch = self.store.batch(run.batch_id) if run else None
         if run is None or batch is None or not can_see(user, batch):
-            abort(404, "There is no such run, or it is not yours to see.")
+            abort(404, gettext("There is no such run, or it is not yours to see."))
         return run, batch
 
     def start_run(self, user: User, batch: BatchRecord, mode: str) -> tuple[RunRecord, bool]:
@@ -377,3 +435,29 @@ def _unchecked(doctype: str, exc: UploadError) -> dict[str, Any]:
         "fixme": False,
         "error": {"code": exc.code, "message": str(exc)},
     }
+
+
+def _first_rows(path: Path) -> dict[str, list[str]]:
+    """The first row of each sheet of a workbook, as text (trailing empty
+    cells left out); empty when it cannot be read."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # not a workbook openpyxl reads: nothing is carried over
+        return {}
+    try:
+        found: dict[str, list[str]] = {}
+        for ws in book.worksheets:
+            row = next(ws.iter_rows(max_row=1, values_only=True), ())
+            found[ws.title] = _trimmed(row)
+        return found
+    finally:
+        book.close()
+
+
+def _trimmed(row: Any) -> list[str]:
+    cells = ["" if v is None else str(v) for v in row]
+    while cells and cells[-1] == "":
+        cells.pop()
+    return cells

@@ -85,15 +85,29 @@ def write_mapping(path: Path, data: dict[str, Any], doctype: DocType) -> None:
 # ----------------------------------------------------------- columns
 
 
+#: How many segments of a segmented field (a subaccount) the columns page offers.
+SEGMENTS = 4
+
+
 def field_choices(doctype: DocType) -> list[tuple[str, str]]:
-    """(field, title) of every field a column may map to, in the type's order
-    (its control totals, which are never sent, left out)."""
+    """(field, title) of every field a column may map to, in the type's
+    order: the fields, a control total said to be one (checked against the
+    lines, never sent), then each segment of a segmented field
+    (``invoiceLines.subaccount.1`` …), as the command line's mapping file
+    may name them."""
+    from importer.web.i18n import gettext
+
     found = []
     for spec in doctype.fields.values():
         control = doctype.declared.control(spec.name)
         if control is not None and control.kind != "line-amount":
+            title = gettext("{title} (a control total: checked, not sent)", title=spec.title)
+            found.append((spec.name, title))
             continue
         found.append((spec.name, spec.title))
+    for pattern in doctype.patterns:
+        for n in range(1, SEGMENTS + 1):
+            found.append((pattern.column.replace("{n}", str(n)), f"{pattern.title} {n}"))
     return found
 
 
