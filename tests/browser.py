@@ -283,11 +283,11 @@ def walk_every_page(page: Any, server: Server, book: Path, visit: Callable[[str]
     visit("09-result")
     page.get_by_role("button", name="Reconcile").first.click()
     page.get_by_role("heading").first.wait_for()
-    page.wait_for_load_state("networkidle")
+    page.get_by_text("Working:").wait_for(state="hidden", timeout=120_000)  # its outcome
     visit("10-reconcile")
     page.goto(run)
     page.get_by_role("button", name="Undo journal run").first.click()
-    page.wait_for_load_state("networkidle")
+    page.get_by_text("Working:").wait_for(state="hidden", timeout=120_000)
     visit("11-undo-dry-run")
     page.goto(server.url + "/runs")
     visit("12-runs")

@@ -25,7 +25,7 @@ from importer.web.kept import action_key, keep, work
 from importer.web.runs import Runner
 from importer.web.store import ActionRecord, BatchRecord, RunRecord, Store, User
 
-__all__ = ["ActionRefused", "Actions", "JournalRun", "batch_id_of"]
+__all__ = ["ActionRefused", "Actions", "JournalRun", "batch_id_of", "input_of"]
 
 KINDS = ("reconcile", "undo-preview", "undo")
 #: Roles that may undo any run they can see (others: their own runs only).
@@ -228,13 +228,22 @@ class Actions:
 
 
 def batch_id_of(run: Run) -> str:
-    """The web batch a journal run read: its file is the batch's upload
-    (``ID.xlsx``) or the copy with cells edited in the page (``ID.edited.xlsx``)."""
+    """The web batch a journal run read, when the journal names the stored
+    file (``ID.xlsx``, ``ID.edited.xlsx``: runs recorded before the journal
+    took the user's file name)."""
     return Path(run.file).name.split(".")[0]
 
 
+def input_of(run: Run) -> tuple[str, str]:
+    """What a journal run read as the web app knows it: the user's file
+    name and the bytes' SHA-256 (``input_sha256`` of the batch)."""
+    return Path(run.file).name, run.sha256
+
+
 def _is_upload(run: Run, batch: BatchRecord) -> bool:
-    return batch_id_of(run) == batch.id
+    if batch_id_of(run) == batch.id:
+        return True
+    return input_of(run) == (batch.filename, batch.summary.get("input_sha256"))
 
 
 def _journal_run(journal: Journal, run: Run) -> JournalRun:

@@ -15,7 +15,7 @@ from flask import Flask, abort, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from importer.errors import VnimportError
-from importer.web.actions import ActionRefused, Actions, batch_id_of
+from importer.web.actions import ActionRefused, Actions, batch_id_of, input_of
 from importer.web.i18n import gettext
 from importer.web.kept import action_key, download
 from importer.web.runs import outcome_of
@@ -269,7 +269,9 @@ def routes(app: Flask, service: Service) -> None:
         user = _user()
         if user.role not in ("company", "admin"):
             abort(404)
-        uploads = {b.id: (r, b) for r, b in service.store.runs_with_batches(10_000)}
+        web_runs = service.store.runs_with_batches(10_000)
+        uploads = {b.id: (r, b) for r, b in web_runs}
+        inputs = {(b.filename, b.summary.get("input_sha256")): (r, b) for r, b in web_runs}
         companies = []
         for name in service.targets_for(user):
             try:
@@ -279,7 +281,7 @@ def routes(app: Flask, service: Service) -> None:
                 listed, error = [], str(exc)
             rows = []
             for r in listed:
-                web = uploads.get(batch_id_of(r))
+                web = uploads.get(batch_id_of(r)) or inputs.get(input_of(r))
                 rows.append((r, web, _documents_of(web[0], r.id) if web else {}))
             companies.append((name, rows, error))
         return render_template("journal.html", companies=companies)

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from importer.documents import IN_VISMA, by_document
-from importer.jobs import Job, run_job
+from importer.jobs import Job, file_sha256, run_job
 from importer.targets.client import clock_time
 from importer.web.files import Files
 from importer.web.kept import keep, mapping_key, mapping_name, report_key, work
@@ -194,6 +194,19 @@ class Runner:
 
         return seen
 
+    def _note_input(self, batch: BatchRecord, source: Path) -> None:
+        """What the run reads, by its SHA-256, kept with the batch: the
+        journal knows the run by the user's file name and these bytes, so
+        the run's page finds every attempt in it (one killed before it was
+        recorded here too). The file no longer changes once a run exists:
+        edits are refused then."""
+        sha = file_sha256(source)
+        current = self.store.batch(batch.id)
+        if current is not None and current.summary.get("input_sha256") != sha:
+            self.store.update_batch(
+                batch.id, current.doctype, {**current.summary, "input_sha256": sha}
+            )
+
     def _queue(self) -> str:
         """The queue's address when one is configured (``VNIMPORT_QUEUE``,
         ``[queue] url``): runs go to its workers; empty: run here."""
@@ -270,6 +283,7 @@ class Runner:
             from importer.web.batches import run_input  # the file as edited, and its edits
 
             source, edits = run_input(self.files, self.store, batch)
+            self._note_input(batch, source)
             queue = self._queue()
             if queue:  # the workers run it, on whichever machine
                 job = Job(
