@@ -236,8 +236,15 @@ def _run(
             table.display_name = job.name
     if target is not None:
         tests = [t for t in load_targets(config) if t.kind == "test"]
+        # a worker's job names the journal its runs go to (the queue's): the
+        # test runs it looks for are there, not in this machine's default
         check_tested(
-            target, sha, doctype.name, tests, default_journal=default_journal(), yes=job.yes
+            target,
+            sha,
+            doctype.name,
+            tests,
+            default_journal=job.journal or default_journal(),
+            yes=job.yes,
         )
     with ExitStack() as stack:
         if journal_path.startswith(("postgresql://", "postgres://")):

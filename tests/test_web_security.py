@@ -204,3 +204,39 @@ def test_every_api_answer_is_not_stored_by_caches(web: Web) -> None:
     for path in ("/api/v1/runs", "/api/v1/batches/nope"):
         answer = api.get(path, headers=auth(web, "alice"))
         assert answer.headers["Cache-Control"] == "no-store", path
+
+
+def test_the_same_export_uploaded_by_two_users_is_undone_only_by_its_own_run(
+    web: Web, tmp_path: Path
+) -> None:
+    """The journal knows a run by the user's file name and its bytes: bob's
+    upload of the same file must not offer alice's journal run to undo."""
+    src = write_csv(tmp_path / "c.csv", CUSTOMERS)
+    alice = start(web, web.client("alice"), src)
+    web.held.release()
+    bob = start(web, web.client("bob"), src)
+    web.held.release()
+    alices = journal_run_of(web, alice)
+    page = text(web.client("bob"), bob)
+    assert alices not in page
+    answer = post(web.client("bob"), bob + "/undo", journal_run=alices)
+    assert answer.status_code == 404  # not a run of this import
+
+
+def test_a_database_password_never_shows_in_an_address() -> None:
+    from importer.targets.postgres import safe_text, safe_url
+
+    for address in (
+        "postgresql://u:s3cret@db:5432/x",
+        "postgresql://u@db/x?password=s3cret",
+        "postgresql://u@db/x?sslmode=require&password=s3%63ret",
+    ):
+        assert "s3cret" not in safe_url(address) and "s3%63ret" not in safe_url(address)
+        assert "s3cret" not in safe_text(f"could not connect: {address} s3cret", address)
+
+
+def test_a_queued_jobs_mapping_may_not_read_value_files_a_worker_lacks() -> None:
+    from importer.queue import _reads_value_files
+
+    assert _reads_value_files(b'[values."Customer number"]\nfile = "register.xlsx"\n')
+    assert not _reads_value_files(b'[values."VAT code"]\n"25" = "3"\n')

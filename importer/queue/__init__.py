@@ -18,11 +18,13 @@ queue their jobs through :func:`enqueue` and follow them with
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from importer.errors import ConfigError
+from importer.errors import ConfigError, JournalError, VnimportError
 from importer.queue.config import QueueSettings, queue_settings, queue_url
 
 if TYPE_CHECKING:
@@ -86,16 +88,30 @@ def _opened(url: str) -> Iterator[tuple[Any, Store]]:
     """The Procrastinate app (opened synchronously) and the store, on ``url``."""
     from importer.queue.app import ensure_schema, local_folder, make_app
 
-    ensure_schema(url, apply=False)
-    from importer.queue.store import Store
+    try:
+        ensure_schema(url, apply=False)
+        from importer.queue.store import Store
 
-    store = Store(url, local_folder())
-    app = make_app(QueueSettings(url=url))
-    app.open()
+        store = Store(url, local_folder())
+        app = make_app(QueueSettings(url=url))
+        app.open()
+    except VnimportError:
+        raise
+    except Exception as exc:  # the driver's, the connector's: the queue out of reach
+        from importer.targets.postgres import safe_url
+
+        raise JournalError(f"the queue at {safe_url(url)} is out of reach: {_first(exc)}") from None
     try:
         yield app, store
     finally:
         app.close()
+
+
+def _first(exc: BaseException) -> str:
+    from importer.targets.postgres import safe_url
+
+    lines = str(exc).strip().splitlines()
+    return safe_url(lines[0]) if lines else type(exc).__name__
 
 
 def _url(given: str | None, config: Path | None) -> str:
@@ -131,6 +147,12 @@ def enqueue(
     sha = file_sha256(job.file)
     data = Path(job.file).read_bytes()
     mapping = Path(job.mapping).read_bytes() if job.mapping else None
+    if mapping is not None and _reads_value_files(mapping):
+        raise ConfigError(
+            f"the mapping {Path(job.mapping).name} reads value maps from files beside it "
+            "([values.X] file = ...), which a worker on another machine does not have: "
+            "write the values into the mapping file, or run the file with vnimport run"
+        )
     options = {
         "sheet": job.sheet,
         "release": job.release,
@@ -165,7 +187,12 @@ def enqueue(
             values["mapping_key"] = file_key(job_id, "mapping.toml")
             store.files.put(values["mapping_key"], mapping, name=Path(job.mapping).name)
         store.update(job_id, **values)
-        queueing = f"vnimport-file:{company}:{job.doctype}:{job.mode}:{sha}"
+        # the same file waiting for the same company is queued once: the same
+        # bytes read the same way (mapping and options too), else a new job
+        how = hashlib.sha256(
+            (mapping or b"") + json.dumps(options, sort_keys=True, default=str).encode()
+        ).hexdigest()[:16]
+        queueing = f"vnimport-file:{company}:{job.doctype}:{job.mode}:{sha}:{how}"
         try:
             deferred = app.configure_task(
                 RUN_TASK, lock=company_lock_name(company), queueing_lock=queueing
@@ -195,6 +222,20 @@ def job_status(job_id: int, queue: str | None = None, *, config: Path | None = N
     return found
 
 
+def _reads_value_files(mapping: bytes) -> bool:
+    """Whether a mapping file reads a value map from a file of its own."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(mapping.decode("utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
+        return False  # the worker says what is wrong with it, on the job
+    values = data.get("values", {})
+    return isinstance(values, dict) and any(
+        isinstance(v, dict) and "file" in v for v in values.values()
+    )
+
+
 def find_job(
     origin: str, queue: str | None = None, *, config: Path | None = None
 ) -> QueuedJob | None:
@@ -203,8 +244,9 @@ def find_job(
     remembering the id asks this before queueing again)."""
     with _opened(_url(queue, config)) as (_, store):
         row = store.db.one(
+            # a row never deferred (its queuer died in between) is no job
             "SELECT id FROM vnimport_jobs WHERE options::jsonb ->> 'origin' = ? "
-            "ORDER BY id DESC LIMIT 1",
+            "AND procrastinate_id IS NOT NULL ORDER BY id DESC LIMIT 1",
             (origin,),
         )
         return store.get(int(row[0])) if row is not None else None

@@ -264,7 +264,8 @@ def _run(worker: WorkerContext, queued: Any, stop: threading.Event) -> _Outcome:
 
     from importer.documents import by_document
     from importer.jobs import Job, run_job
-    from importer.settings import default_journal, is_url, load_target
+    from importer.register import queue_journal
+    from importer.settings import is_url, load_target
 
     store = worker.store
     job_id = int(queued.id)
@@ -277,14 +278,13 @@ def _run(worker: WorkerContext, queued: Any, stop: threading.Event) -> _Outcome:
                 f"{target.connection.target}, but the job was queued for {queued.company}: "
                 "every machine must name the same company the same way"
             )
-        journal = target.journal or (default_journal() if is_url(default_journal()) else "")
-        journal = journal or worker.settings.url
         if target.journal and not is_url(target.journal):
             raise ConfigError(
                 f"the target {queued.target!r} keeps its journal in a file ({target.journal}); "
                 "a queued job needs the journal every worker shares: a postgresql:// address "
                 "(or none: the queue's database)"
             )
+        journal = queue_journal(target.journal, worker.settings.url)
         file = store.files.local_path(queued.file_key)
         if file is None:
             raise ConfigError(f"job {job_id}: its file {queued.file_key} is no longer stored")

@@ -11,25 +11,50 @@ stops the run). The address's password never appears in a message.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 from importer.errors import JournalError
 from importer.targets.journal import Journal
 
 
 def safe_url(url: str) -> str:
-    """``url`` without its password, for messages."""
+    """``url`` without its password, for messages: in its user part, or
+    as ``?password=`` (libpq takes both), as written and decoded."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    text = url
+    if parts.password is not None:
+        host = parts.hostname or ""
+        netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+        text = urlunsplit(parts._replace(netloc=netloc))
+    return safe_text(text, url)
+
+
+def safe_text(text: str, address: str) -> str:
+    """``text`` (a driver's message, which may quote the address) without
+    ``address``'s password."""
+    for password in sorted(passwords(address), key=len, reverse=True):
+        text = text.replace(password, "***")
+    return text
+
+
+def passwords(address: str) -> set[str]:
+    """The address's password, as written and decoded: in its user part,
+    or as ``?password=``."""
+    parts = urlsplit(address)
+    try:
+        found = {parts.password or ""}
+    except ValueError:
+        found = set()
+    found.update(re.findall(r"(?:^|&)password=([^&]*)", parts.query))  # as written
+    found.update(parse_qs(parts.query).get("password", []))  # decoded
+    found |= {unquote(p) for p in found}
+    return {p for p in found if p}
 
 
 _SCHEMA_LOCK = 0x766E696D  # "vnim": the advisory lock of the journal's schema
@@ -56,7 +81,7 @@ class PostgresJournal(Journal):
             self._db = psycopg.connect(url, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
             raise JournalError(
-                f"cannot open the journal at {self.path}: {_first_line(exc)}"
+                f"cannot open the journal at {self.path}: {safe_text(_first_line(exc), url)}"
             ) from None
         if read_only:
             self.id = self._meta("journal_id") or ""

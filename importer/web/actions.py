@@ -66,7 +66,7 @@ class Actions:
         return load_target(batch.target, config=self.config)
 
     def _journal(self, target: Target, *, read_only: bool) -> Journal | None:
-        path = target.journal or default_journal()
+        path = journal_of(target, self.config)
         if "://" not in path and not Path(path).exists():
             return None  # no run has used it yet
         return open_journal(path, read_only=read_only)
@@ -83,7 +83,8 @@ class Actions:
             return []
         try:
             runs = journal.runs(target=target.connection.target, limit=10_000)
-            mine = [r for r in runs if _is_upload(r, batch)]
+            web_run = self.store.run_of_batch(batch.id)
+            mine = [r for r in runs if _is_upload(r, batch, web_run)]
             return [_journal_run(journal, r) for r in reversed(mine)]
         finally:
             journal.close()
@@ -240,9 +241,15 @@ def input_of(run: Run) -> tuple[str, str]:
     return Path(run.file).name, run.sha256
 
 
-def _is_upload(run: Run, batch: BatchRecord) -> bool:
+def _is_upload(run: Run, batch: BatchRecord, web_run: RunRecord | None) -> bool:
+    """Whether the journal run ``run`` is an attempt of the batch's web run:
+    the same file name and bytes, recorded as run by the user who pressed
+    Import, since then. The same export uploaded by another user, or run
+    from the command line, is never taken for it (nor undone from here)."""
     if batch_id_of(run) == batch.id:
         return True
+    if web_run is None or run.user != web_run.owner or run.started < web_run.created:
+        return False
     return input_of(run) == (batch.filename, batch.summary.get("input_sha256"))
 
 
@@ -255,3 +262,17 @@ def _journal_run(journal: Journal, run: Run) -> JournalRun:
             counts[d.status] = counts.get(d.status, 0) + 1
     created = sum(1 for d in documents if d.status in DONE)
     return JournalRun(run.id, run.started, run.ended, run.outcome, counts, created)
+
+
+def journal_of(target: Target, config: Path | None) -> str:
+    """The journal ``target``'s runs from this app are in: with a queue
+    configured, the workers' (:func:`importer.register.queue_journal`),
+    else the target's own or the default one."""
+    from importer.queue.config import queue_url
+
+    queue = queue_url(config=config)
+    if queue:
+        from importer.register import queue_journal
+
+        return queue_journal(target.journal, queue)
+    return target.journal or default_journal()

@@ -34,9 +34,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import parse_qs, unquote, urlsplit
 
-from importer.targets.postgres import safe_url
+from importer.targets.postgres import passwords, safe_url
 
 __all__ = [
     "PREFIX",
@@ -120,7 +119,7 @@ class Database:
     def __init__(self, spec: str | Path) -> None:
         text = str(spec)
         self.postgres = is_address(text)
-        self.where = _safe_address(text) if self.postgres else text  # for messages
+        self.where = safe_url(text) if self.postgres else text  # for messages
         self._spec = text
         if self.postgres:
             try:
@@ -292,7 +291,7 @@ class Database:
         lines = str(exc).strip().splitlines()
         text = lines[0] if lines else type(exc).__name__
         if self.postgres:
-            for password in _passwords(self._spec):
+            for password in passwords(self._spec):
                 text = text.replace(password, "***")
         return text
 
@@ -310,25 +309,6 @@ class Database:
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def _passwords(address: str) -> set[str]:
-    """The address's password, as written and decoded: in its user part,
-    or as ``?password=`` (libpq takes both)."""
-    parts = urlsplit(address)
-    found = {parts.password or ""}
-    found.update(re.findall(r"(?:^|&)password=([^&]*)", parts.query))  # as written
-    found.update(parse_qs(parts.query).get("password", []))  # decoded
-    found |= {unquote(p) for p in found}
-    return {p for p in found if p}
-
-
-def _safe_address(address: str) -> str:
-    """``address`` without its password (:func:`safe_url`, and ``?password=``)."""
-    text = safe_url(address)
-    for password in sorted(_passwords(address), key=len, reverse=True):
-        text = text.replace(password, "***")
-    return text
 
 
 class _PgRow:

@@ -281,7 +281,10 @@ def routes(app: Flask, service: Service) -> None:
                 listed, error = [], str(exc)
             rows = []
             for r in listed:
-                web = uploads.get(batch_id_of(r)) or inputs.get(input_of(r))
+                web = uploads.get(batch_id_of(r))
+                found = inputs.get(input_of(r))
+                if web is None and found is not None and found[0].owner == r.user:
+                    web = found
                 rows.append((r, web, _documents_of(web[0], r.id) if web else {}))
             companies.append((name, rows, error))
         return render_template("journal.html", companies=companies)

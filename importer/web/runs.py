@@ -20,6 +20,7 @@ Visma's rate limit holds the run, the clock time it waits until.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from importer.documents import IN_VISMA, by_document
+from importer.errors import VnimportError
 from importer.jobs import Job, file_sha256, run_job
 from importer.targets.client import clock_time
 from importer.web.files import Files
@@ -227,14 +229,20 @@ class Runner:
         self.store.set_run(run.id, "running", summary={"queued_job": job_id})
         cancelled = False
         while True:
-            state = job_status(job_id, queue, config=self.config)
+            try:
+                state = job_status(job_id, queue, config=self.config)
+            except VnimportError:  # the queue out of reach a moment: the job goes on
+                stop.wait(self.poll_s)
+                continue
             shown = state.shown_state
             if shown in ("done", "failed", "cancelled"):
                 break
             progress.phase = "queued" if shown == "queued" else "sending"
             if stop.is_set() and not cancelled:
-                cancel_job(job_id, queue, config=self.config)
                 cancelled = True
+                # a job that ended as Stop was pressed is not cancelled: its end is shown
+                with contextlib.suppress(VnimportError):
+                    cancel_job(job_id, queue, config=self.config)
             stop.wait(self.poll_s)
         fetched = report_files(job_id, queue, config=self.config)
         documents = json.loads(fetched.get("documents", b"{}") or b"{}")

@@ -41,6 +41,8 @@ from importer.web.users import allowed_targets, can_see
 
 __all__ = ["Service"]
 
+MAPPING_MAX = 1024 * 1024  # bytes of a mapping file sent with an upload
+
 
 class Service:
     def __init__(
@@ -124,7 +126,16 @@ class Service:
                 check_rows(received)  # [serve] max_rows (importer.web.limits)
                 carried: BatchRecord | None = None
                 if mapping is not None:
-                    self.files.put(mapping_key(batch), mapping.read(1 << 20))
+                    text = mapping.read(MAPPING_MAX + 1)
+                    if len(text) > MAPPING_MAX:
+                        raise UploadError(
+                            "mapping-too-large",
+                            gettext(
+                                "The mapping file is larger than {mb} MB: no mapping file is.",
+                                mb=MAPPING_MAX // (1024 * 1024),
+                            ),
+                        )
+                    self.files.put(mapping_key(batch), text)
                 else:  # read before it is kept (keeping moves it)
                     carried = self._carry_mapping(user, name, received, batch)
                 keep_file(self.files, received, upload_key(batch))
@@ -254,11 +265,11 @@ class Service:
 
         from importer.settings import (
             configured_scopes,
-            default_journal,
             lists_max_age,
             load_target,
         )
         from importer.targets.lists import cache_beside
+        from importer.web.actions import journal_of
 
         try:
             target = load_target(batch.target, config=self.config)
@@ -266,7 +277,7 @@ class Service:
             scope = configured_scopes(config=self.config)
             if scope:
                 connection = replace(connection, scope=scope)
-            cache = cache_beside(target.journal or default_journal())
+            cache = cache_beside(journal_of(target, self.config))
             return Company(target.name, connection, cache, lists_max_age(None, config=self.config))
         except ConfigError as exc:
             return str(exc)
