@@ -38,7 +38,9 @@ HEADER = [
 SECRET_ENV = "VNIMPORT_TEST_QUEUE_SECRET"
 # Seconds: generous, for a slow machine; nothing waits for it when all is well.
 DEADLINE = float(os.environ.get("VNIMPORT_TEST_DEADLINE", "240"))
-FAST = ["--heartbeat", "1", "--stalled-after", "4", "--recover-every", "1", "--poll", "0.5"]
+# a worker is taken for dead after 15 missed heartbeats: a live one on a loaded
+# machine is never; the test that kills one waits that long, not more
+FAST = ["--heartbeat", "1", "--stalled-after", "15", "--recover-every", "1", "--poll", "0.5"]
 
 
 @pytest.fixture(name="queue")

@@ -92,7 +92,7 @@ def _opened(url: str) -> Iterator[tuple[Any, Store]]:
         ensure_schema(url, apply=False)
         from importer.queue.store import Store
 
-        store = Store(url, local_folder())
+        store = Store(url, local_folder(url))
         app = make_app(QueueSettings(url=url))
         app.open()
     except VnimportError:

@@ -67,11 +67,16 @@ def company_lock_name(company: str) -> str:
     return f"vnimport-company:{company}"
 
 
-def local_folder(env: dict[str, str] | None = None) -> Path:
-    """Where this machine keeps its copies of the jobs' files."""
+def local_folder(url: str, env: dict[str, str] | None = None) -> Path:
+    """Where this machine keeps its copies of the jobs' files of the queue
+    at ``url``: a folder of its own per queue (job ids start at 1 in each,
+    so a test queue's and a production queue's copies never meet)."""
+    import hashlib
+
     env = dict(os.environ) if env is None else env
     base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "vnimport" / "queue"
+    which = hashlib.sha256(url.encode()).hexdigest()[:12]
+    return Path(base) / "vnimport" / "queue" / which
 
 
 # ------------------------------------------------------------------ schema
@@ -391,9 +396,9 @@ def run_worker(
     empty. A stop lets the jobs running stop after their document in
     flight, and puts them back in the queue."""
     global _context
-    store = Store(settings.url, local_folder())  # the tables, before any job
+    store = Store(settings.url, local_folder(settings.url))  # the tables, before any job
     stop = threading.Event()
-    _context = WorkerContext(settings, config, local_folder(), stop, say, store)
+    _context = WorkerContext(settings, config, local_folder(settings.url), stop, say, store)
     app = make_app(settings, pool_size=settings.concurrency + 4)
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
 
