@@ -58,9 +58,15 @@ def test_runs_show_lists_each_document_of_a_run_and_exports_the_register(
         assert {d["status"] for d in json.loads(last.stdout)["documents"]} == {"unchanged"}
         assert "body" not in last.stdout  # the register, not what was sent
 
-        xlsx = vnimport(
-            "runs", "show", runs[1]["id"][:17], "--out", str(tmp_path / "reg.xlsx"), env=env
+        # the run by the start of its id: the shortest start no other run has
+        # (two runs in one second may share the first characters after it)
+        mine, others = runs[1]["id"], [r["id"] for r in runs if r["id"] != runs[1]["id"]]
+        start = next(
+            mine[:n]
+            for n in range(17, len(mine) + 1)
+            if not any(o.startswith(mine[:n]) for o in others)
         )
+        xlsx = vnimport("runs", "show", start, "--out", str(tmp_path / "reg.xlsx"), env=env)
         assert xlsx.returncode == 0, xlsx.stderr
         assert "3 documents" in xlsx.stdout
         sheet = load_workbook(tmp_path / "reg.xlsx").worksheets[0]
