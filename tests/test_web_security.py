@@ -240,3 +240,31 @@ def test_a_queued_jobs_mapping_may_not_read_value_files_a_worker_lacks() -> None
 
     assert _reads_value_files(b'[values."Customer number"]\nfile = "register.xlsx"\n')
     assert not _reads_value_files(b'[values."VAT code"]\n"25" = "3"\n')
+
+
+def test_import_waits_for_an_edit_being_saved_and_an_edit_after_it_is_refused(
+    web: Web, tmp_path: Path
+) -> None:
+    client = web.client("alice")
+    bid = batch_id(upload(client, write_xlsx(tmp_path / "p.xlsx", WITH_PROBLEMS)))
+    answers: list[int] = []
+    pressed = threading.Thread(target=lambda: answers.append(_press_import(web, bid)))
+    with web.store.batch_lock(bid):  # an edit is being saved
+        pressed.start()
+        pressed.join(timeout=0.5)
+        assert web.store.run_of_batch(bid) is None  # Import waits for it
+    pressed.join()
+    assert answers == [303] and web.store.run_of_batch(bid) is not None
+    page = client.get(f"/batches/{bid}")
+    late = client.post(
+        f"/batches/{bid}/cells",
+        data={"csrf_token": csrf(page), "sheet": "Sheet1", "row": "3", "col": "1",
+              "old": "", "new": "Beta AS"},
+    )  # fmt: skip
+    assert late.status_code in (400, 409) and "was imported" in late.get_data(as_text=True)
+
+
+def _press_import(web: Web, bid: str) -> int:
+    mine = web.client("alice")
+    page = mine.get(f"/batches/{bid}")
+    return int(mine.post(f"/batches/{bid}/run", data={"csrf_token": csrf(page)}).status_code)

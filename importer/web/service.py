@@ -344,6 +344,9 @@ class Service:
         # read, changed and recorded as one: a second edit of the batch at
         # the same moment waits, then starts from this one's copy
         with self.store.batch_lock(batch.id), work(self.files) as folder:
+            # again under the lock: an Import pressed meanwhile has claimed
+            # the run, and the run reads the file as it was (start_run)
+            self.not_run(batch)
             edited = folder / f"edited{Path(batch.stored).suffix}"
             edit_cell(self.source(batch), edited, sheet, row, col, old, new)
             keep_file(self.files, edited, edited_key(batch))
@@ -375,7 +378,10 @@ class Service:
             raise UploadError("target-not-allowed", "You may not import into this company.")
         if not batch.summary.get("valid_documents"):
             raise UploadError("nothing-to-import", "No document of this batch is valid.")
-        return self.runner.start(batch, user.name, mode)
+        # claimed under the batch's lock: an edit being saved ends first and
+        # is in what the run reads; one saved after is refused (edit)
+        with self.store.batch_lock(batch.id):
+            return self.runner.start(batch, user.name, mode)
 
     def progress(self, run: RunRecord) -> Progress:
         return self.runner.progress(run.id) or Progress(phase=run.status)
